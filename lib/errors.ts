@@ -1,0 +1,44 @@
+/** Stable error codes: users switch on `code`, never on message text. */
+export type ArenaKVErrorCode =
+  | 'ERR_OOM'
+  | 'ERR_NOMEM'
+  | 'ERR_CLOSED'
+  | 'ERR_VALUE_TOO_LARGE'
+  | 'ERR_SYNTAX'
+  | 'ERR_INVALID_EXPIRE'
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_CONFIG'
+  | 'ERR_NATIVE'
+
+export class ArenaKVError extends Error {
+  readonly code: ArenaKVErrorCode
+
+  constructor(code: ArenaKVErrorCode, message: string) {
+    super(message)
+    this.name = 'ArenaKVError'
+    this.code = code
+  }
+}
+
+/** Redis's exact reply text, which clients match on. */
+export const OOM_MESSAGE = "OOM command not allowed when used memory > 'maxmemory'."
+
+export function oomError(): ArenaKVError {
+  return new ArenaKVError('ERR_OOM', OOM_MESSAGE)
+}
+
+export function closedError(): ArenaKVError {
+  return new ArenaKVError('ERR_CLOSED', 'the engine is closed')
+}
+
+export function syntaxError(detail = 'syntax error'): ArenaKVError {
+  return new ArenaKVError('ERR_SYNTAX', detail)
+}
+
+export function invalidExpireError(command: string): ArenaKVError {
+  return new ArenaKVError('ERR_INVALID_EXPIRE', `invalid expire time in '${command}' command`)
+}
+
+export function unsupportedError(what: string): ArenaKVError {
+  return new ArenaKVError('ERR_UNSUPPORTED', `${what} is not supported by this allocator build`)
+}

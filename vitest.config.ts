@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+// Native addons keep per-process state (allocator counters, arenas): run each file in its own forked process.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+})
