@@ -7,19 +7,21 @@ import { native } from './native.js'
  * A handle is a 32-bit unsigned integer: the slot index in its low HANDLE_INDEX_BITS bits and a generation
  * (1..63) above them, so a stale handle is refused with a RangeError instead of reading a reused slot.
  * Handles never have generation 0, so 0 is free for use as "empty" in tables.
+ * Keys are read from JS as UTF-16 and stored as UTF-8 (lone surrogates as U+FFFD, as V8 encodes them), so no
+ * caller-supplied encoding hint is needed or trusted.
  */
 export interface SlotStore {
   /** The scratch buffer `read` copies into (registered once; never reallocated by native code). */
   readonly scratch: Uint8Array
-  /** Stores key + value; returns the new handle. `ascii` must be true only when every code unit of key is < 0x80. */
-  put(key: string, ascii: boolean, value: string | Uint8Array): number
+  /** Stores key (as UTF-8) + value; returns the new handle. */
+  put(key: string, value: string | Uint8Array): number
   /** Replaces the value in place (reallocating in the same arena); the handle stays valid. */
   replace(handle: number, value: string | Uint8Array): void
-  keyEquals(handle: number, key: string, ascii: boolean): boolean
+  keyEquals(handle: number, key: string): boolean
   /** Value length, or -1 when the slot's key is not `key`; the value is in `scratch` when it fits. */
-  read(handle: number, key: string, ascii: boolean): number
+  read(handle: number, key: string): number
   /** The value decoded as UTF-8, or undefined when the slot's key is not `key`. */
-  readStringIfKey(handle: number, key: string, ascii: boolean): string | undefined
+  readStringIfKey(handle: number, key: string): string | undefined
   /** Copies min(length, target.length - offset) bytes to target at offset; returns the value's full length. */
   readInto(handle: number, target: Uint8Array, offset?: number): number
   readString(handle: number): string
