@@ -1,4 +1,4 @@
-import { native } from './native.js'
+import { native, type NativeStore } from './native.js'
 
 /**
  * Slots of native memory, each holding one key and its value in a single allocation (like Redis's embedded
@@ -7,7 +7,8 @@ import { native } from './native.js'
  * A handle is a 32-bit unsigned integer: the slot index in its low HANDLE_INDEX_BITS bits and a generation
  * (1..63) above them, so a stale handle is refused with a RangeError instead of reading a reused slot.
  * Handles never have generation 0, so 0 is free for use as "empty" in tables.
- * Keys are read from JS as UTF-16 and stored as UTF-8 (lone surrogates as U+FFFD, as V8 encodes them), so no
+ * Keys are read from JS as UTF-16 and stored as WTF-8 (UTF-8 that also encodes lone surrogates), so every JS
+ * string is its own key, and no
  * caller-supplied encoding hint is needed or trusted.
  */
 export interface SlotStore {
@@ -57,6 +58,6 @@ export interface StoreOptions {
   scratchBytes?: number
 }
 
-export function createStore(options: StoreOptions = {}): SlotStore {
+export function createStore(options: StoreOptions = {}): NativeStore {
   return new native.Store(options.ownArena ?? true, options.scratchBytes ?? 65536)
 }

@@ -1,0 +1,32 @@
+import { native, type AllocatorInfo, type ArenaStats, type Capabilities } from './native.js'
+
+export type { AllocatorInfo, ArenaStats, Capabilities }
+
+/**
+ * The allocator this build links (jemalloc, tcmalloc or libc, chosen at build time as Redis's
+ * `make MALLOC=...`), and what it can report. Capabilities a build lacks throw ERR_UNSUPPORTED.
+ */
+export const allocator = {
+  name: native.allocatorName(),
+  version: native.allocatorVersion(),
+  capabilities: Object.freeze(native.capabilities()),
+  /** Bytes allocated through arenakv in this process, summed over every thread's counter (zmalloc's used_memory). */
+  usedMemory: (): number => native.usedMemory(),
+  info: (): AllocatorInfo => native.allocatorInfo(),
+  /** Resident set size from /proc/self/stat. */
+  rss: (): number | null => native.rss(),
+  privateDirty: (): number | null => native.privateDirty(),
+  /** Returns free memory to the OS: every jemalloc arena, tcmalloc's ReleaseFreeMemory, or malloc_trim(0). */
+  purge: (): void => native.purge(),
+  mallocStats: (): string => native.mallocStats(),
+  /** The usable size an allocation of `size` bytes gets (jemalloc and tcmalloc: nallocx). */
+  goodSize: (size: number): number => native.goodSize(size),
+  backgroundThread: (): boolean => native.backgroundThread(),
+  setBackgroundThread: (on: boolean): void => native.setBackgroundThread(on),
+  /** jemalloc: a new arena (arenas.create); its index. */
+  createArena: (): number => native.createArena(),
+  arenaStats: (arena: number): ArenaStats => native.arenaStats(arena),
+  purgeArena: (arena: number): void => native.purgeArena(arena),
+} as const
+
+export type Allocator = typeof allocator

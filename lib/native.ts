@@ -1,0 +1,79 @@
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { ArenaKVError } from './errors.js'
+import type { SlotStore } from './store.js'
+
+/** Byte counts the allocator reports; null where this allocator cannot say (never a made-up figure). */
+export interface AllocatorInfo {
+  allocated: number | null
+  active: number | null
+  resident: number | null
+  retained: number | null
+  mapped: number | null
+  metadata: number | null
+  dirty: number | null
+  muzzy: number | null
+  fragSmallbinsBytes: number | null
+}
+
+export interface ArenaStats {
+  allocated: number
+  active: number
+  dirty: number
+  muzzy: number
+  resident: number
+  mapped: number
+  nmalloc: number
+  ndalloc: number
+  fragSmallbinsBytes: number
+}
+
+export interface Capabilities {
+  arenas: boolean
+  purge: boolean
+  defragHints: boolean
+  backgroundThreads: boolean
+  goodSize: boolean
+  /** tcmalloc only: true when preloaded (LD_PRELOAD), false when loaded by dlopen with the addon. */
+  preloaded?: boolean
+  sanitizer?: string
+}
+
+export interface NativeStore extends SlotStore {
+  arenaStats(): ArenaStats
+}
+
+export interface NativeAddon {
+  Store: new (ownArena: boolean, scratchBytes: number) => NativeStore
+  allocatorName(): 'jemalloc' | 'tcmalloc' | 'libc'
+  allocatorVersion(): string
+  capabilities(): Capabilities
+  usedMemory(): number
+  allocatorInfo(): AllocatorInfo
+  rss(): number | null
+  privateDirty(): number | null
+  purge(): void
+  mallocStats(): string
+  goodSize(size: number): number
+  backgroundThread(): boolean
+  setBackgroundThread(on: boolean): void
+  createArena(): number
+  arenaStats(arena: number): ArenaStats
+  purgeArena(arena: number): void
+  setErrorClass(ctor: typeof ArenaKVError): void
+}
+
+const require = createRequire(import.meta.url)
+const packageRoot = fileURLToPath(new URL('..', import.meta.url))
+
+// ARENAKV_BINARY names a specific build (tests and benches compare allocator builds side by side);
+// otherwise node-gyp-build picks a matching prebuild, then build/Release.
+function load(): NativeAddon {
+  const explicit = process.env.ARENAKV_BINARY
+  if (explicit) return require(explicit) as NativeAddon
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown
+  return nodeGypBuild(packageRoot) as NativeAddon
+}
+
+export const native: NativeAddon = load()
+native.setErrorClass(ArenaKVError)

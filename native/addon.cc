@@ -1,0 +1,165 @@
+// The N-API surface: module functions over zmalloc/jemalloc_ctl/rss, and the Store class. Argument checks
+// and conversions only; the allocator logic lives in the files it calls.
+#include <napi.h>
+
+#include "args.h"
+#include "errors.h"
+#include "jemalloc_ctl.h"
+#include "stats_object.h"
+#include "rss.h"
+#include "store_binding.h"
+#include "zmalloc.h"
+
+namespace arenakv {
+namespace {
+
+Napi::Value bytesOrNull(Napi::Env env, int64_t v) {
+  return v < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(v));
+}
+
+void requireJemalloc(Napi::Env env, const char* what) {
+  if (!jectl::available()) fail(env, ErrorKind::kArenaKV, "ERR_UNSUPPORTED", std::string(what) + " needs the jemalloc build");
+}
+
+Napi::Value allocatorName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), zmallocName()); }
+
+Napi::Value allocatorVersion(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), zmallocVersion());
+}
+
+Napi::Value capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  bool je = jectl::available();
+  o.Set("arenas", zmallocHasArenas());
+  o.Set("purge", true);
+  o.Set("defragHints", je);
+  o.Set("backgroundThreads", je);
+  o.Set("goodSize", zmallocGoodSize(1) != 0);
+  if (std::string(zmallocName()) == "tcmalloc") o.Set("preloaded", zmallocPreloaded());
+#if defined(ARENAKV_SANITIZER)
+  o.Set("sanitizer", ARENAKV_SANITIZER);
+#endif
+  return o;
+}
+
+Napi::Value usedMemory(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(zmallocUsedMemory()));
+}
+
+Napi::Value allocatorInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ZInfo z = zmallocInfo();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocated", bytesOrNull(env, z.allocated));
+  o.Set("active", bytesOrNull(env, z.active));
+  o.Set("resident", bytesOrNull(env, z.resident));
+  o.Set("retained", bytesOrNull(env, z.retained));
+  o.Set("mapped", bytesOrNull(env, z.mapped));
+  o.Set("metadata", bytesOrNull(env, z.metadata));
+  o.Set("dirty", bytesOrNull(env, z.dirty));
+  o.Set("muzzy", bytesOrNull(env, z.muzzy));
+  o.Set("fragSmallbinsBytes", bytesOrNull(env, z.fragSmallbinsBytes));
+  return o;
+}
+
+Napi::Value rss(const Napi::CallbackInfo& info) { return bytesOrNull(info.Env(), rssBytes()); }
+Napi::Value privateDirty(const Napi::CallbackInfo& info) { return bytesOrNull(info.Env(), privateDirtyBytes()); }
+
+Napi::Value purge(const Napi::CallbackInfo& info) {
+  zmallocPurge();
+  return info.Env().Undefined();
+}
+
+Napi::Value mallocStats(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), zmallocStatsText());
+}
+
+Napi::Value goodSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto n = static_cast<size_t>(integerArg(info, 0, "size", 0, static_cast<int64_t>(1) << 40));
+  size_t good = zmallocGoodSize(n);
+  if (good == 0) fail(env, ErrorKind::kArenaKV, "ERR_UNSUPPORTED", "this allocator cannot report sizes in advance");
+  return Napi::Number::New(env, static_cast<double>(good));
+}
+
+Napi::Value backgroundThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireJemalloc(env, "background threads");
+  bool on = false;
+  if (!jectl::backgroundThread(&on)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read background_thread");
+  return Napi::Boolean::New(env, on);
+}
+
+Napi::Value setBackgroundThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool on = boolArg(info, 0, "on");
+  requireJemalloc(env, "background threads");
+  if (!jectl::setBackgroundThread(on)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not set background_thread");
+  return env.Undefined();
+}
+
+Napi::Value createArena(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireJemalloc(env, "arenas");
+  unsigned arena = 0;
+  if (!jectl::arenaCreate(&arena)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "arenas.create failed");
+  return Napi::Number::New(env, arena);
+}
+
+Napi::Value arenaStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto arena = static_cast<unsigned>(integerArg(info, 0, "arena", 0, 4095));
+  requireJemalloc(env, "arena stats");
+  jectl::ArenaStats s;
+  if (!jectl::arenaStats(arena, &s)) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "no such arena");
+  return arenaStatsObject(env, s);
+}
+
+Napi::Value purgeArena(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto arena = static_cast<unsigned>(integerArg(info, 0, "arena", 0, 4095));
+  requireJemalloc(env, "arena purge");
+  if (!jectl::purge(false, arena)) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "no such arena");
+  return env.Undefined();
+}
+
+// lib/native.ts hands over ArenaKVError once, so native errors are instances of the class users catch.
+Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "errorClass must be a constructor");
+  env.GetInstanceData<AddonData>()->errorClass = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  Napi::Function store = defineStoreClass(env);
+  data->storeClass = Napi::Persistent(store);
+  exports.Set("Store", store);
+  exports.Set("allocatorName", Napi::Function::New<allocatorName>(env, "allocatorName"));
+  exports.Set("allocatorVersion", Napi::Function::New<allocatorVersion>(env, "allocatorVersion"));
+  exports.Set("capabilities", Napi::Function::New<capabilities>(env, "capabilities"));
+  exports.Set("usedMemory", Napi::Function::New<usedMemory>(env, "usedMemory"));
+  exports.Set("allocatorInfo", Napi::Function::New<allocatorInfo>(env, "allocatorInfo"));
+  exports.Set("rss", Napi::Function::New<rss>(env, "rss"));
+  exports.Set("privateDirty", Napi::Function::New<privateDirty>(env, "privateDirty"));
+  exports.Set("purge", Napi::Function::New<purge>(env, "purge"));
+  exports.Set("mallocStats", Napi::Function::New<mallocStats>(env, "mallocStats"));
+  exports.Set("goodSize", Napi::Function::New<goodSize>(env, "goodSize"));
+  exports.Set("backgroundThread", Napi::Function::New<backgroundThread>(env, "backgroundThread"));
+  exports.Set("setBackgroundThread", Napi::Function::New<setBackgroundThread>(env, "setBackgroundThread"));
+  exports.Set("createArena", Napi::Function::New<createArena>(env, "createArena"));
+  exports.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
+  exports.Set("purgeArena", Napi::Function::New<purgeArena>(env, "purgeArena"));
+  exports.Set("setErrorClass", Napi::Function::New<setErrorClass>(env, "setErrorClass"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace arenakv
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return arenakv::init(env, exports); }
+
+NODE_API_MODULE(arenakv, Init)

@@ -1,0 +1,181 @@
+#include "jemalloc_ctl.h"
+
+#if defined(USE_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+
+#include <cstdio>
+#include <cstring>
+#endif
+
+namespace arenakv::jectl {
+
+#if defined(USE_JEMALLOC)
+
+namespace {
+
+template <typename T>
+bool read(const char* name, T* out) {
+  size_t len = sizeof(T);
+  return je_mallctl(name, out, &len, nullptr, 0) == 0;
+}
+
+template <typename T>
+bool readf(T* out, const char* fmt, unsigned a, unsigned b = 0) {
+  char name[128];
+  std::snprintf(name, sizeof name, fmt, a, b);
+  return read(name, out);
+}
+
+size_t pageSize() {
+  size_t page = 4096;
+  read("arenas.page", &page);
+  return page;
+}
+
+// Σ over small bins of (nregs × curslabs − curregs) × size for one arena index (or MALLCTL_ARENAS_ALL):
+// the free regions inside slabs that are in use, Redis's allocator_frag_bytes numerator.
+size_t smallbinFragmentation(unsigned arena) {
+  unsigned nbins = 0;
+  if (!read("arenas.nbins", &nbins)) return 0;
+  size_t total = 0;
+  for (unsigned j = 0; j < nbins; j++) {
+    size_t size = 0, curregs = 0, curslabs = 0;
+    uint32_t nregs = 0;
+    if (!readf(&size, "arenas.bin.%u.size", j) || !readf(&nregs, "arenas.bin.%u.nregs", j) ||
+        !readf(&curregs, "stats.arenas.%u.bins.%u.curregs", arena, j) ||
+        !readf(&curslabs, "stats.arenas.%u.bins.%u.curslabs", arena, j)) {
+      continue;
+    }
+    size_t regs = static_cast<size_t>(nregs) * curslabs;
+    if (regs > curregs) total += (regs - curregs) * size;
+  }
+  return total;
+}
+
+}  // namespace
+
+bool available() { return true; }
+
+bool refreshEpoch() {
+  uint64_t epoch = 1;
+  size_t len = sizeof epoch;
+  return je_mallctl("epoch", &epoch, &len, &epoch, len) == 0;
+}
+
+bool readSize(const char* name, size_t* out) { return read(name, out); }
+bool readU64(const char* name, uint64_t* out) { return read(name, out); }
+bool readUnsigned(const char* name, unsigned* out) { return read(name, out); }
+bool readBool(const char* name, bool* out) { return read(name, out); }
+
+bool writeBool(const char* name, bool value) {
+  return je_mallctl(name, nullptr, nullptr, &value, sizeof value) == 0;
+}
+
+bool writeUnsigned(const char* name, unsigned value) {
+  return je_mallctl(name, nullptr, nullptr, &value, sizeof value) == 0;
+}
+
+bool version(std::string* out) {
+  const char* v = nullptr;
+  if (!read("version", &v) || v == nullptr) return false;
+  *out = v;
+  return true;
+}
+
+bool arenaCreate(unsigned* arena) { return read("arenas.create", arena); }
+
+bool arenaDestroy(unsigned arena) {
+  char name[64];
+  std::snprintf(name, sizeof name, "arena.%u.destroy", arena);
+  return je_mallctl(name, nullptr, nullptr, nullptr, 0) == 0;
+}
+
+bool tcacheCreate(unsigned* tcache) { return read("tcache.create", tcache); }
+bool tcacheFlush(unsigned tcache) { return writeUnsigned("tcache.flush", tcache); }
+bool tcacheDestroy(unsigned tcache) { return writeUnsigned("tcache.destroy", tcache); }
+
+bool purge(bool all, unsigned arena) {
+  char name[64];
+  std::snprintf(name, sizeof name, "arena.%u.purge", all ? static_cast<unsigned>(MALLCTL_ARENAS_ALL) : arena);
+  return je_mallctl(name, nullptr, nullptr, nullptr, 0) == 0;
+}
+
+bool globalStats(GlobalStats* out) {
+  if (!refreshEpoch()) return false;
+  bool ok = read("stats.allocated", &out->allocated) && read("stats.active", &out->active) &&
+            read("stats.resident", &out->resident) && read("stats.retained", &out->retained) &&
+            read("stats.mapped", &out->mapped) && read("stats.metadata", &out->metadata);
+  if (!ok) return false;
+  const unsigned all = MALLCTL_ARENAS_ALL;
+  size_t pdirty = 0, pmuzzy = 0, page = pageSize();
+  readf(&pdirty, "stats.arenas.%u.pdirty", all);
+  readf(&pmuzzy, "stats.arenas.%u.pmuzzy", all);
+  out->dirty = pdirty * page;
+  out->muzzy = pmuzzy * page;
+  out->fragSmallbinsBytes = smallbinFragmentation(all);
+  return true;
+}
+
+bool arenaStats(unsigned arena, ArenaStats* out) {
+  unsigned narenas = 0;
+  if (!read("arenas.narenas", &narenas) || arena >= narenas) return false;
+  if (!refreshEpoch()) return false;
+  size_t small = 0, large = 0, pactive = 0, pdirty = 0, pmuzzy = 0, page = pageSize();
+  uint64_t smallN = 0, largeN = 0, smallD = 0, largeD = 0;
+  bool ok = readf(&small, "stats.arenas.%u.small.allocated", arena) &&
+            readf(&large, "stats.arenas.%u.large.allocated", arena) &&
+            readf(&pactive, "stats.arenas.%u.pactive", arena) && readf(&pdirty, "stats.arenas.%u.pdirty", arena) &&
+            readf(&pmuzzy, "stats.arenas.%u.pmuzzy", arena) &&
+            readf(&out->resident, "stats.arenas.%u.resident", arena) &&
+            readf(&out->mapped, "stats.arenas.%u.mapped", arena) &&
+            readf(&smallN, "stats.arenas.%u.small.nmalloc", arena) &&
+            readf(&largeN, "stats.arenas.%u.large.nmalloc", arena) &&
+            readf(&smallD, "stats.arenas.%u.small.ndalloc", arena) &&
+            readf(&largeD, "stats.arenas.%u.large.ndalloc", arena);
+  if (!ok) return false;
+  out->allocated = small + large;
+  out->active = pactive * page;
+  out->dirty = pdirty * page;
+  out->muzzy = pmuzzy * page;
+  out->nmalloc = smallN + largeN;
+  out->ndalloc = smallD + largeD;
+  out->fragSmallbinsBytes = smallbinFragmentation(arena);
+  return true;
+}
+
+bool backgroundThread(bool* enabled) { return read("background_thread", enabled); }
+bool setBackgroundThread(bool on) { return writeBool("background_thread", on); }
+
+std::string statsText() {
+  std::string text;
+  je_malloc_stats_print(
+      [](void* opaque, const char* s) { static_cast<std::string*>(opaque)->append(s); }, &text, nullptr);
+  return text;
+}
+
+#else  // not jemalloc: every control is unsupported
+
+bool available() { return false; }
+bool refreshEpoch() { return false; }
+bool readSize(const char*, size_t*) { return false; }
+bool readU64(const char*, uint64_t*) { return false; }
+bool readUnsigned(const char*, unsigned*) { return false; }
+bool readBool(const char*, bool*) { return false; }
+bool writeBool(const char*, bool) { return false; }
+bool writeUnsigned(const char*, unsigned) { return false; }
+bool version(std::string*) { return false; }
+bool arenaCreate(unsigned*) { return false; }
+bool arenaDestroy(unsigned) { return false; }
+bool tcacheCreate(unsigned*) { return false; }
+bool tcacheFlush(unsigned) { return false; }
+bool tcacheDestroy(unsigned) { return false; }
+bool purge(bool, unsigned) { return false; }
+bool globalStats(GlobalStats*) { return false; }
+bool arenaStats(unsigned, ArenaStats*) { return false; }
+bool backgroundThread(bool*) { return false; }
+bool setBackgroundThread(bool) { return false; }
+std::string statsText() { return {}; }
+
+#endif
+
+}  // namespace arenakv::jectl

@@ -1,0 +1,48 @@
+// mallctl wrappers: the jemalloc-only controls. Under tcmalloc or libc each call reports "unsupported"
+// (returns false) instead of pretending, so callers can surface ERR_UNSUPPORTED.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace arenakv::jectl {
+
+bool available();
+// Refreshes the stats snapshot (mallctl "epoch"); every read below does it first where it matters.
+bool refreshEpoch();
+bool readSize(const char* name, size_t* out);
+bool readU64(const char* name, uint64_t* out);
+bool readUnsigned(const char* name, unsigned* out);
+bool readBool(const char* name, bool* out);
+bool writeBool(const char* name, bool value);
+bool writeUnsigned(const char* name, unsigned value);
+bool version(std::string* out);
+
+bool arenaCreate(unsigned* arena);
+bool arenaDestroy(unsigned arena);
+bool tcacheCreate(unsigned* tcache);
+bool tcacheFlush(unsigned tcache);
+bool tcacheDestroy(unsigned tcache);
+// arena.<i>.purge for one arena, or every arena when all is true (Redis's MEMORY PURGE).
+bool purge(bool all, unsigned arena);
+
+struct GlobalStats {
+  size_t allocated = 0, active = 0, resident = 0, retained = 0, mapped = 0, metadata = 0;
+  size_t dirty = 0, muzzy = 0;
+  size_t fragSmallbinsBytes = 0;  // Σ over small bins of (nregs × curslabs − curregs) × size, as Redis
+};
+bool globalStats(GlobalStats* out);
+
+struct ArenaStats {
+  size_t allocated = 0, active = 0, dirty = 0, muzzy = 0, resident = 0, mapped = 0;
+  uint64_t nmalloc = 0, ndalloc = 0;
+  size_t fragSmallbinsBytes = 0;
+};
+bool arenaStats(unsigned arena, ArenaStats* out);
+
+bool backgroundThread(bool* enabled);
+bool setBackgroundThread(bool on);
+std::string statsText();
+
+}  // namespace arenakv::jectl

@@ -1,0 +1,127 @@
+#include "store.h"
+
+#include <cstring>
+
+namespace arenakv {
+
+bool Store::open(bool ownArena, std::string* error) {
+  if (open_) return true;
+  if (ownArena && zmallocHasArenas() && !zheapCreate(&heap_, error)) return false;
+  open_ = true;
+  return true;
+}
+
+void Store::close() {
+  if (!open_) return;
+  for (uint32_t i = 0; i < issued_; i++) {
+    Entry* e = entry(i);
+    if (e->ptr != nullptr) zfree(heap_, e->ptr, e->usable);
+  }
+  for (size_t c = 0; c < chunks_.size(); c++) zfree(heap_, chunks_[c], chunkUsable_[c]);
+  chunks_.clear();
+  chunkUsable_.clear();
+  zheapDestroy(&heap_);
+  issued_ = 0;
+  freeHead_ = kNoFree;
+  live_ = slotBytes_ = tableBytes_ = 0;
+  open_ = false;
+}
+
+bool Store::grow() {
+  size_t usable = 0;
+  auto* chunk = static_cast<Entry*>(zmalloc(heap_, sizeof(Entry) * kChunkSize, &usable));
+  if (chunk == nullptr) return false;
+  try {
+    chunks_.push_back(chunk);
+    chunkUsable_.push_back(usable);
+  } catch (...) {
+    if (chunks_.size() > chunkUsable_.size()) chunks_.pop_back();
+    zfree(heap_, chunk, usable);
+    throw;
+  }
+  tableBytes_ += usable;
+  return true;
+}
+
+Store::Entry* Store::findEntry(uint32_t handle) const {
+  uint32_t index = handle & kIndexMask;
+  uint32_t generation = handle >> kIndexBits;
+  if (!open_ || index >= issued_ || generation == 0) return nullptr;
+  Entry* e = entry(index);
+  if (e->ptr == nullptr || e->generation != generation) return nullptr;
+  return e;
+}
+
+const SlotHeader* Store::find(uint32_t handle) const {
+  Entry* e = findEntry(handle);
+  return e ? e->ptr : nullptr;
+}
+
+size_t Store::usableSize(uint32_t handle) const {
+  Entry* e = findEntry(handle);
+  return e ? e->usable : 0;
+}
+
+Store::Status Store::put(const char* key, size_t keyLen, size_t valueLen, uint32_t* handle, uint8_t** value,
+                         size_t* spare) {
+  uint32_t index;
+  if (freeHead_ != kNoFree) {
+    index = freeHead_;
+  } else {
+    if (issued_ >= kMaxSlots) return Status::kFull;
+    if ((issued_ >> kChunkBits) >= chunks_.size() && !grow()) return Status::kNoMemory;
+    index = issued_;
+  }
+  size_t need = sizeof(SlotHeader) + keyLen + valueLen;
+  size_t usable = 0;
+  auto* slot = static_cast<SlotHeader*>(zmalloc(heap_, need, &usable));
+  if (slot == nullptr) return Status::kNoMemory;
+  Entry* e = entry(index);
+  if (index == freeHead_) {
+    freeHead_ = e->usable;
+  } else {
+    issued_++;
+    e->generation = 0;
+  }
+  e->generation = e->generation >= kMaxGeneration ? 1 : e->generation + 1;
+  e->ptr = slot;
+  e->usable = static_cast<uint32_t>(usable);
+  slot->keyLen = static_cast<uint32_t>(keyLen);
+  slot->valueLen = static_cast<uint32_t>(valueLen);
+  std::memcpy(slot + 1, key, keyLen);
+  live_++;
+  slotBytes_ += usable;
+  *handle = index | (e->generation << kIndexBits);
+  *value = reinterpret_cast<uint8_t*>(slot + 1) + keyLen;
+  *spare = usable - need;
+  return Status::kOk;
+}
+
+Store::Status Store::resize(uint32_t handle, size_t valueLen, uint8_t** value, size_t* spare) {
+  Entry* e = findEntry(handle);
+  if (e == nullptr) return Status::kBadHandle;
+  size_t need = sizeof(SlotHeader) + e->ptr->keyLen + valueLen;
+  size_t usable = 0;
+  auto* slot = static_cast<SlotHeader*>(zrealloc(heap_, e->ptr, e->usable, need, &usable));
+  if (slot == nullptr) return Status::kNoMemory;
+  slotBytes_ = slotBytes_ - e->usable + usable;
+  e->ptr = slot;
+  e->usable = static_cast<uint32_t>(usable);
+  slot->valueLen = static_cast<uint32_t>(valueLen);
+  *value = reinterpret_cast<uint8_t*>(slot + 1) + slot->keyLen;
+  *spare = usable - need;
+  return Status::kOk;
+}
+
+void Store::free(uint32_t handle) {
+  Entry* e = findEntry(handle);
+  if (e == nullptr) return;
+  zfree(heap_, e->ptr, e->usable);
+  slotBytes_ -= e->usable;
+  live_--;
+  e->ptr = nullptr;
+  e->usable = freeHead_;
+  freeHead_ = handle & kIndexMask;
+}
+
+}  // namespace arenakv

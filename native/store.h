@@ -1,0 +1,83 @@
+// Slots: a handle → one allocation holding a key and its value (like Redis's embedded strings), placed in the
+// store's own heap. Knows nothing of N-API: addon.cc validates and converts, this file keeps the invariants.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zmalloc.h"
+
+namespace arenakv {
+
+struct SlotHeader {
+  uint32_t keyLen;
+  uint32_t valueLen;
+};
+
+class Store {
+ public:
+  // A handle is index | generation << kIndexBits; generation is 1..63, so a handle is never 0.
+  static constexpr unsigned kIndexBits = 26;
+  static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
+  static constexpr uint32_t kMaxGeneration = 63;
+  static constexpr uint32_t kMaxSlots = kIndexMask;  // index kIndexMask itself is never issued
+  static constexpr size_t kMaxBytes = 512u * 1024 * 1024;  // Redis's proto-max-bulk-len, for keys and values
+
+  enum class Status { kOk, kNoMemory, kFull, kBadHandle };
+
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  ~Store() { close(); }
+
+  bool open(bool ownArena, std::string* error);
+  void close();
+  bool isOpen() const { return open_; }
+
+  // Allocates a slot for key + valueLen bytes and copies the key in; *value points at the value's bytes and
+  // *spare says how many bytes past them the allocation has (writers that append a NUL need one).
+  Status put(const char* key, size_t keyLen, size_t valueLen, uint32_t* handle, uint8_t** value, size_t* spare);
+  // Resizes the value of a live slot (the key is kept); same outputs as put.
+  Status resize(uint32_t handle, size_t valueLen, uint8_t** value, size_t* spare);
+  void free(uint32_t handle);
+
+  // nullptr unless handle names a live slot with the right generation.
+  const SlotHeader* find(uint32_t handle) const;
+  bool valid(uint32_t handle) const { return find(handle) != nullptr; }
+  static const uint8_t* keyOf(const SlotHeader* s) { return reinterpret_cast<const uint8_t*>(s + 1); }
+  static const uint8_t* valueOf(const SlotHeader* s) { return keyOf(s) + s->keyLen; }
+  size_t usableSize(uint32_t handle) const;
+
+  size_t usedBytes() const { return slotBytes_ + tableBytes_; }
+  size_t count() const { return live_; }
+  const ZHeap& heap() const { return heap_; }
+
+ private:
+  struct Entry {
+    SlotHeader* ptr;    // nullptr when free
+    uint32_t usable;    // usable size of ptr's allocation; next free index while free
+    uint32_t generation;
+  };
+  static constexpr unsigned kChunkBits = 12;
+  static constexpr uint32_t kChunkSize = 1u << kChunkBits;
+  static constexpr uint32_t kNoFree = UINT32_MAX;
+
+  Entry* entry(uint32_t index) const { return &chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }
+  Entry* findEntry(uint32_t handle) const;
+  bool grow();
+
+  ZHeap heap_;
+  bool open_ = false;
+  // Chunks of fixed size so growth never copies or stalls; each chunk is allocated in the store's heap.
+  std::vector<Entry*> chunks_;
+  std::vector<size_t> chunkUsable_;
+  uint32_t issued_ = 0;  // indices [0, issued_) have been handed out at least once
+  uint32_t freeHead_ = kNoFree;
+  size_t live_ = 0;
+  size_t slotBytes_ = 0;
+  size_t tableBytes_ = 0;
+};
+
+}  // namespace arenakv

@@ -1,0 +1,293 @@
+#include "zmalloc.h"
+
+#include <atomic>
+#include <cstdio>
+
+#include "jemalloc_ctl.h"
+
+#if defined(USE_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+#elif defined(USE_TCMALLOC)
+#include <dlfcn.h>
+#include <gperftools/malloc_extension_c.h>
+#include <gperftools/nallocx.h>
+#include <gperftools/tcmalloc.h>
+#else
+#include <gnu/libc-version.h>
+#include <malloc.h>
+#include <cstdlib>
+#endif
+
+namespace arenakv {
+namespace {
+
+// Per-thread counters on their own cache lines, summed on read: the scheme of Redis's used_memory_thread.
+// A thread owns a slot exclusively (plain relaxed load+store, no locked instruction) until the slots run
+// out; threads past that share the last slot with atomic adds, so the sum stays exact either way.
+constexpr int kCounterSlots = 64;
+struct alignas(64) Counter {
+  std::atomic<int64_t> bytes{0};
+};
+Counter counters[kCounterSlots];
+std::atomic<int> nextSlot{0};
+thread_local int mySlot = -1;
+
+inline void account(int64_t delta) {
+  if (mySlot < 0) {
+    int slot = nextSlot.fetch_add(1, std::memory_order_relaxed);
+    mySlot = slot < kCounterSlots - 1 ? slot : kCounterSlots - 1;
+  }
+  std::atomic<int64_t>& c = counters[mySlot].bytes;
+  if (mySlot < kCounterSlots - 1) {
+    c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  } else {
+    c.fetch_add(delta, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace
+
+#if defined(USE_JEMALLOC)
+
+const char* zmallocName() { return "jemalloc"; }
+std::string zmallocVersion() {
+  std::string v;
+  if (!jectl::version(&v)) return JEMALLOC_VERSION;
+  return v.substr(0, v.find('-'));  // "5.3.0-0-g54eaed1..." → "5.3.0", as Redis's mem_allocator shows it
+}
+bool zmallocHasArenas() { return true; }
+
+void* zmalloc(const ZHeap& heap, size_t size, size_t* usable) {
+  void* p = je_mallocx(size == 0 ? 1 : size, heap.flags);
+  if (p == nullptr) return nullptr;
+  *usable = je_sallocx(p, 0);
+  account(static_cast<int64_t>(*usable));
+  return p;
+}
+
+void* zrealloc(const ZHeap& heap, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
+  void* p = je_rallocx(ptr, size == 0 ? 1 : size, heap.flags);
+  if (p == nullptr) return nullptr;
+  *usable = je_sallocx(p, 0);
+  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
+  return p;
+}
+
+void zfree(const ZHeap& heap, void* ptr, size_t usable) {
+  if (ptr == nullptr) return;
+  account(-static_cast<int64_t>(usable));
+  je_sdallocx(ptr, usable, heap.flags);
+}
+
+size_t zmallocSize(const void* ptr) { return je_sallocx(const_cast<void*>(ptr), 0); }
+size_t zmallocGoodSize(size_t n) { return je_nallocx(n == 0 ? 1 : n, 0); }
+
+bool zheapCreate(ZHeap* heap, std::string* error) {
+  unsigned arena = 0, tcache = 0;
+  if (!jectl::arenaCreate(&arena)) {
+    *error = "jemalloc could not create an arena (arenas.create)";
+    return false;
+  }
+  // A private tcache: the thread's own tcache may hold regions of other arenas and would hand them out here.
+  if (!jectl::tcacheCreate(&tcache)) {
+    jectl::arenaDestroy(arena);
+    *error = "jemalloc could not create a thread cache (tcache.create)";
+    return false;
+  }
+  heap->arena = static_cast<int>(arena);
+  heap->tcache = static_cast<int>(tcache);
+  heap->flags = static_cast<int>(MALLOCX_ARENA(arena) | MALLOCX_TCACHE(tcache));
+  return true;
+}
+
+void zheapFlush(const ZHeap& heap) {
+  if (heap.tcache >= 0) jectl::tcacheFlush(static_cast<unsigned>(heap.tcache));
+}
+
+ZInfo zmallocInfo() {
+  ZInfo info;
+  jectl::GlobalStats s;
+  if (!jectl::globalStats(&s)) return info;
+  info.allocated = static_cast<int64_t>(s.allocated);
+  info.active = static_cast<int64_t>(s.active);
+  info.resident = static_cast<int64_t>(s.resident);
+  info.retained = static_cast<int64_t>(s.retained);
+  info.mapped = static_cast<int64_t>(s.mapped);
+  info.metadata = static_cast<int64_t>(s.metadata);
+  info.dirty = static_cast<int64_t>(s.dirty);
+  info.muzzy = static_cast<int64_t>(s.muzzy);
+  info.fragSmallbinsBytes = static_cast<int64_t>(s.fragSmallbinsBytes);
+  return info;
+}
+
+void zmallocPurge() { jectl::purge(true, 0); }
+std::string zmallocStatsText() { return jectl::statsText(); }
+bool zmallocPreloaded() { return false; }
+
+void zheapDestroy(ZHeap* heap) {
+  if (heap->tcache >= 0) jectl::tcacheDestroy(static_cast<unsigned>(heap->tcache));
+  if (heap->arena >= 0) jectl::arenaDestroy(static_cast<unsigned>(heap->arena));
+  *heap = ZHeap{};
+}
+
+#elif defined(USE_TCMALLOC)
+
+const char* zmallocName() { return "tcmalloc"; }
+std::string zmallocVersion() {
+  int major = 0, minor = 0;
+  const char* patch = "";
+  tc_version(&major, &minor, &patch);
+  return std::to_string(major) + "." + std::to_string(minor) + (patch ? patch : "");
+}
+bool zmallocHasArenas() { return false; }
+
+void* zmalloc(const ZHeap&, size_t size, size_t* usable) {
+  void* p = tc_malloc(size == 0 ? 1 : size);
+  if (p == nullptr) return nullptr;
+  *usable = tc_malloc_size(p);
+  account(static_cast<int64_t>(*usable));
+  return p;
+}
+
+void* zrealloc(const ZHeap&, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
+  void* p = tc_realloc(ptr, size == 0 ? 1 : size);
+  if (p == nullptr) return nullptr;
+  *usable = tc_malloc_size(p);
+  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
+  return p;
+}
+
+void zfree(const ZHeap&, void* ptr, size_t usable) {
+  if (ptr == nullptr) return;
+  account(-static_cast<int64_t>(usable));
+  tc_free(ptr);
+}
+
+size_t zmallocSize(const void* ptr) { return tc_malloc_size(const_cast<void*>(ptr)); }
+size_t zmallocGoodSize(size_t n) { return tc_nallocx(n == 0 ? 1 : n, 0); }
+
+namespace {
+int64_t tcProperty(const char* name) {
+  size_t v = 0;
+  return MallocExtension_GetNumericProperty(name, &v) ? static_cast<int64_t>(v) : -1;
+}
+}  // namespace
+
+ZInfo zmallocInfo() {
+  ZInfo info;
+  int64_t heap = tcProperty("generic.heap_size");
+  int64_t pageFree = tcProperty("tcmalloc.pageheap_free_bytes");
+  int64_t unmapped = tcProperty("tcmalloc.pageheap_unmapped_bytes");
+  info.allocated = tcProperty("generic.current_allocated_bytes");
+  if (heap >= 0 && pageFree >= 0 && unmapped >= 0) {
+    info.active = heap - pageFree - unmapped;
+    info.resident = heap - unmapped;
+    info.mapped = heap;
+  }
+  info.retained = unmapped;
+  info.dirty = pageFree;
+  int64_t central = tcProperty("tcmalloc.central_cache_free_bytes");
+  int64_t transfer = tcProperty("tcmalloc.transfer_cache_free_bytes");
+  int64_t thread = tcProperty("tcmalloc.thread_cache_free_bytes");
+  if (central >= 0 && transfer >= 0 && thread >= 0) info.fragSmallbinsBytes = central + transfer + thread;
+  return info;
+}
+
+void zmallocPurge() { MallocExtension_ReleaseFreeMemory(); }
+
+std::string zmallocStatsText() {
+  std::string text(1 << 16, '\0');
+  MallocExtension_GetStats(text.data(), static_cast<int>(text.size()));
+  text.resize(std::char_traits<char>::length(text.c_str()));
+  return text;
+}
+
+bool zmallocPreloaded() {
+  // Preloaded, tcmalloc's malloc is the process's malloc (an alias of tc_malloc); loaded by dlopen it is not.
+  return dlsym(RTLD_DEFAULT, "malloc") == reinterpret_cast<void*>(&tc_malloc);
+}
+
+bool zheapCreate(ZHeap* heap, std::string*) {
+  *heap = ZHeap{};
+  return true;
+}
+void zheapFlush(const ZHeap&) {}
+void zheapDestroy(ZHeap* heap) { *heap = ZHeap{}; }
+
+#else  // libc
+
+const char* zmallocName() { return "libc"; }
+std::string zmallocVersion() { return gnu_get_libc_version(); }
+bool zmallocHasArenas() { return false; }
+
+void* zmalloc(const ZHeap&, size_t size, size_t* usable) {
+  void* p = malloc(size == 0 ? 1 : size);
+  if (p == nullptr) return nullptr;
+  *usable = malloc_usable_size(p);
+  account(static_cast<int64_t>(*usable));
+  return p;
+}
+
+void* zrealloc(const ZHeap&, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
+  void* p = realloc(ptr, size == 0 ? 1 : size);
+  if (p == nullptr) return nullptr;
+  *usable = malloc_usable_size(p);
+  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
+  return p;
+}
+
+void zfree(const ZHeap&, void* ptr, size_t usable) {
+  if (ptr == nullptr) return;
+  account(-static_cast<int64_t>(usable));
+  free(ptr);
+}
+
+size_t zmallocSize(const void* ptr) { return malloc_usable_size(const_cast<void*>(ptr)); }
+size_t zmallocGoodSize(size_t) { return 0; }
+
+ZInfo zmallocInfo() {
+  // mallinfo2 sums every glibc arena. glibc cannot tell which heap pages are resident, so resident,
+  // retained and muzzy stay unknown; free chunks inside the heap (all but the trimmable top) play the
+  // role of jemalloc's small-bin fragmentation.
+  struct mallinfo2 mi = mallinfo2();
+  ZInfo info;
+  info.allocated = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
+  info.active = static_cast<int64_t>(mi.arena + mi.hblkhd);
+  info.mapped = info.active;
+  info.dirty = static_cast<int64_t>(mi.fordblks);
+  info.fragSmallbinsBytes = static_cast<int64_t>(mi.fordblks - mi.keepcost);
+  return info;
+}
+
+void zmallocPurge() { malloc_trim(0); }
+
+std::string zmallocStatsText() {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&buf, &len);
+  if (f == nullptr) return {};
+  malloc_info(0, f);
+  fclose(f);
+  std::string text(buf, len);
+  free(buf);
+  return text;
+}
+
+bool zmallocPreloaded() { return false; }
+
+bool zheapCreate(ZHeap* heap, std::string*) {
+  *heap = ZHeap{};
+  return true;
+}
+void zheapFlush(const ZHeap&) {}
+void zheapDestroy(ZHeap* heap) { *heap = ZHeap{}; }
+
+#endif
+
+int64_t zmallocUsedMemory() {
+  int64_t sum = 0;
+  for (const Counter& c : counters) sum += c.bytes.load(std::memory_order_relaxed);
+  return sum;
+}
+
+}  // namespace arenakv
