@@ -4,8 +4,9 @@
 // default (jemalloc) build afterwards unless --keep is given.
 // Usage: node deps/build-variant.js jemalloc|tcmalloc|libc|asan|ubsan [...more]
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -22,14 +23,23 @@ export function variantPath(name) {
 }
 
 function nodeGyp() {
-  // npm runs scripts with its own node-gyp on PATH and names it in npm_config_node_gyp.
-  return process.env.npm_config_node_gyp ? [process.execPath, process.env.npm_config_node_gyp] : ['node-gyp']
+  // The project's own node-gyp (a devDependency), else the one npm names when it runs a script.
+  try {
+    return [process.execPath, createRequire(join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js')]
+  } catch {
+    return [process.execPath, process.env.npm_config_node_gyp ?? 'node-gyp']
+  }
 }
 
 export function buildVariant(name) {
   const env = VARIANTS[name]
   if (!env) throw new Error(`unknown variant '${name}' (one of ${Object.keys(VARIANTS).join(', ')})`)
   const [cmd, ...pre] = nodeGyp()
+  // Build against the running Node's own headers when npm has not named a nodedir (no download needed).
+  const prefix = join(dirname(process.execPath), '..')
+  if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
+    pre.push(`--nodedir=${prefix}`)
+  }
   // node-gyp turns npm_config_* into gyp variables, so a stray npm_config_arenakv_malloc would override ours.
   const clean = { ...process.env }
   for (const k of ['ARENAKV_MALLOC', 'ARENAKV_SANITIZER', 'npm_config_arenakv_malloc', 'npm_config_arenakv_sanitizer']) {

@@ -8,8 +8,9 @@
 #if defined(USE_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 #elif defined(USE_TCMALLOC)
-#include <dlfcn.h>
 #include <gperftools/malloc_extension_c.h>
+
+#include <cstdlib>
 #include <gperftools/nallocx.h>
 #include <gperftools/tcmalloc.h>
 #else
@@ -203,8 +204,12 @@ std::string zmallocStatsText() {
 }
 
 bool zmallocPreloaded() {
-  // Preloaded, tcmalloc's malloc is the process's malloc (an alias of tc_malloc); loaded by dlopen it is not.
-  return dlsym(RTLD_DEFAULT, "malloc") == reinterpret_cast<void*>(&tc_malloc);
+  // Preloaded, the process's own malloc is tcmalloc's, so tcmalloc owns what plain malloc returns; loaded by
+  // dlopen beside glibc, it does not.
+  void* probe = std::malloc(64);
+  bool owned = MallocExtension_GetOwnership(probe) == MallocExtension_kOwned;
+  std::free(probe);
+  return owned;
 }
 
 bool zheapCreate(ZHeap* heap, std::string*) {
