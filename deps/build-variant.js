@@ -2,9 +2,9 @@
 // Builds the addon for one allocator into build-variants/<name>/arenakv.node, so the contract suite and the
 // allocator comparison bench can load every build side by side (ARENAKV_BINARY). build/ is left holding the
 // default (jemalloc) build afterwards unless --keep is given.
-// Usage: node deps/build-variant.js jemalloc|tcmalloc|libc|asan|ubsan [...more]
+// Usage: node deps/build-variant.js [--if-stale] [--keep] jemalloc|tcmalloc|libc|asan|ubsan [...more]
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -45,14 +45,24 @@ export function buildVariant(name) {
   for (const k of ['ARENAKV_MALLOC', 'ARENAKV_SANITIZER', 'npm_config_arenakv_malloc', 'npm_config_arenakv_sanitizer']) {
     delete clean[k]
   }
-  execFileSync(cmd, [...pre, 'rebuild'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...clean, ...env } })
+  execFileSync(cmd, [...pre, '--loglevel=error', 'rebuild'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...clean, ...env } })
   mkdirSync(dirname(variantPath(name)), { recursive: true })
   copyFileSync(join(root, 'build', 'Release', 'arenakv.node'), variantPath(name))
   process.stderr.write(`[build-variant] ${name} → ${variantPath(name)}\n`)
 }
 
-const args = process.argv.slice(2).filter((a) => a !== '--keep')
-if (args.length) {
-  for (const name of args) buildVariant(name)
-  if (!process.argv.includes('--keep') && args.at(-1) !== 'jemalloc') buildVariant('jemalloc')
+// A variant is stale when any native source, the gyp files or the jemalloc pin is newer than it.
+function stale(name) {
+  if (!existsSync(variantPath(name))) return true
+  const built = statSync(variantPath(name)).mtimeMs
+  const inputs = ['binding.gyp', 'deps/jemalloc/jemalloc.gyp', 'deps/jemalloc/version.json',
+    ...readdirSync(join(root, 'native')).map((f) => `native/${f}`)]
+  return inputs.some((f) => statSync(join(root, f)).mtimeMs > built)
 }
+
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')))
+const names = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const todo = (flags.has('--if-stale') ? names.filter(stale) : names).sort((a, b) => (a === 'jemalloc') - (b === 'jemalloc'))
+for (const name of todo) buildVariant(name)
+// node-gyp builds in build/: leave the default allocator there, as `npm run build` would.
+if (todo.length && !flags.has('--keep') && todo.at(-1) !== 'jemalloc') buildVariant('jemalloc')

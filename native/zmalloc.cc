@@ -11,6 +11,7 @@
 #include <gperftools/malloc_extension_c.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <gperftools/nallocx.h>
 #include <gperftools/tcmalloc.h>
 #else
@@ -207,6 +208,8 @@ bool zmallocPreloaded() {
   // Preloaded, the process's own malloc is tcmalloc's, so tcmalloc owns what plain malloc returns; loaded by
   // dlopen beside glibc, it does not.
   void* probe = std::malloc(64);
+  if (probe == nullptr) return false;
+  std::memset(probe, 0, 64);
   bool owned = MallocExtension_GetOwnership(probe) == MallocExtension_kOwned;
   std::free(probe);
   return owned;
@@ -254,8 +257,11 @@ ZInfo zmallocInfo() {
   // mallinfo2 sums every glibc arena. glibc cannot tell which heap pages are resident, so resident,
   // retained and muzzy stay unknown; free chunks inside the heap (all but the trimmable top) play the
   // role of jemalloc's small-bin fragmentation.
-  struct mallinfo2 mi = mallinfo2();
   ZInfo info;
+#if defined(ARENAKV_SANITIZER)
+  return info;  // the sanitizer's allocator has replaced glibc's: mallinfo2 would describe nothing
+#endif
+  struct mallinfo2 mi = mallinfo2();
   info.allocated = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
   info.active = static_cast<int64_t>(mi.arena + mi.hblkhd);
   info.mapped = info.active;

@@ -1,0 +1,109 @@
+// 100,000 random bad calls into the native surface: the process survives, every call throws a typed error
+// with a code, no live slot is disturbed, and not one byte of memory is allocated or freed by them.
+import { expect, test } from 'vitest'
+import { allocator } from '../lib/allocator.js'
+import { ArenaKVError } from '../lib/errors.js'
+import { native } from '../lib/native.js'
+import { createStore } from '../lib/store.js'
+
+// xorshift32: a fixed seed makes any failure reproducible.
+function rng(seed: number) {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 4294967296
+  }
+}
+
+test('100,000 random bad native calls each throw a typed error and change nothing', () => {
+  const random = rng(0xa5e1a)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]
+  const store = createStore({ scratchBytes: 256 })
+  const live = Array.from({ length: 64 }, (_, i) => store.put(`live:${i}`, `value:${i}`))
+  const stale: number[] = []
+  for (let i = 0; i < 64; i++) {
+    const h = store.put(`gone:${i}`, 'x')
+    store.free(h)
+    stale.push(h)
+  }
+  const closed = createStore({ scratchBytes: 64 })
+  const closedHandle = closed.put('k', 'v')
+  closed.close()
+  const huge = new Uint8Array(512 * 1024 * 1024 + 1)
+  const base = allocator.usedMemory()
+  const storeBytes = store.usedBytes()
+
+  const badHandles = [
+    () => pick(stale),
+    () => pick(live) & 0x3ffffff, // generation 0: never issued
+    () => (pick(live) + (1 << 26)) >>> 0, // a generation that is not the slot's
+    () => Math.floor(random() * 2 ** 32) | (1 << 26) | 0x3fff000, // an index never issued
+    () => -1 - Math.floor(random() * 1000),
+    () => pick(live) + 0.5,
+    () => pick([NaN, Infinity, -Infinity, 2 ** 32, 2 ** 53, -0.5]),
+  ]
+  const notNumbers = [undefined, null, 'x', '12', {}, [], true, 1n, Symbol('s'), () => 1]
+  const notValues = [undefined, null, 12, {}, [1, 2], true, new Uint16Array(4), new DataView(new ArrayBuffer(4)), new ArrayBuffer(8)]
+  const badHandle = () => (random() < 0.8 ? pick(badHandles)() : pick(notNumbers))
+  const s = store as unknown as Record<string, (...args: unknown[]) => unknown>
+  const n = native as unknown as Record<string, (...args: unknown[]) => unknown>
+
+  const calls: Array<() => unknown> = [
+    () => s.read(badHandle(), 'live:0'),
+    () => s.readString(badHandle()),
+    () => s.readStringIfKey(badHandle(), 'k'),
+    () => s.key(badHandle()),
+    () => s.keyEquals(badHandle(), 'k'),
+    () => s.valueLength(badHandle()),
+    () => s.usableSize(badHandle()),
+    () => s.free(badHandle()), // double frees of stale handles among them
+    () => s.replace(badHandle(), 'v'),
+    () => s.replace(pick(live), pick(notValues)),
+    () => s.put(pick(notNumbers.filter((v) => typeof v !== 'string')), 'v'),
+    () => s.put('k', pick(notValues)),
+    () => s.put('k', huge),
+    () => s.read(pick(live), pick(notNumbers.filter((v) => typeof v !== 'string'))),
+    () => s.readInto(pick(live), pick(notValues)),
+    () => s.readInto(pick(live), new Uint8Array(8), pick([9, -1, 0.5, 'x', NaN])),
+    () => s.freeMany(Uint32Array.from([pick(live), pick(stale)]), 2),
+    () => s.freeMany(Uint32Array.from([pick(live), pick(live)]).fill(live[3]), 2),
+    () => s.freeMany(new Uint32Array(2), pick([3, -1, 1.5, 'x'])),
+    () => s.freeMany(pick([[1, 2], new Int32Array(2), null]), 1),
+    () => (closed as unknown as Record<string, (...a: unknown[]) => unknown>).readString(closedHandle),
+    () => (closed as unknown as Record<string, (...a: unknown[]) => unknown>).put('k', 'v'),
+    () => n.goodSize(pick([-1, 1.5, 'x', NaN, 2 ** 41, undefined])),
+    () => n.arenaStats(pick([-1, 4096, 0.5, 'x', undefined])),
+    () => n.purgeArena(pick([-1, 4096, 0.5, 'x', null])),
+    () => n.setBackgroundThread(pick(['yes', 1, undefined, null])),
+    () => n.setErrorClass(pick([5, 'x', undefined, {}])),
+    () => new native.Store(pick(notNumbers.filter((v) => typeof v !== 'boolean')) as unknown as boolean, 1024),
+    () => new native.Store(true, pick([0, -5, 1.5, 2 ** 40, 'x']) as unknown as number),
+  ]
+
+  const codes = new Map<string, number>()
+  for (let i = 0; i < 100_000; i++) {
+    let thrown: unknown
+    try {
+      pick(calls)()
+    } catch (err) {
+      thrown = err
+    }
+    if (!(thrown instanceof TypeError || thrown instanceof RangeError || thrown instanceof ArenaKVError)) {
+      throw new Error(`call ${i} did not throw a typed error: ${String(thrown)}`)
+    }
+    const code = (thrown as { code?: unknown }).code
+    if (typeof code !== 'string') throw new Error(`call ${i} threw ${String(thrown)} without a code`)
+    codes.set(code, (codes.get(code) ?? 0) + 1)
+  }
+
+  expect(allocator.usedMemory()).toBe(base)
+  expect(store.usedBytes()).toBe(storeBytes)
+  expect(store.count()).toBe(live.length)
+  live.forEach((h, i) => expect(store.readStringIfKey(h, `live:${i}`)).toBe(`value:${i}`))
+  expect([...codes.keys()].sort()).toEqual(
+    expect.arrayContaining(['ERR_CLOSED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HANDLE', 'ERR_OUT_OF_RANGE', 'ERR_VALUE_TOO_LARGE']),
+  )
+  store.close()
+}, 120_000)

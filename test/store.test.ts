@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, test } from 'vitest'
+import { ArenaKVError } from '../lib/errors.js'
+import type { NativeStore } from '../lib/native.js'
+import { HANDLE_INDEX_BITS, createStore, handleIndex } from '../lib/store.js'
+
+const stores: NativeStore[] = []
+function open(scratchBytes = 1024): NativeStore {
+  const s = createStore({ scratchBytes })
+  stores.push(s)
+  return s
+}
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close()
+})
+
+const text = (s: NativeStore, n: number) => Buffer.from(s.scratch.subarray(0, n)).toString()
+
+describe('store slots', () => {
+  test('put and read back strings and bytes, key verified in the same call', () => {
+    const s = open()
+    const a = s.put('alpha', 'héllo wörld')
+    const b = s.put('beta', new Uint8Array([0, 1, 2, 255]))
+    expect(text(s, s.read(a, 'alpha'))).toBe('héllo wörld')
+    expect(s.read(a, 'beta')).toBe(-1)
+    expect(s.read(b, 'beta')).toBe(4)
+    expect([...s.scratch.subarray(0, 4)]).toEqual([0, 1, 2, 255])
+    expect(s.readString(a)).toBe('héllo wörld')
+    expect(s.readStringIfKey(a, 'alpha')).toBe('héllo wörld')
+    expect(s.readStringIfKey(a, 'alphA')).toBeUndefined()
+    expect(s.valueLength(a)).toBe(Buffer.byteLength('héllo wörld'))
+    expect(s.key(b)).toBe('beta')
+    expect(s.keyEquals(b, 'beta')).toBe(true)
+    expect(s.keyEquals(b, 'bet')).toBe(false)
+    expect(s.count()).toBe(2)
+  })
+
+  test('every JS string is its own key, lone surrogates included', () => {
+    const s = open()
+    const keys = ['', 'a\uD800b', 'a\uDC00b', 'a\uFFFDb', '😀', '\u0100', '\u0000', 'ÿ', 'x'.repeat(300)]
+    const handles = keys.map((k, i) => s.put(k, String(i)))
+    keys.forEach((k, i) => {
+      expect(s.key(handles[i])).toBe(k)
+      keys.forEach((other, j) => expect(s.keyEquals(handles[i], other)).toBe(i === j))
+    })
+  })
+
+  test('values larger than the scratch buffer are read with readInto', () => {
+    const s = open(64)
+    const big = new Uint8Array(10_000).map((_, i) => i & 0xff)
+    const h = s.put('big', big)
+    expect(s.read(h, 'big')).toBe(10_000)
+    const out = new Uint8Array(10_000)
+    expect(s.readInto(h, out)).toBe(10_000)
+    expect(out).toEqual(big)
+    const part = new Uint8Array(10)
+    expect(s.readInto(h, part, 5)).toBe(10_000)
+    expect([...part.subarray(5)]).toEqual([0, 1, 2, 3, 4])
+    expect(() => s.readInto(h, part, 11)).toThrow(RangeError)
+  })
+
+  test('replace keeps the handle and the key', () => {
+    const s = open()
+    const h = s.put('k', 'one')
+    s.replace(h, 'a much longer value than before'.repeat(10))
+    expect(s.readStringIfKey(h, 'k')).toBe('a much longer value than before'.repeat(10))
+    s.replace(h, new Uint8Array(0))
+    expect(s.read(h, 'k')).toBe(0)
+    s.replace(h, s.scratch.subarray(0, 0))
+    expect(s.key(h)).toBe('k')
+  })
+
+  test('string values at every size near an allocation boundary are written whole', () => {
+    const s = open(1 << 16)
+    for (let n = 0; n < 600; n++) {
+      const v = 'é'.repeat(n >> 1) + 'x'.repeat(n & 1)
+      const h = s.put('', v)
+      expect(s.readString(h)).toBe(v)
+      s.replace(h, v + 'y')
+      expect(s.readString(h)).toBe(v + 'y')
+      s.free(h)
+    }
+  })
+
+  test('handles are generation-checked: stale, freed and never-issued handles are RangeErrors', () => {
+    const s = open()
+    const h = s.put('k', 'v')
+    expect(h).toBeGreaterThan(0)
+    s.free(h)
+    expect(() => s.free(h)).toThrow(RangeError)
+    const reused = s.put('k2', 'v2')
+    expect(handleIndex(reused)).toBe(handleIndex(h))
+    expect(reused).not.toBe(h)
+    expect(() => s.read(h, 'k2')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HANDLE' }))
+    for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 32, 12345, handleIndex(reused)]) {
+      expect(() => s.readString(bad)).toThrow(RangeError)
+    }
+    expect(() => s.readString('1' as unknown as number)).toThrow(TypeError)
+    expect(reused >>> HANDLE_INDEX_BITS).toBeGreaterThan(0)
+  })
+
+  test('freeMany is all-or-nothing', () => {
+    const s = open()
+    const hs = Uint32Array.from([s.put('a', '1'), s.put('b', '2'), s.put('c', '3')])
+    const dup = Uint32Array.from([hs[0], hs[1], hs[0]])
+    expect(() => s.freeMany(dup, 3)).toThrow(RangeError)
+    expect(s.count()).toBe(3)
+    expect(() => s.freeMany(Uint32Array.from([hs[0], 999]), 2)).toThrow(RangeError)
+    expect(s.count()).toBe(3)
+    expect(() => s.freeMany(hs, 4)).toThrow(RangeError)
+    s.freeMany(hs, 2)
+    expect(s.count()).toBe(1)
+    expect(s.readString(hs[2])).toBe('3')
+  })
+
+  test('values and keys over 512 MB are refused with ERR_VALUE_TOO_LARGE', () => {
+    const s = open()
+    const huge = new Uint8Array(512 * 1024 * 1024 + 1)
+    const before = s.usedBytes()
+    expect(() => s.put('k', huge)).toThrow(expect.objectContaining({ code: 'ERR_VALUE_TOO_LARGE' }))
+    const h = s.put('k', 'v')
+    expect(() => s.replace(h, huge)).toThrow(ArenaKVError)
+    expect(s.readString(h)).toBe('v')
+    expect(s.usedBytes()).toBeGreaterThan(before)
+  })
+
+  test('wrong argument types are TypeErrors', () => {
+    const s = open()
+    const h = s.put('k', 'v')
+    expect(() => s.put(1 as unknown as string, 'v')).toThrow(TypeError)
+    expect(() => s.put('k', 5 as unknown as string)).toThrow(TypeError)
+    expect(() => s.put('k', new Uint16Array(2) as unknown as Uint8Array)).toThrow(TypeError)
+    expect(() => s.readInto(h, [] as unknown as Uint8Array)).toThrow(TypeError)
+    expect(() => s.freeMany([h] as unknown as Uint32Array, 1)).toThrow(TypeError)
+    expect(() => createStore({ scratchBytes: 3 })).toThrow(RangeError)
+  })
+
+  test('a closed store refuses every call with ERR_CLOSED and frees its memory', () => {
+    const s = open()
+    const h = s.put('k', 'v')
+    expect(s.usedBytes()).toBeGreaterThan(0)
+    s.close()
+    expect(() => s.readString(h)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    expect(() => s.put('k', 'v')).toThrow(ArenaKVError)
+    expect(() => s.usedBytes()).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    s.close()
+  })
+
+  test('a detached scratch buffer is never written through', () => {
+    const s = open()
+    const h = s.put('k', 'v')
+    structuredClone(s.scratch.buffer, { transfer: [s.scratch.buffer] })
+    expect(() => s.read(h, 'k')).toThrow(expect.objectContaining({ code: 'ERR_NATIVE' }))
+  })
+})
