@@ -40,7 +40,14 @@ export interface Capabilities {
 }
 
 export interface NativeStore extends SlotStore {
+  /** Stats of the store's own jemalloc arena (its thread cache flushed first, so `allocated` is exact). */
   arenaStats(): ArenaStats
+  /**
+   * One bounded step of active defragmentation (jemalloc only): scans up to maxScan slots from cursor and
+   * moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last slot), hits,
+   * misses].
+   */
+  defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
 export interface NativeAddon {

@@ -143,6 +143,34 @@ bool arenaStats(unsigned arena, ArenaStats* out) {
   return true;
 }
 
+bool defragHint(const void* ptr) {
+  struct Utilization {  // jemalloc's inspect_extent_util_stats_verbose_t
+    void* slabcur;
+    size_t nfree, nregs, size, binNfree, binNregs;
+  };
+  struct Mib {
+    size_t mib[4] = {};
+    size_t len = 4;
+    bool ok = je_mallctlnametomib("experimental.utilization.query", mib, &len) == 0;
+  };
+  static const Mib query;  // thread-safe one-time lookup: worker threads may defragment too
+  if (!query.ok) return false;
+  Utilization u{};
+  size_t outLen = sizeof u;
+  void* in = const_cast<void*>(ptr);
+  if (je_mallctlbymib(query.mib, query.len, &u, &outLen, &in, sizeof in) != 0) return false;
+  // Large allocations have no slab (nregs 1, nfree 0); full slabs (nfree 0) gain nothing from a move.
+  if (u.nfree == 0 || u.nregs <= 1 || u.binNregs == 0) return false;
+  // u.size is the slab's size: a region of the current slab (where new allocations go) stays put.
+  const char* p = static_cast<const char*>(ptr);
+  const char* cur = static_cast<const char*>(u.slabcur);
+  if (cur != nullptr && p >= cur && p < cur + u.size) return false;
+  // slab usage < bin usage, cross-multiplied to stay in integers.
+  size_t slabUsed = u.nregs - u.nfree;
+  size_t binUsed = u.binNregs - u.binNfree;
+  return slabUsed * u.binNregs < binUsed * u.nregs;
+}
+
 bool backgroundThread(bool* enabled) { return read("background_thread", enabled); }
 bool setBackgroundThread(bool on) { return writeBool("background_thread", on); }
 
@@ -172,6 +200,7 @@ bool tcacheDestroy(unsigned) { return false; }
 bool purge(bool, unsigned) { return false; }
 bool globalStats(GlobalStats*) { return false; }
 bool arenaStats(unsigned, ArenaStats*) { return false; }
+bool defragHint(const void*) { return false; }
 bool backgroundThread(bool*) { return false; }
 bool setBackgroundThread(bool) { return false; }
 std::string statsText() { return {}; }

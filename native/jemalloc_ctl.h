@@ -41,6 +41,11 @@ struct ArenaStats {
 };
 bool arenaStats(unsigned arena, ArenaStats* out);
 
+// Active defragmentation hint for a small allocation, from experimental.utilization.query: true when its slab
+// is not full, is not the bin's current slab, and is less used than the bin's average (so moving the region
+// lets sparse slabs empty out), the rule Redis's jemalloc fork applies in je_get_defrag_hint.
+bool defragHint(const void* ptr);
+
 bool backgroundThread(bool* enabled);
 bool setBackgroundThread(bool on);
 std::string statsText();

@@ -113,6 +113,32 @@ Store::Status Store::resize(uint32_t handle, size_t valueLen, uint8_t** value, s
   return Status::kOk;
 }
 
+Store::DefragStep Store::defrag(uint32_t cursor, uint32_t maxScan) {
+  DefragStep step;
+  if (!open_) return step;
+  // Cached regions would count as used in their slabs and skew the hints: hand them back first.
+  zheapFlush(heap_);
+  uint32_t end = cursor + maxScan < cursor || cursor + maxScan > issued_ ? issued_ : cursor + maxScan;
+  for (uint32_t i = cursor; i < end; i++) {
+    Entry* e = entry(i);
+    if (e->ptr == nullptr) continue;
+    if (!zmallocDefragHint(e->ptr)) {
+      step.misses++;
+      continue;
+    }
+    size_t used = sizeof(SlotHeader) + e->ptr->keyLen + e->ptr->valueLen;
+    void* moved = zmallocMove(heap_, e->ptr, e->usable, used);
+    if (moved == nullptr) {
+      step.misses++;
+      continue;
+    }
+    e->ptr = static_cast<SlotHeader*>(moved);
+    step.hits++;
+  }
+  step.next = end >= issued_ ? 0 : end;
+  return step;
+}
+
 void Store::free(uint32_t handle) {
   Entry* e = findEntry(handle);
   if (e == nullptr) return;

@@ -50,6 +50,15 @@ class Store {
   static const uint8_t* valueOf(const SlotHeader* s) { return keyOf(s) + s->keyLen; }
   size_t usableSize(uint32_t handle) const;
 
+  // One bounded step of active defragmentation over slot indices [cursor, cursor + maxScan): moves each slot
+  // whose allocation the allocator hints would be better elsewhere. Returns the next cursor, 0 after the last.
+  struct DefragStep {
+    uint32_t next = 0;
+    uint64_t hits = 0;    // slots moved
+    uint64_t misses = 0;  // slots looked at and left in place
+  };
+  DefragStep defrag(uint32_t cursor, uint32_t maxScan);
+
   size_t usedBytes() const { return slotBytes_ + tableBytes_; }
   size_t count() const { return live_; }
   const ZHeap& heap() const { return heap_; }

@@ -35,6 +35,7 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
                            InstanceMethod<&StoreWrap::usedBytes>("usedBytes"),
                            InstanceMethod<&StoreWrap::count>("count"),
                            InstanceMethod<&StoreWrap::arenaStats>("arenaStats"),
+                           InstanceMethod<&StoreWrap::defragStep>("defragStep"),
                            InstanceMethod<&StoreWrap::close>("close"),
                            InstanceAccessor<&StoreWrap::arena>("arena"),
                        });
@@ -299,6 +300,21 @@ class StoreWrap : public Napi::ObjectWrap<StoreWrap> {
       fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read the arena's stats");
     }
     return arenaStatsObject(env, s);
+  }
+
+  // defragStep(cursor, maxScan) → [nextCursor, hits, misses]; jemalloc only (it alone gives placement hints).
+  Napi::Value defragStep(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ensureOpen(env);
+    auto cursor = static_cast<uint32_t>(integerArg(info, 0, "cursor", 0, Store::kMaxSlots));
+    auto maxScan = static_cast<uint32_t>(integerArg(info, 1, "maxScan", 1, Store::kMaxSlots));
+    if (store_.heap().arena < 0) fail(env, ErrorKind::kArenaKV, "ERR_UNSUPPORTED", "active defragmentation needs the jemalloc build");
+    Store::DefragStep step = store_.defrag(cursor, maxScan);
+    Napi::Array out = Napi::Array::New(env, 3);
+    out.Set(0u, Napi::Number::New(env, step.next));
+    out.Set(1u, Napi::Number::New(env, static_cast<double>(step.hits)));
+    out.Set(2u, Napi::Number::New(env, static_cast<double>(step.misses)));
+    return out;
   }
 
   Napi::Value arena(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), store_.heap().arena); }

@@ -7,6 +7,8 @@
 
 #if defined(USE_JEMALLOC)
 #include <jemalloc/jemalloc.h>
+
+#include <cstring>
 #elif defined(USE_TCMALLOC)
 #include <gperftools/malloc_extension_c.h>
 
@@ -123,6 +125,18 @@ ZInfo zmallocInfo() {
 }
 
 void zmallocPurge() { jectl::purge(true, 0); }
+
+bool zmallocDefragHint(const void* ptr) { return jectl::defragHint(ptr); }
+
+void* zmallocMove(const ZHeap& heap, void* ptr, size_t usable, size_t used) {
+  int flags = heap.arena >= 0 ? static_cast<int>(MALLOCX_ARENA(heap.arena) | MALLOCX_TCACHE_NONE)
+                              : static_cast<int>(MALLOCX_TCACHE_NONE);
+  void* moved = je_mallocx(usable, flags);
+  if (moved == nullptr) return nullptr;
+  std::memcpy(moved, ptr, used);
+  je_sdallocx(ptr, usable, flags);
+  return moved;
+}
 std::string zmallocStatsText() { return jectl::statsText(); }
 bool zmallocPreloaded() { return false; }
 
@@ -203,6 +217,9 @@ std::string zmallocStatsText() {
   text.resize(std::char_traits<char>::length(text.c_str()));
   return text;
 }
+
+bool zmallocDefragHint(const void*) { return false; }
+void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
 
 bool zmallocPreloaded() {
   // Preloaded, the process's own malloc is tcmalloc's, so tcmalloc owns what plain malloc returns; loaded by
@@ -285,6 +302,8 @@ std::string zmallocStatsText() {
 }
 
 bool zmallocPreloaded() { return false; }
+bool zmallocDefragHint(const void*) { return false; }
+void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
 
 bool zheapCreate(ZHeap* heap, std::string*) {
   *heap = ZHeap{};

@@ -28,6 +28,11 @@ size_t zmallocSize(const void* ptr);
 // The usable size an allocation of n bytes would get, or 0 when the allocator cannot say in advance.
 size_t zmallocGoodSize(size_t n);
 
+// Active defragmentation (jemalloc only): whether moving ptr would help, and a move that bypasses the thread
+// cache in both directions so the new region comes from the fullest slab and the old one goes back at once.
+bool zmallocDefragHint(const void* ptr);
+void* zmallocMove(const ZHeap& heap, void* ptr, size_t usable, size_t used);
+
 // Bytes allocated through zmalloc by every thread, summed over per-thread counters as Redis does.
 int64_t zmallocUsedMemory();
 

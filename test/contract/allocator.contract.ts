@@ -78,6 +78,7 @@ describe(`allocator contract: ${allocator.name} ${allocator.version}`, () => {
       expect(() => store.arenaStats()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
       expect(() => allocator.createArena()).toThrow(ArenaKVError)
       expect(() => allocator.arenaStats(0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+      expect(() => store.defragStep(0, 100)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
     }
     store.close()
   })
