@@ -1,0 +1,138 @@
+import { ArenaKVError, closedError } from '../../lib/errors.js'
+import { HANDLE_INDEX_BITS, HANDLE_INDEX_MASK, MAX_VALUE_BYTES, type SlotStore } from '../../lib/store.js'
+
+// A JS stand-in for the native SlotStore with the same handle rules (index | generation << 26, generations 1..63,
+// LIFO reuse of freed indices), for pure keyspace unit tests. Usable sizes are the slot's bytes rounded up to 16.
+
+const HEADER_BYTES = 8
+const ENTRY_BYTES = 16
+
+interface Slot {
+  key: string
+  value: Uint8Array
+  usable: number
+}
+
+function usableOf(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16
+}
+
+export class FakeStore implements SlotStore {
+  readonly scratch = new Uint8Array(65536)
+  readonly arena = -1
+  private slots: (Slot | null)[] = []
+  private generations: number[] = []
+  private freeList: number[] = []
+  private live = 0
+  private slotBytes = 0
+  private closed = false
+
+  private slot(handle: number): Slot {
+    const s = this.find(handle)
+    if (s === null) throw new RangeError(`stale or invalid handle ${handle}`)
+    return s
+  }
+
+  private find(handle: number): Slot | null {
+    if (this.closed) throw closedError()
+    const index = handle & HANDLE_INDEX_MASK
+    const generation = handle >>> HANDLE_INDEX_BITS
+    if (index >= this.slots.length || generation === 0 || this.generations[index] !== generation) return null
+    return this.slots[index]
+  }
+
+  private encode(value: string | Uint8Array): Uint8Array {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : new Uint8Array(value)
+    if (bytes.length > MAX_VALUE_BYTES) throw new ArenaKVError('ERR_VALUE_TOO_LARGE', 'value too large')
+    return bytes
+  }
+
+  put(key: string, value: string | Uint8Array): number {
+    if (this.closed) throw closedError()
+    const bytes = this.encode(value)
+    const index = this.freeList.length > 0 ? (this.freeList.pop() as number) : this.slots.length
+    const generation = ((this.generations[index] ?? 0) % 63) + 1
+    const usable = usableOf(HEADER_BYTES + Buffer.byteLength(key) + bytes.length)
+    this.slots[index] = { key, value: bytes, usable }
+    this.generations[index] = generation
+    this.live++
+    this.slotBytes += usable
+    return (index | (generation << HANDLE_INDEX_BITS)) >>> 0
+  }
+
+  replace(handle: number, value: string | Uint8Array): void {
+    const s = this.slot(handle)
+    const bytes = this.encode(value)
+    this.slotBytes -= s.usable
+    s.value = bytes
+    s.usable = usableOf(HEADER_BYTES + Buffer.byteLength(s.key) + bytes.length)
+    this.slotBytes += s.usable
+  }
+
+  keyEquals(handle: number, key: string): boolean {
+    return this.slot(handle).key === key
+  }
+
+  read(handle: number, key: string): number {
+    const s = this.slot(handle)
+    if (s.key !== key) return -1
+    if (s.value.length <= this.scratch.length) this.scratch.set(s.value)
+    return s.value.length
+  }
+
+  readStringIfKey(handle: number, key: string): string | undefined {
+    const s = this.slot(handle)
+    return s.key === key ? Buffer.from(s.value).toString('utf8') : undefined
+  }
+
+  readInto(handle: number, target: Uint8Array, offset = 0): number {
+    const s = this.slot(handle)
+    target.set(s.value.subarray(0, Math.max(0, target.length - offset)), offset)
+    return s.value.length
+  }
+
+  readString(handle: number): string {
+    return Buffer.from(this.slot(handle).value).toString('utf8')
+  }
+
+  key(handle: number): string {
+    return this.slot(handle).key
+  }
+
+  valueLength(handle: number): number {
+    return this.slot(handle).value.length
+  }
+
+  usableSize(handle: number): number {
+    return this.slot(handle).usable
+  }
+
+  free(handle: number): void {
+    const s = this.find(handle)
+    if (s === null) return
+    const index = handle & HANDLE_INDEX_MASK
+    this.slots[index] = null
+    this.freeList.push(index)
+    this.live--
+    this.slotBytes -= s.usable
+  }
+
+  freeMany(handles: Uint32Array, count: number): void {
+    for (let i = 0; i < count; i++) this.slot(handles[i])
+    for (let i = 0; i < count; i++) this.free(handles[i])
+  }
+
+  usedBytes(): number {
+    if (this.closed) throw closedError()
+    return this.slotBytes + this.slots.length * ENTRY_BYTES
+  }
+
+  count(): number {
+    return this.live
+  }
+
+  close(): void {
+    this.closed = true
+    this.slots = []
+  }
+}
