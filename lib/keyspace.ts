@@ -66,8 +66,8 @@ export class Keyspace {
 
   // The table: fingerprint (full 32-bit hash) and handle per slot. While rehashing, `old*` is the table being
   // emptied into the current one; lookups probe both, inserts go only to the current one.
-  private hashes = new Uint32Array(MIN_TABLE_SIZE)
-  private handles = new Uint32Array(MIN_TABLE_SIZE)
+  private hashes: Uint32Array = new Uint32Array(MIN_TABLE_SIZE)
+  private handles: Uint32Array = new Uint32Array(MIN_TABLE_SIZE)
   private mask = MIN_TABLE_SIZE - 1
   private fill = 0
   private oldHashes: Uint32Array | null = null
@@ -77,13 +77,13 @@ export class Keyspace {
   private rehashIdx = -1
 
   /** Per slot index: the LRU stamp (ms, 32 bits) or the LFU field (minutes << 8 | counter), as Redis's lru. */
-  lru = new Uint32Array(MIN_META_CAPACITY)
+  lru: Uint32Array = new Uint32Array(MIN_META_CAPACITY)
   /** Per slot index: 1 + position in the volatile list, 0 when the key has no expire time. */
-  volatilePos = new Uint32Array(MIN_META_CAPACITY)
+  volatilePos: Uint32Array = new Uint32Array(MIN_META_CAPACITY)
   /** The dense list of volatile keys: handle, hash and expire time (unix ms) at the same position. */
-  volatileHandles = new Uint32Array(MIN_VOLATILE_CAPACITY)
-  volatileHashes = new Uint32Array(MIN_VOLATILE_CAPACITY)
-  volatileExpires = new Float64Array(MIN_VOLATILE_CAPACITY)
+  volatileHandles: Uint32Array = new Uint32Array(MIN_VOLATILE_CAPACITY)
+  volatileHashes: Uint32Array = new Uint32Array(MIN_VOLATILE_CAPACITY)
+  volatileExpires: Float64Array = new Float64Array(MIN_VOLATILE_CAPACITY)
   volatileCount = 0
 
   /** Asked before a table grows past GROW_LOAD with the bytes the larger table would add (maxmemory's veto). */
