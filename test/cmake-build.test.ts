@@ -1,0 +1,137 @@
+// The cmake-js build (CMakeLists.txt, `npm run build:cmake`) builds the same addon as node-gyp with the same
+// allocator switch: each allocator builds into build-cmake/ and loads, only the module's registration symbols are
+// exported, the module is marked nodelete, the sources and flags match binding.gyp, Node's headers come from the
+// running Node (nothing downloaded, no ~/.npmrc needed), and the allocator contract passes on the jemalloc build.
+// The default (jemalloc) build is done last, so build-cmake/ is left holding it.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, test } from 'vitest'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const outDir = join(root, 'build-cmake')
+const binary = join(outDir, 'Release', 'arenakv.node')
+const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs')
+const EXPORTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1']
+
+// A fresh HOME stands in for a fresh CI machine: no ~/.npmrc (nodedir) and no ~/.cmake-js header cache.
+const home = mkdtempSync(join(tmpdir(), 'arenakv-cmake-home-'))
+afterAll(() => rmSync(home, { recursive: true, force: true }))
+
+function buildEnv(select: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, npm_config_update_notifier: 'false', NO_COLOR: '1' }
+  for (const k of ['ARENAKV_MALLOC', 'ARENAKV_SANITIZER', 'npm_config_arenakv_malloc', 'npm_config_arenakv_sanitizer',
+    'npm_config_nodedir', 'npm_config_userconfig']) delete env[k]
+  return { ...env, ...select }
+}
+
+// A cold build (jemalloc fetched and configured from scratch) took ~3 min on 2 cores; jemalloc is normally reused.
+function buildCmake(select: Record<string, string>): string {
+  const run = spawnSync('npm', ['run', 'build:cmake'], { cwd: root, env: buildEnv(select), encoding: 'utf8', timeout: 480_000 })
+  const output = `${run.stdout}\n${run.stderr}`
+  expect(run.error, output).toBeUndefined()
+  expect(run.status, output).toBe(0)
+  expect(output).not.toMatch(/Downloading distribution/i)
+  expect(existsSync(join(home, '.cmake-js')), 'cmake-js downloaded Node headers').toBe(false)
+  expect(existsSync(binary), output).toBe(true)
+  return output
+}
+
+interface Loaded {
+  name: string
+  version: string
+  capabilities: Record<string, unknown>
+}
+
+function load(env: NodeJS.ProcessEnv = process.env): Loaded {
+  const script = `const a = require(${JSON.stringify(binary)});
+    console.log(JSON.stringify({ name: a.allocatorName(), version: a.allocatorVersion(), capabilities: a.capabilities() }))`
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' })) as Loaded
+}
+
+function exportedSymbols(): string[] {
+  return execFileSync('nm', ['-D', '--defined-only', binary], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[2])
+    .filter((s): s is string => Boolean(s))
+    .sort()
+}
+
+function isNodelete(): boolean {
+  return /FLAGS_1\).*NODELETE/.test(execFileSync('readelf', ['-d', binary], { encoding: 'utf8' }))
+}
+
+function gypSources(): string[] {
+  const gyp = readFileSync(join(root, 'binding.gyp'), 'utf8')
+  return [...gyp.matchAll(/'(native\/[^']+\.cc)'/g)].map((m) => m[1]).sort()
+}
+
+describe('cmake-js build (npm run build:cmake)', () => {
+  test('libc: builds, loads, exports only the registration symbols', () => {
+    buildCmake({ ARENAKV_MALLOC: 'libc' })
+    const a = load()
+    expect(a.name).toBe('libc')
+    expect(a.capabilities.arenas).toBe(false)
+    expect(exportedSymbols()).toEqual(EXPORTS)
+    expect(isNodelete()).toBe(true)
+  }, 540_000)
+
+  test('tcmalloc: builds against libtcmalloc_minimal and loads by dlopen', () => {
+    buildCmake({ ARENAKV_MALLOC: 'tcmalloc' })
+    const a = load()
+    expect(a.name).toBe('tcmalloc')
+    expect(a.version).toMatch(/^\d+\.\d+/)
+    expect(a.capabilities.preloaded).toBe(false)
+    expect(exportedSymbols()).toEqual(EXPORTS)
+    expect(execFileSync('ldd', [binary], { encoding: 'utf8' })).toMatch(/libtcmalloc_minimal\.so/)
+  }, 540_000)
+
+  test('npm config arenakv_malloc selects the allocator too', () => {
+    buildCmake({ npm_config_arenakv_malloc: 'libc' })
+    expect(load().name).toBe('libc')
+  }, 540_000)
+
+  test('jemalloc (default): vendored 5.3.0, no allocator symbols leak, same sources and flags as binding.gyp', () => {
+    const output = buildCmake({})
+    expect(output).toMatch(/arenakv: allocator jemalloc, sanitizer none/)
+    const a = load()
+    expect(a.name).toBe('jemalloc')
+    expect(a.version).toBe('5.3.0')
+    expect(a.capabilities).toMatchObject({ arenas: true, purge: true, defragHints: true, backgroundThreads: true })
+    expect(exportedSymbols()).toEqual(EXPORTS)
+    expect(isNodelete()).toBe(true)
+
+    const commands = JSON.parse(readFileSync(join(outDir, 'compile_commands.json'), 'utf8')) as
+      { file: string; command: string }[]
+    const compiled = commands.map((c) => c.file.slice(root.length)).sort()
+    expect(compiled).toEqual(gypSources())
+    for (const { command } of commands) {
+      for (const flag of ['-std=c++17', '-fexceptions', '-fvisibility=hidden', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
+        '-DNODE_ADDON_API_CPP_EXCEPTIONS ', '-DNODE_ADDON_API_CPP_EXCEPTIONS_ALL', '-DUSE_JEMALLOC',
+        '-DARENAKV_MALLOC=\\"jemalloc\\"', `-I${process.execPath.replace(/\/bin\/node$/, '')}/include/node`]) {
+        expect(command).toContain(flag)
+      }
+      expect(command).not.toContain('-fsanitize')
+    }
+  }, 540_000)
+
+  test('the allocator contract passes on the cmake-js jemalloc build', () => {
+    expect(load().name).toBe('jemalloc')
+    const run = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/contract/vitest.config.ts'], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ARENAKV_BINARY: binary, ARENAKV_EXPECT_ALLOCATOR: 'jemalloc' },
+      encoding: 'utf8',
+      timeout: 240_000,
+    })
+    const output = `${run.stdout}\n${run.stderr}`
+    expect(run.status, output).toBe(0)
+    // Something ran, and everything that ran passed.
+    const summary = output.match(/Tests\s+(\d+) passed \((\d+)\)/)
+    expect(summary, output).not.toBeNull()
+    expect(Number(summary![1])).toBeGreaterThan(0)
+    expect(summary![1]).toBe(summary![2])
+  }, 540_000)
+})
