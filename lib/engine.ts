@@ -1,0 +1,665 @@
+import { EventEmitter } from 'node:events'
+import { configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
+import { closedError, oomError, syntaxError } from './errors.js'
+import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
+import {
+  ActiveExpire,
+  absoluteExpire,
+  expireFlagsAllow,
+  isExpired,
+  parseExpireFlags,
+  ttlSeconds,
+  type ExpireFlag,
+  type ExpireStats,
+} from './expire.js'
+import { globMatch } from './glob.js'
+import { Keyspace, NO_EXPIRE } from './keyspace.js'
+import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
+import { HANDLE_INDEX_MASK, createStore, type SlotStore } from './store.js'
+
+export type Value = string | Uint8Array
+export type { ExpireFlag } from './expire.js'
+
+export interface SetOptions {
+  ex?: number
+  px?: number
+  exat?: number
+  pxat?: number
+  nx?: boolean
+  xx?: boolean
+  keepttl?: boolean
+}
+
+export interface GetExOptions {
+  ex?: number
+  px?: number
+  exat?: number
+  pxat?: number
+  persist?: boolean
+}
+
+export interface ScanOptions {
+  match?: string
+  count?: number
+}
+
+/** Counters with Redis's INFO names. */
+export interface EngineStats extends ExpireStats {
+  evicted_keys: number
+  keyspace_hits: number
+  keyspace_misses: number
+}
+
+/** Internal hooks for tests and the reporting layer: a store factory and a clock (unix ms). */
+export interface EngineInternals {
+  createStore?: () => SlotStore
+  now?: () => number
+}
+
+type EngineEvents = { evicted: [key: string]; expired: [key: string] }
+
+const SCAN_DEFAULT_COUNT = 10
+/** Bytes of a slot beyond its key and value (the native SlotHeader). */
+const SLOT_HEADER_BYTES = 8
+
+const LFU_IDLETIME_ERROR =
+  'An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between ' +
+  'policies at runtime LRU and LFU data will take some time to adjust.'
+const LFU_FREQ_ERROR =
+  'An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching ' +
+  'between policies at runtime LRU and LFU data will take some time to adjust.'
+
+function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new TypeError('key must be a string')
+}
+
+function checkValue(value: unknown): asserts value is Value {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new TypeError('value must be a string or a Uint8Array')
+  }
+}
+
+/**
+ * The keyspace API of DESIGN §5 with Redis 7's semantics. Each method is a few lines over the keyspace (table and
+ * metadata), the evictor (maxmemory) and the active expire cycle.
+ */
+export class Engine extends EventEmitter<EngineEvents> {
+  private store: SlotStore
+  private scratch: Buffer
+  private readonly ks: Keyspace
+  private readonly cfg: EngineConfig
+  private readonly evictor: Evictor
+  private readonly activeExpire: ActiveExpire
+  private readonly makeStore: () => SlotStore
+  /** The clock (unix ms) every expire time and LRU stamp is read from. */
+  readonly now: () => number
+  readonly stats: EngineStats = {
+    expired_keys: 0,
+    expired_stale_perc: 0,
+    expired_time_cap_reached_count: 0,
+    avg_ttl: 0,
+    evicted_keys: 0,
+    keyspace_hits: 0,
+    keyspace_misses: 0,
+  }
+  private lfu: boolean
+  private closed = false
+  /** The hash of the key the last lookupRead probed. */
+  private lastHash = 0
+
+  constructor(options?: EngineOptions, internals: EngineInternals = {}) {
+    super()
+    this.cfg = resolveOptions(options)
+    this.makeStore = internals.createStore ?? (() => createStore())
+    this.now = internals.now ?? Date.now
+    this.store = this.makeStore()
+    this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
+    this.ks = new Keyspace(this.store)
+    this.lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
+    const host = {
+      ks: this.ks,
+      cfg: this.cfg,
+      stats: this.stats,
+      now: this.now,
+      usedMemory: () => this.usedMemory(),
+      evictKey: (handle: number, hash: number) => this.removeWithEvent(handle, hash, 'evicted'),
+      expireKey: (handle: number, hash: number) => this.removeWithEvent(handle, hash, 'expired'),
+    }
+    this.evictor = new Evictor(host)
+    this.ks.growAllowed = (extra) => this.cfg.maxmemory === 0 || this.usedMemory() + extra <= this.cfg.maxmemory
+    this.activeExpire = new ActiveExpire(host, this.cfg.activeExpireEffort, this.cfg.hz, () => this.ks.cron())
+    this.activeExpire.start()
+  }
+
+  // ---- strings ----
+
+  set(key: string, value: Value, opts?: SetOptions): boolean {
+    this.assertOpen()
+    checkKey(key)
+    checkValue(value)
+    const now = this.now()
+    let when = NO_EXPIRE
+    let nx = false
+    let xx = false
+    let keepttl = false
+    if (opts !== undefined) {
+      if (typeof opts !== 'object' || opts === null) throw new TypeError('set options must be an object')
+      const expires = +(opts.ex !== undefined) + +(opts.px !== undefined) + +(opts.exat !== undefined) +
+        +(opts.pxat !== undefined)
+      nx = opts.nx === true
+      xx = opts.xx === true
+      keepttl = opts.keepttl === true
+      if (expires + +keepttl > 1 || (nx && xx)) throw syntaxError()
+      if (opts.ex !== undefined) when = absoluteExpire(opts.ex, 1000, now, true, 'set')
+      else if (opts.px !== undefined) when = absoluteExpire(opts.px, 1, now, true, 'set')
+      else if (opts.exat !== undefined) when = absoluteExpire(opts.exat, 1000, 0, true, 'set')
+      else if (opts.pxat !== undefined) when = absoluteExpire(opts.pxat, 1, 0, true, 'set')
+    }
+    const hash = this.ks.hashKey(key)
+    if (this.cfg.maxmemory !== 0) this.reserve(this.slotEstimate(this.ks.ascii ? key.length : -1, key, value))
+    let handle = this.lookupWrite(key, hash, now)
+    if ((nx && handle !== 0) || (xx && handle === 0)) return false
+    if (when !== NO_EXPIRE && when <= now) {
+      // Already expired (Redis's checkAlreadyExpired): the key is deleted rather than written.
+      if (handle !== 0) this.ks.remove(handle, hash)
+      return true
+    }
+    handle = this.writeValue(key, hash, value, handle, now)
+    if (when !== NO_EXPIRE) this.ks.setExpire(handle, hash, when)
+    else if (!keepttl) this.ks.clearExpire(handle)
+    if (this.cfg.maxmemory !== 0) this.evictor.performEvictions(0)
+    return true
+  }
+
+  get(key: string): Buffer | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const handle = this.lookupRead(key)
+    return handle === 0 ? undefined : this.copyValue(handle)
+  }
+
+  getString(key: string): string | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const ks = this.ks
+    const hash = ks.hashKey(key)
+    const handle = ks.findString(key, hash)
+    if (handle === 0) {
+      this.stats.keyspace_misses++
+      return undefined
+    }
+    return this.liveForRead(handle, hash) ? ks.readString : undefined
+  }
+
+  getInto(key: string, target: Uint8Array): number {
+    this.assertOpen()
+    checkKey(key)
+    if (!(target instanceof Uint8Array)) throw new TypeError('target must be a Uint8Array')
+    const handle = this.lookupRead(key)
+    if (handle === 0) return -1
+    const length = this.ks.readLength
+    if (length > this.scratch.length) return this.store.readInto(handle, target)
+    this.scratch.copy(target, 0, 0, Math.min(length, target.length))
+    return length
+  }
+
+  mget(keys: readonly string[]): (Buffer | undefined)[] {
+    this.assertOpen()
+    if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings')
+    for (const key of keys) checkKey(key)
+    const out = new Array<Buffer | undefined>(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const handle = this.lookupRead(keys[i])
+      out[i] = handle === 0 ? undefined : this.copyValue(handle)
+    }
+    return out
+  }
+
+  mset(entries: Iterable<readonly [string, Value]>): void {
+    this.assertOpen()
+    const list = [...entries]
+    let incoming = 0
+    for (const entry of list) {
+      if (!Array.isArray(entry) || entry.length < 2) throw new TypeError('mset entries must be [key, value] pairs')
+      checkKey(entry[0])
+      checkValue(entry[1])
+      if (this.cfg.maxmemory !== 0) incoming += this.slotEstimate(-1, entry[0], entry[1])
+    }
+    if (this.cfg.maxmemory !== 0) this.reserve(incoming)
+    const now = this.now()
+    for (const [key, value] of list) {
+      const hash = this.ks.hashKey(key)
+      const handle = this.writeValue(key, hash, value, this.lookupWrite(key, hash, now), now)
+      this.ks.clearExpire(handle)
+    }
+    if (this.cfg.maxmemory !== 0) this.evictor.performEvictions(0)
+  }
+
+  getdel(key: string): Buffer | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const handle = this.lookupRead(key)
+    if (handle === 0) return undefined
+    const value = this.copyValue(handle)
+    this.ks.remove(handle, this.lastHash)
+    return value
+  }
+
+  getex(key: string, opts?: GetExOptions): Buffer | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const now = this.now()
+    let when = NO_EXPIRE
+    let persist = false
+    if (opts !== undefined) {
+      if (typeof opts !== 'object' || opts === null) throw new TypeError('getex options must be an object')
+      persist = opts.persist === true
+      const n = +(opts.ex !== undefined) + +(opts.px !== undefined) + +(opts.exat !== undefined) +
+        +(opts.pxat !== undefined) + +persist
+      if (n > 1) throw syntaxError()
+      if (opts.ex !== undefined) when = absoluteExpire(opts.ex, 1000, now, true, 'getex')
+      else if (opts.px !== undefined) when = absoluteExpire(opts.px, 1, now, true, 'getex')
+      else if (opts.exat !== undefined) when = absoluteExpire(opts.exat, 1000, 0, true, 'getex')
+      else if (opts.pxat !== undefined) when = absoluteExpire(opts.pxat, 1, 0, true, 'getex')
+    }
+    const handle = this.lookupRead(key)
+    if (handle === 0) return undefined
+    const value = this.copyValue(handle)
+    const hash = this.lastHash
+    if (when !== NO_EXPIRE) {
+      if (when <= now) this.ks.remove(handle, hash)
+      else this.ks.setExpire(handle, hash, when)
+    } else if (persist) {
+      this.ks.clearExpire(handle)
+    }
+    return value
+  }
+
+  // ---- generic keyspace ----
+
+  del(...keys: string[]): number {
+    this.assertOpen()
+    for (const key of keys) checkKey(key)
+    const now = this.now()
+    let removed = 0
+    for (const key of keys) {
+      const hash = this.ks.hashKey(key)
+      const handle = this.lookupWrite(key, hash, now)
+      if (handle !== 0 && this.ks.remove(handle, hash)) removed++
+    }
+    return removed
+  }
+
+  /** DEL that frees lazily in Redis; freeing here is one native call per key, so it is DEL. */
+  unlink(...keys: string[]): number {
+    return this.del(...keys)
+  }
+
+  exists(...keys: string[]): number {
+    this.assertOpen()
+    for (const key of keys) checkKey(key)
+    let n = 0
+    for (const key of keys) if (this.lookupNoTouch(key) !== 0) n++
+    return n
+  }
+
+  touch(...keys: string[]): number {
+    this.assertOpen()
+    for (const key of keys) checkKey(key)
+    let n = 0
+    for (const key of keys) {
+      const handle = this.lookupNoTouch(key)
+      if (handle !== 0) {
+        this.touchKey(handle, this.now())
+        n++
+      }
+    }
+    return n
+  }
+
+  dbsize(): number {
+    this.assertOpen()
+    return this.ks.count
+  }
+
+  flushall(): void {
+    this.assertOpen()
+    this.store.close()
+    this.store = this.makeStore()
+    this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
+    this.ks.reset(this.store)
+    this.evictor.resetPool()
+  }
+
+  // ---- expire family ----
+
+  expire(key: string, seconds: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
+    return this.expireGeneric(key, seconds, 1000, false, flag, 'expire')
+  }
+
+  pexpire(key: string, milliseconds: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
+    return this.expireGeneric(key, milliseconds, 1, false, flag, 'pexpire')
+  }
+
+  expireat(key: string, unixSeconds: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
+    return this.expireGeneric(key, unixSeconds, 1000, true, flag, 'expireat')
+  }
+
+  pexpireat(key: string, unixMs: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
+    return this.expireGeneric(key, unixMs, 1, true, flag, 'pexpireat')
+  }
+
+  persist(key: string): boolean {
+    this.assertOpen()
+    checkKey(key)
+    const hash = this.ks.hashKey(key)
+    const handle = this.lookupWrite(key, hash, this.now())
+    return handle !== 0 && this.ks.clearExpire(handle)
+  }
+
+  ttl(key: string): number {
+    const left = this.msLeft(key)
+    return left < 0 ? left : ttlSeconds(left)
+  }
+
+  pttl(key: string): number {
+    return this.msLeft(key)
+  }
+
+  expiretime(key: string): number {
+    const when = this.expireTimeOf(key)
+    return when < 0 ? when : Math.floor(when / 1000)
+  }
+
+  pexpiretime(key: string): number {
+    return this.expireTimeOf(key)
+  }
+
+  // ---- scan ----
+
+  scan(cursor: number, opts: ScanOptions = {}): [next: number, keys: string[]] {
+    this.assertOpen()
+    if (!Number.isInteger(cursor)) throw new TypeError('cursor must be an integer')
+    if (cursor < 0 || cursor > 0xffffffff) throw new RangeError('cursor out of range')
+    const count = opts.count ?? SCAN_DEFAULT_COUNT
+    if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer')
+    const match = opts.match
+    if (match !== undefined && typeof match !== 'string') throw new TypeError('match must be a string')
+    const usePattern = match !== undefined && match !== '*'
+    const handles: number[] = []
+    const hashes: number[] = []
+    let next = cursor
+    let maxIterations = count * 10
+    do {
+      next = this.ks.scanStep(next, handles, hashes)
+    } while (next !== 0 && maxIterations-- > 0 && handles.length < count)
+    const now = this.now()
+    const keys: string[] = []
+    for (let i = 0; i < handles.length; i++) {
+      // An 'expired' listener may have changed the keyspace while this loop deleted keys.
+      if (!this.ks.contains(handles[i], hashes[i])) continue
+      if (isExpired(this.ks, handles[i], now)) {
+        this.removeWithEvent(handles[i], hashes[i], 'expired')
+        continue
+      }
+      const key = this.store.key(handles[i])
+      if (!usePattern || globMatch(match, key)) keys.push(key)
+    }
+    return [next, keys]
+  }
+
+  *scanIterator(opts: ScanOptions = {}): IterableIterator<string> {
+    let cursor = 0
+    do {
+      const [next, keys] = this.scan(cursor, opts)
+      yield* keys
+      cursor = next
+    } while (cursor !== 0)
+  }
+
+  // ---- object ----
+
+  objectIdletime(key: string): number | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const handle = this.lookupNoTouch(key)
+    if (handle === 0) return undefined
+    if (this.lfu) throw syntaxError(LFU_IDLETIME_ERROR)
+    const idleMs = estimateIdleTime(lruClock(this.now()), this.ks.lru[handle & HANDLE_INDEX_MASK])
+    return Math.floor(idleMs / 1000)
+  }
+
+  objectFreq(key: string): number | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const handle = this.lookupNoTouch(key)
+    if (handle === 0) return undefined
+    if (!this.lfu) throw syntaxError(LFU_FREQ_ERROR)
+    return lfuDecrAndReturn(this.ks.lru[handle & HANDLE_INDEX_MASK], this.now(), this.cfg.lfuDecayTime)
+  }
+
+  // ---- config ----
+
+  configGet(pattern: string): Record<string, string> {
+    this.assertOpen()
+    return configGet(this.cfg, pattern)
+  }
+
+  configSet(name: string, value: string | number): void {
+    this.assertOpen()
+    const before = this.cfg.maxmemoryPolicy
+    const changed = configSet(this.cfg, name, value)
+    if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
+      if (changed === 'maxmemoryPolicy') this.policyChanged(before)
+      this.evictor.performEvictions(0)
+    } else if (changed === 'hz' || changed === 'activeExpireEffort') {
+      this.activeExpire.configure(this.cfg.activeExpireEffort, this.cfg.hz)
+    }
+  }
+
+  // ---- internal accessors for reporting (issue 4) ----
+
+  /** The resolved configuration (live: CONFIG SET changes it). */
+  get config(): Readonly<EngineConfig> {
+    return this.cfg
+  }
+
+  /** Bytes maxmemory bounds: the store's usable bytes plus every typed array the keyspace and evictor hold. */
+  usedMemory(): number {
+    this.assertOpen()
+    return this.store.usedBytes() + this.ks.arrayBytes + this.evictor.arrayBytes
+  }
+
+  /** Keys with an expire time (Redis's INFO keyspace `expires`). */
+  volatileCount(): number {
+    this.assertOpen()
+    return this.ks.volatileCount
+  }
+
+  /** The native store (for MEMORY USAGE and allocator statistics). */
+  get slotStore(): SlotStore {
+    this.assertOpen()
+    return this.store
+  }
+
+  /** A key's handle without touching it or its statistics, or undefined (for MEMORY USAGE). */
+  peekHandle(key: string): number | undefined {
+    this.assertOpen()
+    checkKey(key)
+    const hash = this.ks.hashKey(key)
+    const handle = this.ks.find(key, hash)
+    return handle === 0 || isExpired(this.ks, handle, this.now()) ? undefined : handle
+  }
+
+  // ---- lifetime ----
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.activeExpire.stop()
+    this.evictor.stop()
+    this.store.close()
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  // ---- private: lookups (Redis's lookupKey with its flags) ----
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError()
+  }
+
+  /** Read lookup: lazy expiry, hit/miss statistics, access clock; the value is read in the same native call. */
+  private lookupRead(key: string): number {
+    const ks = this.ks
+    const hash = ks.hashKey(key)
+    this.lastHash = hash
+    const handle = ks.findRead(key, hash)
+    if (handle === 0) {
+      this.stats.keyspace_misses++
+      return 0
+    }
+    return this.liveForRead(handle, hash) ? handle : 0
+  }
+
+  private liveForRead(handle: number, hash: number): boolean {
+    const now = this.now()
+    if (isExpired(this.ks, handle, now)) {
+      this.removeWithEvent(handle, hash, 'expired')
+      this.stats.keyspace_misses++
+      return false
+    }
+    this.touchKey(handle, now)
+    this.stats.keyspace_hits++
+    return true
+  }
+
+  /** LOOKUP_NOTOUCH: lazy expiry and statistics, but the access clock is left alone (EXISTS, TTL, OBJECT). */
+  private lookupNoTouch(key: string): number {
+    const hash = this.ks.hashKey(key)
+    let handle = this.ks.find(key, hash)
+    if (handle !== 0 && isExpired(this.ks, handle, this.now())) {
+      this.removeWithEvent(handle, hash, 'expired')
+      handle = 0
+    }
+    if (handle === 0) this.stats.keyspace_misses++
+    else this.stats.keyspace_hits++
+    return handle
+  }
+
+  /** LOOKUP_WRITE: lazy expiry, no statistics, no access clock. */
+  private lookupWrite(key: string, hash: number, now: number): number {
+    const handle = this.ks.find(key, hash)
+    if (handle !== 0 && isExpired(this.ks, handle, now)) {
+      this.removeWithEvent(handle, hash, 'expired')
+      return 0
+    }
+    return handle
+  }
+
+  private touchKey(handle: number, now: number): void {
+    const index = handle & HANDLE_INDEX_MASK
+    const lru = this.ks.lru
+    lru[index] = this.lfu
+      ? lfuTouch(lru[index], now, this.cfg.lfuLogFactor, this.cfg.lfuDecayTime, Math.random())
+      : lruClock(now)
+  }
+
+  /** Writes a value over `handle` (0 = a new key) and stamps the access clock; returns the key's handle. */
+  private writeValue(key: string, hash: number, value: Value, handle: number, now: number): number {
+    if (handle !== 0) {
+      this.store.replace(handle, value)
+      // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
+      this.touchKey(handle, now)
+      return handle
+    }
+    handle = this.ks.insert(key, hash, value)
+    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
+    return handle
+  }
+
+  private copyValue(handle: number): Buffer {
+    const length = this.ks.readLength
+    const out = Buffer.allocUnsafe(length)
+    if (length > this.scratch.length) this.store.readInto(handle, out)
+    else this.scratch.copy(out, 0, 0, length)
+    return out
+  }
+
+  private removeWithEvent(handle: number, hash: number, event: 'evicted' | 'expired'): void {
+    const key = this.listenerCount(event) > 0 ? this.store.key(handle) : undefined
+    if (!this.ks.remove(handle, hash)) return
+    if (event === 'evicted') this.stats.evicted_keys++
+    else this.stats.expired_keys++
+    if (key !== undefined) this.emit(event, key)
+  }
+
+  // ---- private: memory ----
+
+  /**
+   * Estimated usable bytes a new slot for key + value takes (sizes the eviction before the write). keyBytes is
+   * known without a scan when the hashing loop found the key ASCII; -1 asks for a count.
+   */
+  private slotEstimate(keyBytes: number, key: string, value: Value): number {
+    if (keyBytes < 0) keyBytes = Buffer.byteLength(key)
+    const valueBytes = typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength
+    return estimateUsableSize(SLOT_HEADER_BYTES + keyBytes + valueBytes)
+  }
+
+  /** Evicts to make room for `incoming` bytes; the OOM error when that is impossible. */
+  private reserve(incoming: number): void {
+    if (this.evictor.performEvictions(incoming) === EVICT_FAIL) throw oomError()
+  }
+
+  private policyChanged(before: EngineConfig['maxmemoryPolicy']): void {
+    this.evictor.resetPool()
+    const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
+    if (lfu === isLfuPolicy(before)) return
+    // The lru field changes meaning; restart every key's clock rather than read one kind as the other.
+    const now = this.now()
+    this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
+    this.lfu = lfu
+  }
+
+  // ---- private: expire family ----
+
+  private expireGeneric(
+    key: string,
+    value: number,
+    unitMs: number,
+    absolute: boolean,
+    flag: ExpireFlag | readonly ExpireFlag[] | undefined,
+    command: string,
+  ): boolean {
+    this.assertOpen()
+    checkKey(key)
+    const bits = parseExpireFlags(flag)
+    const now = this.now()
+    const when = absoluteExpire(value, unitMs, absolute ? 0 : now, false, command)
+    const hash = this.ks.hashKey(key)
+    const handle = this.lookupWrite(key, hash, now)
+    if (handle === 0) return false
+    if (!expireFlagsAllow(bits, this.ks.getExpire(handle), when)) return false
+    // A time already past deletes the key, as Redis does (a DEL, not an expiry).
+    if (when <= now) this.ks.remove(handle, hash)
+    else this.ks.setExpire(handle, hash, when)
+    return true
+  }
+
+  private msLeft(key: string): number {
+    const when = this.expireTimeOf(key)
+    if (when < 0) return when
+    return Math.max(0, when - this.now())
+  }
+
+  /** Unix ms of the key's expiry, -1 without one, -2 when missing (a NOTOUCH lookup, as TTL's). */
+  private expireTimeOf(key: string): number {
+    this.assertOpen()
+    checkKey(key)
+    const handle = this.lookupNoTouch(key)
+    if (handle === 0) return -2
+    return this.ks.getExpire(handle)
+  }
+}

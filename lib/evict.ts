@@ -1,0 +1,215 @@
+import type { EngineConfig, MaxmemoryPolicy } from './config.js'
+import type { Keyspace } from './keyspace.js'
+import { estimateIdleTime, lfuDecrAndReturn, lruClock } from './lru.js'
+import { HANDLE_INDEX_MASK } from './store.js'
+
+// maxmemory enforcement (Redis's evict.c): the eviction pool filled by sampling, the eight policies, and
+// performEvictions bounded in time by maxmemory-eviction-tenacity.
+
+/** Candidates kept between sampling rounds (Redis's EVPOOL_SIZE). */
+export const EVPOOL_SIZE = 16
+/** Redis checks the eviction clock once per this many keys freed. */
+const EVICTION_CLOCK_CHECK_KEYS = 16
+
+export const EVICT_OK = 0
+/** Still over maxmemory, but eviction continues on a timer; the write is allowed (Redis's EVICT_RUNNING). */
+export const EVICT_RUNNING = 1
+/** Over maxmemory with nothing left to evict: writes get the OOM error. */
+export const EVICT_FAIL = 2
+export type EvictResult = typeof EVICT_OK | typeof EVICT_RUNNING | typeof EVICT_FAIL
+
+/** The eviction time budget per call in µs for a tenacity of 0..100 (Redis's evictionTimeLimitUs). */
+export function evictionTimeLimitUs(tenacity: number): number {
+  if (tenacity <= 10) return 50 * tenacity // linear 0..500 µs
+  if (tenacity < 100) return Math.floor(500 * Math.pow(1.15, tenacity - 10)) // ~2 minutes at 99
+  return Infinity
+}
+
+export function isLfuPolicy(policy: MaxmemoryPolicy): boolean {
+  return policy === 'allkeys-lfu' || policy === 'volatile-lfu'
+}
+
+function isAllkeys(policy: MaxmemoryPolicy): boolean {
+  return policy.startsWith('allkeys-')
+}
+
+/**
+ * A jemalloc size-class estimate of the usable size of an n-byte allocation (4 classes per doubling above 128 B,
+ * 16 B steps below): enough to evict before a write rather than after it. The real figure is measured after.
+ */
+export function estimateUsableSize(n: number): number {
+  if (n <= 8) return 8
+  if (n <= 128) return (n + 15) & ~15
+  const step = 2 ** (Math.ceil(Math.log2(n)) - 3)
+  return Math.ceil(n / step) * step
+}
+
+export interface EvictHost {
+  readonly ks: Keyspace
+  readonly cfg: EngineConfig
+  now(): number
+  usedMemory(): number
+  /** Deletes a key chosen for eviction, counting it and emitting 'evicted'. */
+  evictKey(handle: number, hash: number): void
+}
+
+export class Evictor {
+  // The pool, sorted by ascending score in [0, poolSize): the best candidate is last.
+  private readonly poolScore = new Float64Array(EVPOOL_SIZE)
+  private readonly poolHandle = new Uint32Array(EVPOOL_SIZE)
+  private readonly poolHash = new Uint32Array(EVPOOL_SIZE)
+  private poolSize = 0
+  private readonly sampleHandles = new Uint32Array(64)
+  private readonly sampleHashes = new Uint32Array(64)
+  private timer: NodeJS.Immediate | null = null
+  private running = false
+
+  constructor(private readonly host: EvictHost) {}
+
+  /** Bytes of the pool's and sampler's typed arrays, counted in used memory like the keyspace's. */
+  get arrayBytes(): number {
+    return this.poolScore.byteLength + this.poolHandle.byteLength + this.poolHash.byteLength +
+      this.sampleHandles.byteLength + this.sampleHashes.byteLength
+  }
+
+  resetPool(): void {
+    this.poolSize = 0
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearImmediate(this.timer)
+    this.timer = null
+  }
+
+  /**
+   * Evicts until used memory plus `incoming` bytes fits maxmemory, within the tenacity time limit. EVICT_FAIL means
+   * the write must be refused with the OOM error.
+   */
+  performEvictions(incoming: number): EvictResult {
+    const { cfg } = this.host
+    if (cfg.maxmemory === 0) return EVICT_OK
+    let used = this.host.usedMemory()
+    if (used + incoming <= cfg.maxmemory) return EVICT_OK
+    if (cfg.maxmemoryPolicy === 'noeviction' || this.running) return EVICT_FAIL
+    this.running = true
+    try {
+      const limitUs = evictionTimeLimitUs(cfg.maxmemoryEvictionTenacity)
+      const start = performance.now()
+      let freed = 0
+      while (used + incoming > cfg.maxmemory) {
+        if (!this.evictOne()) return EVICT_FAIL
+        freed++
+        used = this.host.usedMemory()
+        if (freed % EVICTION_CLOCK_CHECK_KEYS === 0 && (performance.now() - start) * 1000 > limitUs) {
+          if (used + incoming <= cfg.maxmemory) break
+          this.startEvictionTimer()
+          return EVICT_RUNNING
+        }
+      }
+      return EVICT_OK
+    } finally {
+      this.running = false
+    }
+  }
+
+  /**
+   * Redis's evictionTimeProc, a 0 ms time event that runs once per event-loop turn until under maxmemory;
+   * setImmediate is Node's once-per-turn callback. It stays ref'd: an unref'd immediate only runs when something
+   * else wakes the loop, and this work always ends (each turn frees keys, or finds none and stops).
+   */
+  private startEvictionTimer(): void {
+    if (this.timer !== null) return
+    this.timer = setImmediate(() => {
+      this.timer = null
+      if (this.performEvictions(0) === EVICT_RUNNING) this.startEvictionTimer()
+    })
+  }
+
+  /** Chooses and deletes one key by the policy; false when no key qualifies. */
+  private evictOne(): boolean {
+    const { ks, cfg } = this.host
+    const policy = cfg.maxmemoryPolicy
+    if (policy === 'allkeys-random') {
+      const handle = ks.randomKey()
+      if (handle === 0) return false
+      this.host.evictKey(handle, ks.sampledHash)
+      return true
+    }
+    if (policy === 'volatile-random') {
+      if (ks.volatileCount === 0) return false
+      const handle = ks.volatileAt(Math.floor(Math.random() * ks.volatileCount))
+      this.host.evictKey(handle, ks.sampledHash)
+      return true
+    }
+    const allkeys = isAllkeys(policy)
+    for (;;) {
+      if (allkeys ? ks.count === 0 : ks.volatileCount === 0) return false
+      this.populatePool(policy, allkeys)
+      // The best candidate that still exists (and, for volatile-*, still has a TTL); others are ghosts.
+      while (this.poolSize > 0) {
+        const k = --this.poolSize
+        const handle = this.poolHandle[k]
+        const hash = this.poolHash[k]
+        if (!ks.contains(handle, hash)) continue
+        if (!allkeys && ks.volatilePos[handle & HANDLE_INDEX_MASK] === 0) continue
+        this.host.evictKey(handle, hash)
+        return true
+      }
+    }
+  }
+
+  /** Samples maxmemory-samples keys and keeps the best EVPOOL_SIZE candidates (Redis's evictionPoolPopulate). */
+  private populatePool(policy: MaxmemoryPolicy, allkeys: boolean): void {
+    const { ks, cfg } = this.host
+    const samples = Math.min(cfg.maxmemorySamples, this.sampleHandles.length)
+    let n: number
+    if (allkeys) {
+      n = ks.sampleKeys(samples, this.sampleHandles, this.sampleHashes)
+    } else {
+      n = Math.min(samples, ks.volatileCount)
+      for (let i = 0; i < n; i++) {
+        this.sampleHandles[i] = ks.volatileAt(Math.floor(Math.random() * ks.volatileCount))
+        this.sampleHashes[i] = ks.sampledHash
+      }
+    }
+    const now = this.host.now()
+    const nowStamp = lruClock(now)
+    for (let i = 0; i < n; i++) {
+      const handle = this.sampleHandles[i]
+      const index = handle & HANDLE_INDEX_MASK
+      let score: number
+      if (policy === 'allkeys-lru' || policy === 'volatile-lru') {
+        score = estimateIdleTime(nowStamp, ks.lru[index])
+      } else if (policy === 'allkeys-lfu' || policy === 'volatile-lfu') {
+        score = 255 - lfuDecrAndReturn(ks.lru[index], now, cfg.lfuDecayTime)
+      } else {
+        // volatile-ttl: the sooner the expire time, the better (Redis uses ULLONG_MAX - expire).
+        score = Number.MAX_SAFE_INTEGER - ks.getExpire(handle)
+      }
+      this.poolInsert(score, handle, this.sampleHashes[i])
+    }
+  }
+
+  private poolInsert(score: number, handle: number, hash: number): void {
+    const size = this.poolSize
+    for (let j = 0; j < size; j++) if (this.poolHandle[j] === handle) return
+    let k = 0
+    while (k < size && this.poolScore[k] < score) k++
+    if (k === 0 && size === EVPOOL_SIZE) return // worse than every candidate in a full pool
+    if (size < EVPOOL_SIZE) {
+      this.poolScore.copyWithin(k + 1, k, size)
+      this.poolHandle.copyWithin(k + 1, k, size)
+      this.poolHash.copyWithin(k + 1, k, size)
+      this.poolSize = size + 1
+    } else {
+      // Full: drop the worst candidate (index 0) and insert just below k.
+      k--
+      this.poolScore.copyWithin(0, 1, k + 1)
+      this.poolHandle.copyWithin(0, 1, k + 1)
+      this.poolHash.copyWithin(0, 1, k + 1)
+    }
+    this.poolScore[k] = score
+    this.poolHandle[k] = handle
+    this.poolHash[k] = hash
+  }
+}

@@ -1,0 +1,291 @@
+import { invalidExpireError, syntaxError } from './errors.js'
+import { HANDLE_INDEX_MASK } from './store.js'
+import type { Keyspace } from './keyspace.js'
+
+// Expiry: the helpers behind lazy expiry and the EXPIRE family, and the active expire cycle (Redis's expire.c).
+
+/** Keys sampled per loop of the cycle at effort 1 (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */
+export const ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20
+/** Length of a fast cycle in µs at effort 1 (ACTIVE_EXPIRE_CYCLE_FAST_DURATION). */
+export const ACTIVE_EXPIRE_CYCLE_FAST_DURATION = 1000
+/** CPU share of the slow cycles at effort 1, percent (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC). */
+export const ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC = 25
+/** Share of expired keys among those sampled that is tolerated, percent (ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE). */
+export const ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE = 10
+
+export interface ExpireCycleConfig {
+  keysPerLoop: number
+  fastDurationUs: number
+  slowTimePerc: number
+  acceptableStale: number
+}
+
+/** How active-expire-effort 1..10 scales the cycle, as Redis's activeExpireCycle. */
+export function expireCycleConfig(activeExpireEffort: number): ExpireCycleConfig {
+  const effort = activeExpireEffort - 1
+  return {
+    keysPerLoop: ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP + Math.floor(ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP / 4) * effort,
+    fastDurationUs: ACTIVE_EXPIRE_CYCLE_FAST_DURATION + Math.floor(ACTIVE_EXPIRE_CYCLE_FAST_DURATION / 4) * effort,
+    slowTimePerc: ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC + 2 * effort,
+    acceptableStale: ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE - effort,
+  }
+}
+
+/** A slow cycle's time budget in µs: its CPU share of one 1/hz period (never 0, as Redis). */
+export function slowCycleTimeLimitUs(slowTimePerc: number, hz: number): number {
+  const limit = Math.floor((slowTimePerc * 1000000) / hz / 100)
+  return limit <= 0 ? 1 : limit
+}
+
+/** Redis's running average of sampled TTLs in integer ms: the new sample weighs 1/50. */
+export function updateAvgTtl(avgTtl: number, sampleAvg: number): number {
+  if (avgTtl === 0) return sampleAvg
+  return Math.floor(avgTtl / 50) * 49 + Math.floor(sampleAvg / 50)
+}
+
+/** Exponential moving average of the stale share, in percent (Redis keeps a fraction with the same weights). */
+export function updateStalePerc(stalePerc: number, cyclePerc: number): number {
+  return cyclePerc * 0.05 + stalePerc * 0.95
+}
+
+/** TTL in seconds from ms left, rounded as Redis's TTL: (ms + 500) / 1000. */
+export function ttlSeconds(msLeft: number): number {
+  return Math.floor((msLeft + 500) / 1000)
+}
+
+/** Lazy expiry test on a key's handle: Redis's keyIsExpired (now > when). */
+export function isExpired(ks: Keyspace, handle: number, now: number): boolean {
+  const p = ks.volatilePos[handle & HANDLE_INDEX_MASK]
+  return p !== 0 && now > ks.volatileExpires[p - 1]
+}
+
+// ---- argument parsing for the EXPIRE family and SET/GETEX ----
+
+export type ExpireFlag = 'NX' | 'XX' | 'GT' | 'LT'
+export const EXPIRE_NX = 1
+export const EXPIRE_XX = 2
+export const EXPIRE_GT = 4
+export const EXPIRE_LT = 8
+
+/** Flag bits from 'NX' | 'XX' | 'GT' | 'LT' (any case), or a list of them; conflicts are ERR_SYNTAX as in Redis. */
+export function parseExpireFlags(flag: ExpireFlag | readonly ExpireFlag[] | undefined): number {
+  if (flag === undefined) return 0
+  const list: readonly unknown[] = Array.isArray(flag) ? flag : [flag]
+  let bits = 0
+  for (const f of list) {
+    if (typeof f !== 'string') throw new TypeError('expire flag must be a string')
+    switch (f.toUpperCase()) {
+      case 'NX': bits |= EXPIRE_NX; break
+      case 'XX': bits |= EXPIRE_XX; break
+      case 'GT': bits |= EXPIRE_GT; break
+      case 'LT': bits |= EXPIRE_LT; break
+      default: throw syntaxError(`Unsupported option ${f}`)
+    }
+  }
+  if ((bits & EXPIRE_NX) !== 0 && (bits & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) !== 0) {
+    throw syntaxError('NX and XX, GT or LT options at the same time are not compatible')
+  }
+  if ((bits & EXPIRE_GT) !== 0 && (bits & EXPIRE_LT) !== 0) {
+    throw syntaxError('GT and LT options at the same time are not compatible')
+  }
+  return bits
+}
+
+/**
+ * Whether the flags allow replacing `current` (unix ms, or -1 for none) with `when`: a key without TTL counts as
+ * an infinite TTL, so GT never applies to it and LT always does (Redis's expireGenericCommand).
+ */
+export function expireFlagsAllow(bits: number, current: number, when: number): boolean {
+  if ((bits & EXPIRE_NX) !== 0 && current !== -1) return false
+  if ((bits & EXPIRE_XX) !== 0 && current === -1) return false
+  if ((bits & EXPIRE_GT) !== 0 && (current === -1 || when <= current)) return false
+  if ((bits & EXPIRE_LT) !== 0 && current !== -1 && when >= current) return false
+  return true
+}
+
+/**
+ * Absolute expire time in unix ms from an argument in `unitMs` units (1000 for seconds), relative to `base`
+ * (now, or 0 for the *AT forms). Non-integers and results outside the safe-integer range are Redis's 'invalid
+ * expire time'; `positive` (SET, GETEX) also refuses values <= 0.
+ */
+export function absoluteExpire(value: unknown, unitMs: number, base: number, positive: boolean, command: string): number {
+  if (typeof value !== 'number') {
+    if (typeof value === 'bigint') {
+      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw invalidExpireError(command)
+      }
+      value = Number(value)
+    } else {
+      throw new TypeError(`${command}: the expire time must be a number`)
+    }
+  }
+  const n = value as number
+  if (!Number.isSafeInteger(n)) throw invalidExpireError(command)
+  if (positive && n <= 0) throw invalidExpireError(command)
+  const when = n * unitMs + base
+  if (!Number.isSafeInteger(when)) throw invalidExpireError(command)
+  return when
+}
+
+// ---- the active expire cycle ----
+
+export const CYCLE_SLOW = 0
+export const CYCLE_FAST = 1
+
+export interface ExpireStats {
+  expired_keys: number
+  /** Running estimate of the share of expired keys among the sampled ones, percent. */
+  expired_stale_perc: number
+  expired_time_cap_reached_count: number
+  avg_ttl: number
+}
+
+export interface ExpireHost {
+  readonly ks: Keyspace
+  readonly stats: ExpireStats
+  now(): number
+  /** Deletes a key whose time has come, counting it and emitting 'expired'. */
+  expireKey(handle: number, hash: number): void
+}
+
+/**
+ * Redis's activeExpireCycle over the dense volatile list: slow cycles at hz with a CPU budget, fast cycles
+ * of fastDurationUs (at most one per two of their lengths) while the stale share is above the acceptable one.
+ */
+export class ActiveExpire {
+  private cursor = 0
+  private lastFastCycleUs = 0
+  private timelimitExit = false
+  private slowTimer: NodeJS.Timeout | null = null
+  private fastTimer: NodeJS.Timeout | null = null
+  private config: ExpireCycleConfig
+  private hz: number
+  /** Called from the slow timer as Redis's serverCron would (incremental rehash, eviction continuation...). */
+  private readonly cron: () => void
+
+  constructor(
+    private readonly host: ExpireHost,
+    activeExpireEffort: number,
+    hz: number,
+    cron: () => void = () => {},
+  ) {
+    this.config = expireCycleConfig(activeExpireEffort)
+    this.hz = hz
+    this.cron = cron
+  }
+
+  configure(activeExpireEffort: number, hz: number): void {
+    this.config = expireCycleConfig(activeExpireEffort)
+    if (hz !== this.hz) {
+      this.hz = hz
+      if (this.slowTimer !== null) {
+        this.stop()
+        this.start()
+      }
+    }
+  }
+
+  start(): void {
+    if (this.slowTimer !== null) return
+    this.slowTimer = setInterval(() => {
+      this.cron()
+      this.cycle(CYCLE_SLOW)
+      this.scheduleFast()
+    }, Math.max(1, Math.round(1000 / this.hz)))
+    this.slowTimer.unref()
+  }
+
+  stop(): void {
+    if (this.slowTimer !== null) clearInterval(this.slowTimer)
+    if (this.fastTimer !== null) clearTimeout(this.fastTimer)
+    this.slowTimer = null
+    this.fastTimer = null
+  }
+
+  /** Whether a fast cycle is warranted: the last cycle ran out of time, or too many sampled keys were stale. */
+  private wantsFast(): boolean {
+    return this.host.ks.volatileCount > 0 &&
+      (this.timelimitExit || this.host.stats.expired_stale_perc >= this.config.acceptableStale)
+  }
+
+  /**
+   * Redis runs fast cycles from beforeSleep; a Node engine has no such hook, so a timer runs them about every
+   * two fast durations (the fastest Redis allows) for as long as they are warranted.
+   */
+  private scheduleFast(): void {
+    if (this.fastTimer !== null || this.slowTimer === null || !this.wantsFast()) return
+    const delayMs = Math.max(1, Math.round((this.config.fastDurationUs * 2) / 1000))
+    this.fastTimer = setTimeout(() => {
+      this.fastTimer = null
+      this.cycle(CYCLE_FAST)
+      this.scheduleFast()
+    }, delayMs)
+    this.fastTimer.unref()
+  }
+
+  /** One cycle; returns the number of keys it expired. */
+  cycle(type: typeof CYCLE_SLOW | typeof CYCLE_FAST): number {
+    const { ks, stats } = this.host
+    const cfg = this.config
+    const startUs = performance.now() * 1000
+    let timelimitUs: number
+    if (type === CYCLE_FAST) {
+      // Percent compared with percent: Redis compares its stale fraction with this percentage (issue 15410),
+      // so its fast cycle never starts for staleness.
+      if (!this.timelimitExit && stats.expired_stale_perc < cfg.acceptableStale) return 0
+      if (startUs < this.lastFastCycleUs + cfg.fastDurationUs * 2) return 0
+      this.lastFastCycleUs = startUs
+      timelimitUs = cfg.fastDurationUs
+    } else {
+      timelimitUs = slowCycleTimeLimitUs(cfg.slowTimePerc, this.hz)
+    }
+    this.timelimitExit = false
+
+    let totalSampled = 0
+    let totalExpired = 0
+    let iteration = 0
+    let repeat: boolean
+    do {
+      const n = ks.volatileCount
+      if (n === 0) break
+      iteration++
+      const num = Math.min(n, cfg.keysPerLoop)
+      const now = this.host.now()
+      let sampled = 0
+      let expired = 0
+      let ttlSum = 0
+      let ttlSamples = 0
+      while (sampled < num && ks.volatileCount > 0) {
+        if (this.cursor >= ks.volatileCount) this.cursor = 0
+        const handle = ks.volatileAt(this.cursor)
+        const hash = ks.sampledHash
+        const when = ks.volatileExpires[this.cursor]
+        sampled++
+        if (now > when) {
+          // The list's last key moves into this position: look at the same position again.
+          this.host.expireKey(handle, hash)
+          expired++
+        } else {
+          ttlSum += when - now
+          ttlSamples++
+          this.cursor++
+        }
+      }
+      totalSampled += sampled
+      totalExpired += expired
+      if (ttlSamples > 0) stats.avg_ttl = updateAvgTtl(stats.avg_ttl, Math.floor(ttlSum / ttlSamples))
+      // Check the clock every 16 loops, as Redis does.
+      if ((iteration & 0xf) === 0 && performance.now() * 1000 - startUs > timelimitUs) {
+        this.timelimitExit = true
+        stats.expired_time_cap_reached_count++
+        break
+      }
+      repeat = Math.floor((expired * 100) / sampled) > cfg.acceptableStale
+    } while (repeat)
+
+    const cyclePerc = totalSampled > 0 ? (totalExpired * 100) / totalSampled : 0
+    stats.expired_stale_perc = updateStalePerc(stats.expired_stale_perc, cyclePerc)
+    if (ks.volatileCount === 0) stats.avg_ttl = 0
+    return totalExpired
+  }
+}

@@ -1,0 +1,6 @@
+export { Engine } from './engine.js'
+export type { EngineStats, ExpireFlag, GetExOptions, ScanOptions, SetOptions, Value } from './engine.js'
+export { ArenaKVError } from './errors.js'
+export type { ArenaKVErrorCode } from './errors.js'
+export type { EngineConfig, EngineOptions, MaxmemoryPolicy } from './config.js'
+export { allocator } from './allocator.js'
