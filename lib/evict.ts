@@ -34,11 +34,13 @@ function isAllkeys(policy: MaxmemoryPolicy): boolean {
 }
 
 /**
- * A jemalloc size-class estimate of the usable size of an n-byte allocation (4 classes per doubling above 128 B,
- * 16 B steps below): enough to evict before a write rather than after it. The real figure is measured after.
+ * The usable size of an n-byte allocation under our jemalloc build (8-byte quantum as Redis configures it, so
+ * 8 B steps to 64, 16 B steps to 128, then 4 classes per doubling), used to evict before a write rather than
+ * after it. Other allocators differ slightly; the real figure is measured after the write either way.
  */
 export function estimateUsableSize(n: number): number {
   if (n <= 8) return 8
+  if (n <= 64) return (n + 7) & ~7
   if (n <= 128) return (n + 15) & ~15
   const step = 2 ** (Math.ceil(Math.log2(n)) - 3)
   return Math.ceil(n / step) * step
