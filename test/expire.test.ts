@@ -278,11 +278,12 @@ describe('active expire cycle', () => {
       ks.setExpire(h, hash, clock.t + (i % 5 === 0 ? 10 : 1_000_000))
     }
     clock.advance(20)
-    stats.expired_stale_perc = 20
-    expect(cycle.cycle(CYCLE_FAST)).toBeGreaterThan(0)
     // Below the acceptable share (and no time cap hit), a fast cycle does nothing.
     stats.expired_stale_perc = 5
     expect(cycle.cycle(CYCLE_FAST)).toBe(0)
+    expect(stats.expired_keys).toBe(0)
+    stats.expired_stale_perc = 20
+    expect(cycle.cycle(CYCLE_FAST)).toBeGreaterThan(0)
     // A slow cycle samples 20 keys per loop and repeats while more than 10% of a loop was stale.
     const removed = cycle.cycle(CYCLE_SLOW)
     expect(stats.expired_keys).toBeGreaterThan(0)
