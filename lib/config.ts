@@ -185,7 +185,7 @@ function defaults(): EngineConfig {
   }
 }
 
-/** Redis 7's defaults. A fresh object on every read of a field is not needed: it is frozen. */
+/** Redis 7's defaults, frozen; resolveOptions hands out a fresh copy. */
 export const CONFIG_DEFAULTS: Readonly<EngineConfig> = Object.freeze(defaults())
 
 /** Redis's parameter names are matched with strcasecmp: ASCII case only. */

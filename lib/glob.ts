@@ -219,23 +219,9 @@ function run(g: CompiledGlob, s: string): boolean {
   return p === count
 }
 
-const CACHE_LIMIT = 64
-const cache = new Map<string, CompiledGlob>()
-
-function compiled(pattern: string, nocase: boolean): CompiledGlob {
-  const key = (nocase ? 'i' : 's') + pattern
-  let g = cache.get(key)
-  if (g === undefined) {
-    g = compile(pattern, nocase)
-    if (cache.size >= CACHE_LIMIT) cache.clear()
-    cache.set(key, g)
-  }
-  return g
-}
-
 /**
  * A matcher for one pattern, for loops that test many subjects (SCAN over a keyspace, CONFIG GET over the
- * parameter names). `*` and patterns without special characters skip the general matcher.
+ * parameter names). `*`, literal patterns and `prefix*` skip the general matcher.
  */
 export function compileGlob(pattern: string, nocase = false): GlobMatcher {
   if (typeof pattern !== 'string') throw new TypeError('pattern must be a string')
@@ -246,29 +232,40 @@ export function compileGlob(pattern: string, nocase = false): GlobMatcher {
     return (s) => s.length === m && equalsAsciiNocase(pattern, s, m)
   }
   if (m >= 2 && pattern.charCodeAt(m - 1) === CH_STAR && isPlainLiteral(pattern, m - 1)) {
-    const prefix = pattern.slice(0, m - 1)
     const plen = m - 1
-    if (!nocase) return (s) => s.startsWith(prefix)
-    return (s) => s.length >= plen && equalsAsciiNocase(prefix, s, plen)
+    if (!nocase) return (s) => s.length >= plen && equalsPrefix(pattern, s, plen)
+    return (s) => s.length >= plen && equalsAsciiNocase(pattern, s, plen)
   }
   const g = compile(pattern, nocase)
   return (s) => run(g, s)
+}
+
+// globMatch is called once per key by SCAN-style loops: remember the matchers of recent patterns so a
+// call costs a comparison and a lookup, not a parse. Bounded, since patterns can come from users.
+const CACHE_LIMIT = 64
+const caches: [Map<string, GlobMatcher>, Map<string, GlobMatcher>] = [new Map(), new Map()]
+let lastPattern = ''
+let lastNocase = false
+let lastMatcher: GlobMatcher = (s) => s === ''
+
+function matcherFor(pattern: string, nocase: boolean): GlobMatcher {
+  if (pattern === lastPattern && nocase === lastNocase) return lastMatcher
+  const cache = caches[nocase ? 1 : 0]
+  let matcher = cache.get(pattern)
+  if (matcher === undefined) {
+    matcher = compileGlob(pattern, nocase)
+    if (cache.size >= CACHE_LIMIT) cache.clear()
+    cache.set(pattern, matcher)
+  }
+  lastPattern = pattern
+  lastNocase = nocase
+  lastMatcher = matcher
+  return matcher
 }
 
 /** True when `subject` matches the glob `pattern`, as Redis's stringmatchlen decides (see the file comment). */
 export function globMatch(pattern: string, subject: string, nocase = false): boolean {
   if (typeof pattern !== 'string') throw new TypeError('pattern must be a string')
   if (typeof subject !== 'string') throw new TypeError('subject must be a string')
-  if (pattern === '*') return true
-  const m = pattern.length
-  if (isPlainLiteral(pattern, m)) {
-    if (!nocase) return subject === pattern
-    return subject.length === m && equalsAsciiNocase(pattern, subject, m)
-  }
-  if (m >= 2 && pattern.charCodeAt(m - 1) === CH_STAR && isPlainLiteral(pattern, m - 1)) {
-    const plen = m - 1
-    if (subject.length < plen) return false
-    return nocase ? equalsAsciiNocase(pattern, subject, plen) : equalsPrefix(pattern, subject, plen)
-  }
-  return run(compiled(pattern, nocase), subject)
+  return matcherFor(pattern, nocase === true)(subject)
 }
