@@ -164,10 +164,12 @@ export class Engine extends EventEmitter<EngineEvents> {
       if (handle !== 0) this.ks.remove(handle, hash)
       return true
     }
+    const arrays = this.ks.arrayBytes
+    const high = this.ks.highIndex
     handle = this.writeValue(key, hash, value, handle, now)
     if (when !== NO_EXPIRE) this.ks.setExpire(handle, hash, when)
     else if (!keepttl) this.ks.clearExpire(handle)
-    if (this.cfg.maxmemory !== 0) this.evictor.performEvictions(0)
+    if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
     return true
   }
 
@@ -227,12 +229,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     if (this.cfg.maxmemory !== 0) this.reserve(incoming)
     const now = this.now()
+    const arrays = this.ks.arrayBytes
+    const high = this.ks.highIndex
     for (const [key, value] of list) {
       const hash = this.ks.hashKey(key)
       const handle = this.writeValue(key, hash, value, this.lookupWrite(key, hash, now), now)
       this.ks.clearExpire(handle)
     }
-    if (this.cfg.maxmemory !== 0) this.evictor.performEvictions(0)
+    if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
   }
 
   getdel(key: string): Buffer | undefined {
@@ -611,6 +615,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** Evicts to make room for `incoming` bytes; the OOM error when that is impossible. */
   private reserve(incoming: number): void {
     if (this.evictor.performEvictions(incoming) === EVICT_FAIL) throw oomError()
+  }
+
+  /**
+   * After a write: the reservation was exact for the slot, but a typed array or the store's own slot table may have
+   * grown with it; evict again only then (a store table grows only when a new highest slot index is issued).
+   */
+  private settle(arraysBefore: number, highBefore: number): void {
+    if (this.ks.arrayBytes !== arraysBefore || this.ks.highIndex !== highBefore) this.evictor.performEvictions(0)
   }
 
   private policyChanged(before: EngineConfig['maxmemoryPolicy']): void {

@@ -69,10 +69,7 @@ export class Evictor {
   constructor(private readonly host: EvictHost) {}
 
   /** Bytes of the pool's and sampler's typed arrays, counted in used memory like the keyspace's. */
-  get arrayBytes(): number {
-    return this.poolScore.byteLength + this.poolHandle.byteLength + this.poolHash.byteLength +
-      this.sampleHandles.byteLength + this.sampleHashes.byteLength
-  }
+  readonly arrayBytes = EVPOOL_SIZE * (8 + 4 + 4) + 64 * (4 + 4)
 
   resetPool(): void {
     this.poolSize = 0

@@ -91,6 +91,7 @@ export class Keyspace {
 
   constructor(store: SlotStore) {
     this.store = store
+    this.recountArrays()
   }
 
   get count(): number {
@@ -105,14 +106,18 @@ export class Keyspace {
     return this.mask + 1
   }
 
-  /** Exact bytes of every typed array the keyspace holds. */
-  get arrayBytes(): number {
+  /** Exact bytes of every typed array the keyspace holds (recounted whenever an array is replaced). */
+  arrayBytes = 0
+  /** One past the highest slot index seen: a new high means the store may have grown its own slot table. */
+  highIndex = 0
+
+  private recountArrays(): void {
     let bytes = this.hashes.byteLength + this.handles.byteLength + this.lru.byteLength + this.volatilePos.byteLength
     bytes += this.volatileHandles.byteLength + this.volatileHashes.byteLength + this.volatileExpires.byteLength
     if (this.oldHashes !== null && this.oldHandles !== null) {
       bytes += this.oldHashes.byteLength + this.oldHandles.byteLength
     }
-    return bytes
+    this.arrayBytes = bytes
   }
 
   /** FNV-1a over UTF-16 code units, finished with murmur3's fmix32 so the low (index) bits mix every unit. */
@@ -206,7 +211,10 @@ export class Keyspace {
     this.prepareInsert()
     const handle = this.store.put(key, value)
     const index = handle & HANDLE_INDEX_MASK
-    if (index >= this.lru.length) this.growMeta(index + 1)
+    if (index >= this.highIndex) {
+      this.highIndex = index + 1
+      if (index >= this.lru.length) this.growMeta(index + 1)
+    }
     this.lru[index] = 0
     this.volatilePos[index] = 0
     this.place(this.hashes, this.handles, this.mask, hash, handle)
@@ -301,17 +309,18 @@ export class Keyspace {
       this.hashes = hashes
       this.handles = handles
       this.mask = size - 1
-      return
+    } else {
+      this.oldHashes = this.hashes
+      this.oldHandles = this.handles
+      this.oldMask = this.mask
+      this.oldFill = this.fill
+      this.hashes = hashes
+      this.handles = handles
+      this.mask = size - 1
+      this.fill = 0
+      this.rehashIdx = 0
     }
-    this.oldHashes = this.hashes
-    this.oldHandles = this.handles
-    this.oldMask = this.mask
-    this.oldFill = this.fill
-    this.hashes = hashes
-    this.handles = handles
-    this.mask = size - 1
-    this.fill = 0
-    this.rehashIdx = 0
+    this.recountArrays()
   }
 
   /** Moves a bounded number of entries from the old table (called per write and per timer tick). */
@@ -355,6 +364,7 @@ export class Keyspace {
     this.oldMask = 0
     this.oldFill = 0
     this.rehashIdx = -1
+    this.recountArrays()
   }
 
   private growMeta(minCapacity: number): void {
@@ -366,6 +376,7 @@ export class Keyspace {
     volatilePos.set(this.volatilePos)
     this.lru = lru
     this.volatilePos = volatilePos
+    this.recountArrays()
   }
 
   // ---- expire times ----
@@ -423,6 +434,7 @@ export class Keyspace {
     this.volatileHandles = handles
     this.volatileHashes = hashes
     this.volatileExpires = expires
+    this.recountArrays()
   }
 
   // ---- sampling ----
@@ -563,5 +575,7 @@ export class Keyspace {
     this.volatileHashes = new Uint32Array(MIN_VOLATILE_CAPACITY)
     this.volatileExpires = new Float64Array(MIN_VOLATILE_CAPACITY)
     this.volatileCount = 0
+    this.highIndex = 0
+    this.recountArrays()
   }
 }
