@@ -357,8 +357,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.assertOpen()
     checkKey(key)
     const hash = this.ks.hashKey(key)
-    const handle = this.lookupWrite(key, hash, this.now())
-    return handle !== 0 && this.ks.clearExpire(handle)
+    const now = this.now()
+    const handle = this.lookupWrite(key, hash, now)
+    if (handle === 0) return false
+    this.touchKey(handle, now)
+    return this.ks.clearExpire(handle)
   }
 
   ttl(key: string): number {
@@ -653,6 +656,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const hash = this.ks.hashKey(key)
     const handle = this.lookupWrite(key, hash, now)
     if (handle === 0) return false
+    // lookupKeyWrite is an access in Redis (it updates the LRU/LFU clock).
+    this.touchKey(handle, now)
     if (!expireFlagsAllow(bits, this.ks.getExpire(handle), when)) return false
     // A time already past deletes the key, as Redis does (a DEL, not an expiry).
     if (when <= now) this.ks.remove(handle, hash)

@@ -89,7 +89,9 @@ export class Evictor {
     if (cfg.maxmemory === 0) return EVICT_OK
     let used = this.host.usedMemory()
     if (used + incoming <= cfg.maxmemory) return EVICT_OK
-    if (cfg.maxmemoryPolicy === 'noeviction' || this.running) return EVICT_FAIL
+    if (cfg.maxmemoryPolicy === 'noeviction') return EVICT_FAIL
+    // A write from an 'evicted' listener: the eviction loop around it accounts for what it adds.
+    if (this.running) return EVICT_RUNNING
     this.running = true
     try {
       const limitUs = evictionTimeLimitUs(cfg.maxmemoryEvictionTenacity)

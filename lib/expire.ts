@@ -187,12 +187,22 @@ export class ActiveExpire {
 
   start(): void {
     if (this.slowTimer !== null) return
-    this.slowTimer = setInterval(() => {
-      this.cron()
-      this.cycle(CYCLE_SLOW)
-      this.scheduleFast()
+    // The timer holds the cycle weakly: an engine dropped without close() must still be collectable (its native
+    // memory freed by the store's finalizer), and then its timer stops.
+    const ref = new WeakRef(this)
+    const timer = setInterval(() => {
+      const self = ref.deref()
+      if (self === undefined) clearInterval(timer)
+      else self.slowTick()
     }, Math.max(1, Math.round(1000 / this.hz)))
-    this.slowTimer.unref()
+    timer.unref()
+    this.slowTimer = timer
+  }
+
+  private slowTick(): void {
+    this.cron()
+    this.cycle(CYCLE_SLOW)
+    this.scheduleFast()
   }
 
   stop(): void {
@@ -215,10 +225,13 @@ export class ActiveExpire {
   private scheduleFast(): void {
     if (this.fastTimer !== null || this.slowTimer === null || !this.wantsFast()) return
     const delayMs = Math.max(1, Math.round((this.config.fastDurationUs * 2) / 1000))
+    const ref = new WeakRef(this)
     this.fastTimer = setTimeout(() => {
-      this.fastTimer = null
-      this.cycle(CYCLE_FAST)
-      this.scheduleFast()
+      const self = ref.deref()
+      if (self === undefined) return
+      self.fastTimer = null
+      self.cycle(CYCLE_FAST)
+      self.scheduleFast()
     }, delayMs)
     this.fastTimer.unref()
   }

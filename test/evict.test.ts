@@ -154,6 +154,32 @@ describe('volatile policies', () => {
   })
 })
 
+describe('policy changes and listeners', () => {
+  it('switching between LRU and LFU restarts every key clock', () => {
+    const clock = new ManualClock()
+    const db = engine({ maxmemoryPolicy: 'allkeys-lru' }, clock)
+    db.set('k', 'v')
+    clock.advance(5000)
+    expect(db.objectIdletime('k')).toBe(5)
+    db.configSet('maxmemory-policy', 'allkeys-lfu')
+    expect(db.objectFreq('k')).toBe(5)
+    db.configSet('maxmemory-policy', 'volatile-lru')
+    expect(db.objectIdletime('k')).toBe(0)
+    expect(db.configGet('maxmemory-policy')).toEqual({ 'maxmemory-policy': 'volatile-lru' })
+  })
+
+  it('an evicted listener may write to the engine', () => {
+    const db = engine({ maxmemory: 4 * MB, maxmemoryPolicy: 'allkeys-random' })
+    let writes = 0
+    db.on('evicted', (key) => {
+      if (writes++ < 1000) db.set(`echo:${key}`, 'e')
+    })
+    for (let i = 0; i < 60_000; i++) db.set(`k${i}`, VALUE)
+    expect(writes).toBeGreaterThan(1000)
+    expect(db.usedMemory()).toBeLessThanOrEqual(4 * MB)
+  })
+})
+
 describe('maxmemory changes and tenacity', () => {
   it('lowering maxmemory evicts at once', () => {
     const db = engine({ maxmemoryPolicy: 'allkeys-lru', maxmemoryEvictionTenacity: 100 })

@@ -1,3 +1,5 @@
+import { runInNewContext } from 'node:vm'
+import { setFlagsFromString } from 'node:v8'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
@@ -331,5 +333,24 @@ describe('active expire cycle', () => {
     open.push(db)
     for (let i = 0; i < 1000; i++) db.set(`k${i}`, 'v', { px: 5 })
     expect(refTimers()).toBe(before)
+  })
+
+  it('its timers do not keep an engine dropped without close() from being collected', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    let collected = false
+    const registry = new FinalizationRegistry(() => {
+      collected = true
+    })
+    ;(() => {
+      const db = new Engine({ hz: 100 })
+      for (let i = 0; i < 100; i++) db.set(`k${i}`, 'v', { px: 1 + i })
+      registry.register(db, 'engine')
+    })()
+    for (let round = 0; round < 50 && !collected; round++) {
+      gc()
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(collected).toBe(true)
   })
 })
