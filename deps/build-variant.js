@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Builds the addon for one allocator into build-variants/<name>/arenakv.node, so the contract suite and the
-// allocator comparison bench can load every build side by side (ARENAKV_BINARY). build/ is left holding the
-// default (jemalloc) build afterwards unless --keep is given.
-// Usage: node deps/build-variant.js [--if-stale] [--keep] jemalloc|tcmalloc|libc|asan|ubsan [...more]
+// allocator comparison bench can load every build side by side (ARENAKV_BINARY). The jemalloc variant is the
+// default build in build/; every other variant is built in a scratch copy of the sources, so build/ (which
+// running tests and programs load) is never replaced by another allocator's build.
+// Usage: node deps/build-variant.js [--if-stale] jemalloc|tcmalloc|libc|asan|ubsan [...more]
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
@@ -45,24 +47,53 @@ export function buildVariant(name) {
   for (const k of ['ARENAKV_MALLOC', 'ARENAKV_SANITIZER', 'npm_config_arenakv_malloc', 'npm_config_arenakv_sanitizer']) {
     delete clean[k]
   }
-  execFileSync(cmd, [...pre, '--loglevel=error', 'rebuild'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...clean, ...env } })
-  mkdirSync(dirname(variantPath(name)), { recursive: true })
-  copyFileSync(join(root, 'build', 'Release', 'arenakv.node'), variantPath(name))
+  if (name === 'jemalloc' && defaultBuildIsFreshJemalloc()) {
+    mkdirSync(dirname(variantPath(name)), { recursive: true })
+    copyFileSync(join(root, 'build', 'Release', 'arenakv.node'), variantPath(name))
+    process.stderr.write(`[build-variant] ${name} → ${variantPath(name)} (copied from build/Release)\n`)
+    return
+  }
+  const cwd = name === 'jemalloc' ? root : stage()
+  try {
+    execFileSync(cmd, [...pre, '--loglevel=error', 'rebuild'], { cwd, stdio: ['ignore', 'ignore', 'inherit'], env: { ...clean, ...env } })
+    mkdirSync(dirname(variantPath(name)), { recursive: true })
+    copyFileSync(join(cwd, 'build', 'Release', 'arenakv.node'), variantPath(name))
+  } finally {
+    if (cwd !== root) rmSync(cwd, { recursive: true, force: true })
+  }
   process.stderr.write(`[build-variant] ${name} → ${variantPath(name)}\n`)
 }
 
-// A variant is stale when any native source, the gyp files or the jemalloc pin is newer than it.
-function stale(name) {
-  if (!existsSync(variantPath(name))) return true
-  const built = statSync(variantPath(name)).mtimeMs
+// What a non-jemalloc build reads: binding.gyp, the sources, the switch, and node-addon-api (via node_modules).
+function stage() {
+  const dir = mkdtempSync(join(tmpdir(), 'arenakv-variant-'))
+  for (const f of ['binding.gyp', 'native', 'deps/select-malloc.js']) cpSync(join(root, f), join(dir, f), { recursive: true })
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
+  return dir
+}
+
+// A build is stale when any native source, the gyp files or the jemalloc pin is newer than it.
+function staleFile(file) {
+  if (!existsSync(file)) return true
+  const built = statSync(file).mtimeMs
   const inputs = ['binding.gyp', 'deps/jemalloc/jemalloc.gyp', 'deps/jemalloc/version.json',
     ...readdirSync(join(root, 'native')).map((f) => `native/${f}`)]
   return inputs.some((f) => statSync(join(root, f)).mtimeMs > built)
 }
+const stale = (name) => staleFile(variantPath(name))
+
+// `npm install` has usually just built the default allocator into build/: reuse it rather than rebuild.
+function defaultBuildIsFreshJemalloc() {
+  const file = join(root, 'build', 'Release', 'arenakv.node')
+  if (staleFile(file)) return false
+  const probe = `process.stdout.write(require(${JSON.stringify(file)}).allocatorName())`
+  try {
+    return execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' }) === 'jemalloc'
+  } catch {
+    return false
+  }
+}
 
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')))
 const names = process.argv.slice(2).filter((a) => !a.startsWith('--'))
-const todo = (flags.has('--if-stale') ? names.filter(stale) : names).sort((a, b) => (a === 'jemalloc') - (b === 'jemalloc'))
-for (const name of todo) buildVariant(name)
-// node-gyp builds in build/: leave the default allocator there, as `npm run build` would.
-if (todo.length && !flags.has('--keep') && todo.at(-1) !== 'jemalloc') buildVariant('jemalloc')
+for (const name of flags.has('--if-stale') ? names.filter(stale) : names) buildVariant(name)
