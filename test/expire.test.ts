@@ -14,10 +14,16 @@ import {
   type ExpireStats,
 } from '../lib/expire.js'
 import { Keyspace } from '../lib/keyspace.js'
-import { FakeStore } from './helpers/fake-store.js'
+import { createStore, type SlotStore } from '../lib/store.js'
 import { ManualClock, engineWithClock } from './helpers/engine.js'
 
 const open: Engine[] = []
+const stores: SlotStore[] = []
+function nativeKeyspace(): Keyspace {
+  const store = createStore()
+  stores.push(store)
+  return new Keyspace(store)
+}
 function engine(options?: ConstructorParameters<typeof Engine>[0]): { db: Engine; clock: ManualClock } {
   const made = engineWithClock(options)
   open.push(made.db)
@@ -25,6 +31,7 @@ function engine(options?: ConstructorParameters<typeof Engine>[0]): { db: Engine
 }
 afterEach(() => {
   for (const db of open.splice(0)) db.close()
+  for (const store of stores.splice(0)) store.close()
   vi.useRealTimers()
 })
 
@@ -259,7 +266,7 @@ describe('active expire cycle', () => {
   })
 
   it('runs fast cycles while the stale share is above the acceptable one (percent vs percent)', () => {
-    const ks = new Keyspace(new FakeStore())
+    const ks = nativeKeyspace()
     const clock = new ManualClock()
     const stats: ExpireStats = { expired_keys: 0, expired_stale_perc: 0, expired_time_cap_reached_count: 0, avg_ttl: 0 }
     const host = {
@@ -295,7 +302,7 @@ describe('active expire cycle', () => {
   })
 
   it('stops a cycle at its time limit and counts it', () => {
-    const ks = new Keyspace(new FakeStore())
+    const ks = nativeKeyspace()
     const clock = new ManualClock()
     const stats: ExpireStats = { expired_keys: 0, expired_stale_perc: 0, expired_time_cap_reached_count: 0, avg_ttl: 0 }
     const host = {
