@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { TopLevelSpec } from './specs.js'
+import { formatEnv, type AllocatorEnv, type MachineEnv } from './env.js'
+
+export type Cell = string | number | null
+
+export interface Table {
+  title: string
+  columns: string[]
+  rows: Cell[][]
+}
+
+export interface ChartSpec {
+  /** File name stem: the SVG is written as <suite>-<name>.svg. */
+  name: string
+  title: string
+  spec: TopLevelSpec
+}
+
+/** What a suite hands back: tables to print, charts to render, notes, and its figures as JSON. */
+export interface SuiteReport {
+  suite: string
+  title: string
+  allocators: AllocatorEnv[]
+  tables: Table[]
+  charts: ChartSpec[]
+  /** Sentences printed under the tables (ratios against peers, goals, what could not be measured and why). */
+  notes: string[]
+  data: Record<string, unknown>
+}
+
+function formatCell(c: Cell): string {
+  if (c === null) return '—'
+  if (typeof c === 'string') return c
+  if (!Number.isFinite(c)) return String(c)
+  if (Number.isInteger(c)) return c.toLocaleString('en-US')
+  const abs = Math.abs(c)
+  return abs >= 100 ? c.toFixed(0) : abs >= 10 ? c.toFixed(1) : c.toFixed(2)
+}
+
+export function formatTable(t: Table): string {
+  const cells = t.rows.map((r) => r.map(formatCell))
+  const widths = t.columns.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
+  return [t.title, line(t.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n')
+}
+
+export function markdownTable(t: Table): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|')
+  return [
+    `| ${t.columns.map(esc).join(' | ')} |`,
+    `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map((c) => esc(formatCell(c))).join(' | ')} |`),
+  ].join('\n')
+}
+
+export function printReport(r: SuiteReport, log: (line: string) => void): void {
+  log('')
+  log(`== ${r.title}`)
+  for (const t of r.tables) log('\n' + formatTable(t))
+  if (r.notes.length > 0) log('\n' + r.notes.map((n) => `• ${n}`).join('\n'))
+}
+
+export interface WrittenFiles {
+  json: string[]
+  svg: string[]
+  markdown: string
+}
+
+/**
+ * Writes <suite>.json (env + figures), <suite>-<chart>.svg and one report.md that embeds every table and chart.
+ */
+export async function writeReports(
+  outDir: string,
+  env: MachineEnv,
+  scale: string,
+  reports: readonly SuiteReport[],
+): Promise<WrittenFiles> {
+  // vega is loaded only when charts are written (it is a devDependency: an installed package prints tables).
+  const { renderSvg } = await import('./chart.js')
+  mkdirSync(outDir, { recursive: true })
+  const written: WrittenFiles = { json: [], svg: [], markdown: join(outDir, 'report.md') }
+  const md: string[] = ['# arenakv bench report', '', '```', formatEnv(env, uniqueAllocators(reports)), `scale: ${scale}`, '```']
+  for (const r of reports) {
+    const jsonFile = join(outDir, `${r.suite}.json`)
+    writeFileSync(jsonFile, JSON.stringify({ suite: r.suite, env, scale, allocators: r.allocators, ...r.data }, null, 2) + '\n')
+    written.json.push(jsonFile)
+    md.push('', `## ${r.title}`, '', `Figures: [${r.suite}.json](${r.suite}.json)`)
+    for (const t of r.tables) md.push('', `**${t.title}**`, '', markdownTable(t))
+    if (r.notes.length > 0) md.push('', ...r.notes.map((n) => `- ${n}`))
+    for (const c of r.charts) {
+      const file = `${r.suite}-${c.name}.svg`
+      writeFileSync(join(outDir, file), await renderSvg(c.spec))
+      written.svg.push(join(outDir, file))
+      md.push('', `![${c.title}](${file})`)
+    }
+  }
+  writeFileSync(written.markdown, md.join('\n') + '\n')
+  return written
+}
+
+function uniqueAllocators(reports: readonly SuiteReport[]): AllocatorEnv[] {
+  const seen = new Map<string, AllocatorEnv>()
+  for (const r of reports) for (const a of r.allocators) seen.set(`${a.build}/${a.name}/${a.version}`, a)
+  return [...seen.values()]
+}

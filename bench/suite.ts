@@ -1,0 +1,31 @@
+import type { AllocatorName } from './builds.js'
+import type { AllocatorEnv, MachineEnv } from './env.js'
+import type { SuiteReport } from './output.js'
+
+/** tiny: seconds, for tests; small: a quick look; full: the workloads the issues define. */
+export const SCALES = ['tiny', 'small', 'full'] as const
+export type Scale = (typeof SCALES)[number]
+
+export function parseScale(s: string): Scale {
+  if (!(SCALES as readonly string[]).includes(s)) throw new RangeError(`unknown scale '${s}' (one of ${SCALES.join(', ')})`)
+  return s as Scale
+}
+
+export interface SuiteContext {
+  scale: Scale
+  /** Allocator builds the suite compares (the alloc suite runs each; peer suites use the first). */
+  allocators: AllocatorName[]
+  env: MachineEnv
+  log: (line: string) => void
+  /** Runs dist/bench/<script>.js in a fresh process with the given build and returns its JSON result. */
+  child<R>(script: string, params: unknown, build: AllocatorName | null, label: string): Promise<R>
+  /** What the given build says it links (probed in a fresh process). */
+  allocatorEnv(build: AllocatorName): Promise<AllocatorEnv>
+}
+
+export interface Suite {
+  name: string
+  title: string
+  description: string
+  run(ctx: SuiteContext): Promise<SuiteReport>
+}

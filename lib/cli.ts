@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// arenakv's command line: `arenakv demo` (the default) and `arenakv bench`. The bench runner (and vega) load
+// only when bench runs, so the demo starts fast.
+import { Command, InvalidArgumentError, Option } from 'commander'
+
+function collectScale(value: string): string {
+  return value
+}
+
+const program = new Command()
+program
+  .name('arenakv')
+  .description("Redis's memory management, in-process for Node.js")
+  .showHelpAfterError()
+
+program
+  .command('demo', { isDefault: true })
+  .description('fill an engine under maxmemory with a realistic workload, then show INFO memory and MEMORY DOCTOR')
+  .addOption(new Option('--scale <scale>', 'workload size').choices(['tiny', 'normal']).default('normal'))
+  .option('--maxmemory <size>', "the engine's maxmemory", '64mb')
+  .option('--no-progress', 'no progress bar (plain progress lines are printed when stdout is not a terminal)')
+  .action(async (opts: { scale: 'tiny' | 'normal'; maxmemory: string; progress: boolean }) => {
+    const { runDemo } = await import('../bench/demo.js')
+    await runDemo({ scale: opts.scale, maxmemory: opts.maxmemory, progress: opts.progress })
+  })
+
+program
+  .command('bench')
+  .description('run bench suites; prints the machine, Node and allocator versions, tables and peer ratios')
+  .argument('[suite...]', 'suites to run (default: all)')
+  .option('--allocators <list>', 'allocator builds: the alloc suite compares them, peer suites use the first', 'jemalloc,tcmalloc,libc')
+  .option('--out <dir>', 'write <suite>.json, SVG charts and report.md here')
+  .option('--scale <scale>', 'tiny (seconds, for tests), small, or full (the workloads the issues define)', collectScale, 'full')
+  .option('--list', 'list the suites and exit')
+  .action(async (suites: string[], opts: { allocators: string; out?: string; scale: string; list?: boolean }) => {
+    const [{ runSuites, SUITES }, { parseAllocators }, { parseScale }] = await Promise.all([
+      import('../bench/runner.js'),
+      import('../bench/builds.js'),
+      import('../bench/suite.js'),
+    ])
+    if (opts.list === true) {
+      for (const s of SUITES) process.stdout.write(`${s.name.padEnd(12)} ${s.description}\n`)
+      return
+    }
+    let allocators
+    let scale
+    try {
+      allocators = parseAllocators(opts.allocators)
+      scale = parseScale(opts.scale)
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message)
+    }
+    await runSuites({ suites, allocators, scale, out: opts.out })
+  })
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`arenakv: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = 1
+})
