@@ -1,0 +1,105 @@
+// The arenakv command line: the demo runs to completion and explains its memory; bench argument handling.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, test } from 'vitest'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const cli = join(root, 'dist/lib/cli.js')
+
+/** Compiles lib/ and bench/ unless dist/ is already newer than every source (see test/bench.test.ts). */
+function ensureDist(): void {
+  const stale = ['lib', 'bench'].some((dir) =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .some((f) => {
+        const js = join(root, 'dist', dir, f.replace(/\.ts$/, '.js'))
+        return !existsSync(js) || statSync(js).mtimeMs < statSync(join(root, dir, f)).mtimeMs
+      }),
+  )
+  if (stale) {
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })
+  }
+}
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+beforeAll(() => ensureDist(), 120_000)
+
+describe('arenakv demo', () => {
+  let out: ReturnType<typeof run>
+
+  beforeAll(() => {
+    out = run(['demo', '--scale', 'tiny'])
+  }, 60_000)
+
+  test('runs to completion with plain progress lines when stdout is not a terminal', () => {
+    expect(out.stderr).toBe('')
+    expect(out.status).toBe(0)
+    expect(out.stdout).toMatch(/^arenakv demo: (jemalloc|tcmalloc|libc) \S+, maxmemory 12mb, allkeys-lru/)
+    for (let step = 1; step <= 6; step++) expect(out.stdout).toMatch(new RegExp(`^${step}/6 .+…$`, 'm'))
+    expect(out.stdout).not.toContain('\r')
+    expect(out.stdout).not.toContain('\x1b[')
+  })
+
+  test('prints the INFO memory section with Redis field names', () => {
+    expect(out.stdout).toMatch(/^# Memory$/m)
+    for (const field of ['used_memory', 'used_memory_rss', 'used_memory_peak', 'maxmemory', 'maxmemory_policy', 'mem_allocator', 'mem_fragmentation_ratio', 'allocator_frag_ratio']) {
+      expect(out.stdout).toMatch(new RegExp(`^${field}:\\S+$`, 'm'))
+    }
+    expect(out.stdout).toMatch(/^maxmemory:12582912$/m)
+    expect(out.stdout).toMatch(/^maxmemory_policy:allkeys-lru$/m)
+  })
+
+  test("prints MEMORY DOCTOR's verdict", () => {
+    const doctor = /^# Doctor\n([\s\S]+?)\n\n# What happened/m.exec(out.stdout)
+    expect(doctor).not.toBeNull()
+    expect(doctor?.[1].trim().length).toBeGreaterThan(20)
+    expect(doctor?.[1]).not.toContain('not available')
+  })
+
+  test('the workload evicted, expired, and purged, and the table says so', () => {
+    const figure = (name: string): number => {
+      const m = new RegExp(`^${name}\\s+([\\d,.]+)`, 'm').exec(out.stdout)
+      expect(m, name).not.toBeNull()
+      return Number(m![1].replace(/,/g, ''))
+    }
+    expect(figure('evicted_keys')).toBeGreaterThan(0)
+    expect(figure('expired_keys')).toBeGreaterThan(0)
+    expect(figure("'expired' events")).toBe(figure('expired_keys'))
+    expect(figure('keyspace_hits')).toBeGreaterThan(0)
+    expect(out.stdout).toMatch(/^RSS before purge\s+[\d.]+ MB$/m)
+    expect(out.stdout).toMatch(/^RSS after purge\s+[\d.]+ MB$/m)
+  })
+})
+
+describe('arenakv bench arguments', () => {
+  test('--list names every suite', () => {
+    const r = run(['bench', '--list'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^alloc\s+/m)
+  })
+
+  test('an unknown suite, allocator or scale is refused before anything runs', () => {
+    const suite = run(['bench', 'nosuch', '--scale', 'tiny', '--allocators', 'jemalloc'])
+    expect(suite.status).not.toBe(0)
+    expect(suite.stderr).toContain("unknown bench suite 'nosuch'")
+    const alloc = run(['bench', 'alloc', '--allocators', 'mimalloc'])
+    expect(alloc.status).not.toBe(0)
+    expect(alloc.stderr).toContain("unknown allocator 'mimalloc'")
+    const scale = run(['bench', 'alloc', '--scale', 'huge'])
+    expect(scale.status).not.toBe(0)
+    expect(scale.stderr).toContain("unknown scale 'huge'")
+  })
+
+  test('--help describes both commands', () => {
+    const r = run(['--help'])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('demo')
+    expect(r.stdout).toContain('bench')
+  })
+})
