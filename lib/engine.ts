@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events'
-import { configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
-import { closedError, oomError, syntaxError } from './errors.js'
+import { allocator } from './allocator.js'
+import { configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
+import { ActiveDefrag, defragTarget } from './defrag.js'
+import { closedError, oomError, syntaxError, unsupportedError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
 import {
   ActiveExpire,
@@ -15,6 +17,7 @@ import {
 import { globMatch } from './glob.js'
 import { Keyspace, NO_EXPIRE } from './keyspace.js'
 import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
+import { Reporter, checkUsageSamples, keyModelBytes } from './report.js'
 import { HANDLE_INDEX_MASK, createStore, type SlotStore } from './store.js'
 
 export type Value = string | Uint8Array
@@ -69,6 +72,13 @@ const LFU_FREQ_ERROR =
   'An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching ' +
   'between policies at runtime LRU and LFU data will take some time to adjust.'
 
+/** Active defragmentation needs jemalloc's utilization hints (DESIGN §4); other builds refuse to turn it on. */
+const DEFRAG_SUPPORTED = allocator.capabilities.defragHints
+
+function assertDefragSupported(): void {
+  if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
+}
+
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError('key must be a string')
 }
@@ -90,6 +100,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly cfg: EngineConfig
   private readonly evictor: Evictor
   private readonly activeExpire: ActiveExpire
+  private readonly defrag: ActiveDefrag
+  private readonly reporter: Reporter
   private readonly makeStore: () => SlotStore
   /** The clock (unix ms) every expire time and LRU stamp is read from. */
   readonly now: () => number
@@ -127,7 +139,31 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     this.evictor = new Evictor(host)
     this.ks.growAllowed = (extra) => this.cfg.maxmemory === 0 || this.usedMemory() + extra <= this.cfg.maxmemory
-    this.activeExpire = new ActiveExpire(host, this.cfg.activeExpireEffort, this.cfg.hz, () => this.ks.cron())
+    if (this.cfg.activedefrag) assertDefragSupported()
+    this.defrag = new ActiveDefrag({ cfg: this.cfg, target: () => defragTarget(this.store, DEFRAG_SUPPORTED) })
+    this.reporter = new Reporter({
+      cfg: this.cfg,
+      stats: this.stats,
+      defrag: this.defrag,
+      usedMemory: () => this.usedMemory(),
+      keyCount: () => this.ks.count,
+      volatileCount: () => this.ks.volatileCount,
+      storeBytes: () => this.store.usedBytes(),
+      slotsIssued: () => this.ks.highIndex,
+      arrayBytes: () => {
+        const ks = this.ks
+        const expires = ks.volatileHandles.byteLength + ks.volatileHashes.byteLength + ks.volatileExpires.byteLength
+        return { main: ks.arrayBytes - expires, expires, fixed: this.evictor.arrayBytes }
+      },
+      now: this.now,
+    })
+    // One timer, as Redis's serverCron: rehash steps, active defrag and the peak sample ride on the expire cycle's.
+    const cron = () => {
+      this.ks.cron()
+      this.defrag.cycle()
+      this.reporter.cron()
+    }
+    this.activeExpire = new ActiveExpire(host, this.cfg.activeExpireEffort, this.cfg.hz, cron)
     this.activeExpire.start()
   }
 
@@ -328,6 +364,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   flushall(): void {
     this.assertOpen()
+    this.reporter.updatePeak(this.usedMemory())
     this.store.close()
     this.store = this.makeStore()
     this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
@@ -455,6 +492,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   configSet(name: string, value: string | number): void {
     this.assertOpen()
     const before = this.cfg.maxmemoryPolicy
+    if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
     const changed = configSet(this.cfg, name, value)
     if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
       if (changed === 'maxmemoryPolicy') this.policyChanged(before)
@@ -496,6 +534,41 @@ export class Engine extends EventEmitter<EngineEvents> {
     const hash = this.ks.hashKey(key)
     const handle = this.ks.find(key, hash)
     return handle === 0 || isExpired(this.ks, handle, this.now()) ? undefined : handle
+  }
+
+  // ---- reporting: INFO and MEMORY (lib/report.ts) ----
+
+  info(section?: string): string {
+    this.assertOpen()
+    return this.reporter.info(section)
+  }
+
+  infoObject(section?: string): Record<string, string | number> {
+    this.assertOpen()
+    return this.reporter.infoObject(section)
+  }
+
+  /** The slot's usable bytes plus the key model (DESIGN §3); undefined for a missing or expired key. */
+  memoryUsage(key: string, opts?: { samples?: number }): number | undefined {
+    checkUsageSamples(opts)
+    const handle = this.peekHandle(key)
+    if (handle === undefined) return undefined
+    return this.store.usableSize(handle) + keyModelBytes(this.ks.volatilePos[handle & HANDLE_INDEX_MASK] !== 0)
+  }
+
+  memoryStats(): Record<string, number | Record<string, number>> {
+    this.assertOpen()
+    return this.reporter.memoryStats()
+  }
+
+  memoryDoctor(): string {
+    this.assertOpen()
+    return this.reporter.memoryDoctor()
+  }
+
+  memoryPurge(): void {
+    this.assertOpen()
+    this.reporter.memoryPurge()
   }
 
   // ---- lifetime ----

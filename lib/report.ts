@@ -1,0 +1,541 @@
+import { createRequire } from 'node:module'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import os from 'node:os'
+import { allocator } from './allocator.js'
+import type { EngineConfig } from './config.js'
+import type { ActiveDefrag } from './defrag.js'
+import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
+import { lruClock } from './lru.js'
+
+// INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
+// (server.c genRedisInfoString, object.c getMemoryOverheadData / memoryCommand), and MEMORY DOCTOR with
+// Redis's checks and thresholds (object.c getMemoryDoctorReport) in our own words.
+
+/** Redis refreshes its allocator and RSS figures from serverCron; we sample at most this often. */
+export const MEMORY_SAMPLE_PERIOD_MS = 100
+
+/** Bytes of the native store's slot table per slot (Entry: pointer, usable size, generation). */
+export const SLOT_TABLE_ENTRY_BYTES = 16
+/** Slots per slot-table chunk the native store allocates at a time (store.h kChunkSize). */
+export const SLOT_TABLE_CHUNK_SLOTS = 4096
+
+/**
+ * The key model of DESIGN §3: bytes a key costs outside its slot's usable size. A table position (32-bit
+ * fingerprint + 32-bit handle), the LRU/LFU stamp and the volatile-list position (4 B each), the native slot-table
+ * entry; a key with a TTL adds its volatile-list entry (handle, hash, expire time as a double). No V8 heap object
+ * is kept per key: test/accounting.test.ts calibrates that constant at 0.
+ */
+export const KEY_MODEL_BYTES = 8 + 4 + 4 + SLOT_TABLE_ENTRY_BYTES
+export const KEY_MODEL_VOLATILE_BYTES = 4 + 4 + 8
+export const KEY_MODEL_JS_HEAP_BYTES = 0
+
+export function keyModelBytes(volatile: boolean): number {
+  return KEY_MODEL_BYTES + KEY_MODEL_JS_HEAP_BYTES + (volatile ? KEY_MODEL_VOLATILE_BYTES : 0)
+}
+
+/** The counters the engine keeps under Redis's INFO names. */
+export interface ReportStats {
+  readonly expired_keys: number
+  readonly expired_stale_perc: number
+  readonly expired_time_cap_reached_count: number
+  readonly avg_ttl: number
+  readonly evicted_keys: number
+  readonly keyspace_hits: number
+  readonly keyspace_misses: number
+}
+
+/** Typed-array bytes by role (their sum plus the evictor's fixed arrays is what the engine holds on the JS side). */
+export interface ArrayBytes {
+  /** The hash table (both tables while rehashing) and the per-slot metadata arrays. */
+  main: number
+  /** The volatile list (keys with a TTL). */
+  expires: number
+  /** Arrays whose size never changes (the eviction pool). */
+  fixed: number
+}
+
+/** What the reporter reads from the engine; everything else it asks the allocator. */
+export interface ReportHost {
+  readonly cfg: Readonly<EngineConfig>
+  readonly stats: ReportStats
+  readonly defrag: ActiveDefrag
+  usedMemory(): number
+  keyCount(): number
+  volatileCount(): number
+  /** The native store's usedBytes(): slots' usable sizes plus its slot table. */
+  storeBytes(): number
+  /** Slot indices the store has issued (its slot table has ceil(n / 4096) chunks). */
+  slotsIssued(): number
+  arrayBytes(): ArrayBytes
+  /** Unix ms (the engine's clock). */
+  now(): number
+}
+
+/** Redis's cron_malloc_stats: the figures refreshed at most every MEMORY_SAMPLE_PERIOD_MS. */
+export interface MemorySample {
+  processRss: number
+  allocatorAllocated: number
+  allocatorActive: number
+  allocatorResident: number
+  allocatorMuzzy: number
+  allocatorFragSmallbins: number
+}
+
+/** Redis's struct redisMemOverhead, for our keyspace. */
+export interface MemoryOverhead extends MemorySample {
+  totalAllocated: number
+  startupAllocated: number
+  peakAllocated: number
+  peakPerc: number
+  dbMain: number
+  dbExpires: number
+  overheadTotal: number
+  dataset: number
+  datasetPerc: number
+  keysCount: number
+  bytesPerKey: number
+  allocatorFrag: number
+  allocatorFragBytes: number
+  allocatorRss: number
+  allocatorRssBytes: number
+  rssExtra: number
+  rssExtraBytes: number
+  totalFrag: number
+  totalFragBytes: number
+}
+
+// Usable bytes of one slot-table chunk: the allocator's size class for it, or glibc's (request + 8, rounded up to 16,
+// less its 8-byte header) where the allocator cannot say ahead of time.
+const SLOT_TABLE_CHUNK_REQUEST = SLOT_TABLE_ENTRY_BYTES * SLOT_TABLE_CHUNK_SLOTS
+const SLOT_TABLE_CHUNK_USABLE = allocator.capabilities.goodSize
+  ? allocator.goodSize(SLOT_TABLE_CHUNK_REQUEST)
+  : SLOT_TABLE_CHUNK_REQUEST + 8
+
+/** Redis prints the allocator with its version ('jemalloc-5.3.0', 'tcmalloc-2.10') and glibc as plain 'libc'. */
+export function memAllocatorName(name: string, version: string): string {
+  if (name === 'libc') return 'libc'
+  const release = /^\d+(?:\.\d+)*/.exec(version)
+  return release === null ? name : `${name}-${release[0]}`
+}
+
+function findPackageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = createRequire(import.meta.url)(file) as { name?: string; version?: string }
+      if (pkg.name === 'arenakv' && typeof pkg.version === 'string') return pkg.version
+    }
+    const parent = dirname(dir)
+    if (parent === dir) return '0.0.0'
+    dir = parent
+  }
+}
+
+export const ARENAKV_VERSION = findPackageVersion()
+
+type Fields = Array<[string, string | number]>
+
+const SECTION_ORDER = ['server', 'memory', 'stats', 'keyspace'] as const
+type Section = (typeof SECTION_ORDER)[number]
+const SECTION_TITLES: Readonly<Record<Section, string>> = {
+  server: 'Server',
+  memory: 'Memory',
+  stats: 'Stats',
+  keyspace: 'Keyspace',
+}
+
+/** INFO's section argument: one section, or 'default' / 'all' / 'everything' for all (Redis matches any case). */
+function sectionsFor(section: string | undefined): readonly Section[] {
+  if (section === undefined) return SECTION_ORDER
+  if (typeof section !== 'string') throw new TypeError(`INFO section must be a string, got ${typeof section}`)
+  const name = section.toLowerCase()
+  if (name === 'default' || name === 'all' || name === 'everything') return SECTION_ORDER
+  return SECTION_ORDER.filter((s) => s === name)
+}
+
+const runId = (): string => {
+  let id = ''
+  for (let i = 0; i < 40; i++) id += Math.floor(Math.random() * 16).toString(16)
+  return id
+}
+
+/** One engine's reporting: the periodic memory sample, the peak, and every report built from them. */
+export class Reporter {
+  private sample: MemorySample | null = null
+  private sampledAt = -Infinity
+  private peak = 0
+  readonly startupAllocated: number
+  private readonly startedAt = Date.now()
+  private readonly runId = runId()
+
+  constructor(private readonly host: ReportHost) {
+    this.startupAllocated = host.usedMemory()
+    this.peak = this.startupAllocated
+  }
+
+  /** From the engine's hz timer, as serverCron: keep the peak. */
+  cron(): void {
+    this.updatePeak(this.host.usedMemory())
+  }
+
+  /** Records `used` as the peak when it is higher (also called just before memory is freed in bulk). */
+  updatePeak(used: number): void {
+    if (used > this.peak) this.peak = used
+  }
+
+  /** The allocator and RSS sample, refreshed when older than MEMORY_SAMPLE_PERIOD_MS (or when `fresh`). */
+  memorySample(fresh = false): MemorySample {
+    const t = performance.now()
+    if (!fresh && this.sample !== null && t - this.sampledAt < MEMORY_SAMPLE_PERIOD_MS) return this.sample
+    const info = allocator.info()
+    const processRss = allocator.rss() ?? 0
+    // Redis's cronUpdateMemoryStats fills in what the allocator cannot say: resident from the RSS, active from
+    // resident, allocated from used_memory, so every ratio stays defined.
+    let resident = info.resident ?? 0
+    if (resident === 0) resident = processRss
+    let active = info.active ?? 0
+    if (active === 0) active = resident
+    let allocated = info.allocated ?? 0
+    if (allocated === 0) allocated = this.host.usedMemory()
+    this.sample = {
+      processRss,
+      allocatorAllocated: allocated,
+      allocatorActive: active,
+      allocatorResident: resident,
+      allocatorMuzzy: info.muzzy ?? 0,
+      allocatorFragSmallbins: info.fragSmallbinsBytes ?? 0,
+    }
+    this.sampledAt = t
+    return this.sample
+  }
+
+  /** Forget the sample (after a purge, whose effect the next report must show). */
+  invalidateSample(): void {
+    this.sample = null
+  }
+
+  /** Redis's getMemoryOverheadData. */
+  overhead(): MemoryOverhead {
+    const host = this.host
+    const used = host.usedMemory()
+    this.updatePeak(used)
+    const s = this.memorySample()
+    const arrays = host.arrayBytes()
+    const slotTable = Math.ceil(host.slotsIssued() / SLOT_TABLE_CHUNK_SLOTS) * SLOT_TABLE_CHUNK_USABLE
+    const dbMain = arrays.main + slotTable
+    const dbExpires = arrays.expires
+    // Everything that is not a slot (key + value) is overhead. The startup figure (the empty engine) is made of
+    // the fixed arrays and the smallest keyspace arrays, so it is part of this sum, not added to it.
+    const overheadTotal = arrays.fixed + dbMain + dbExpires
+    const dataset = Math.max(0, used - overheadTotal)
+    const keysCount = host.keyCount()
+    const netUsage = used > this.startupAllocated ? used - this.startupAllocated : 1
+    const peakAllocated = this.peak
+    return {
+      ...s,
+      totalAllocated: used,
+      startupAllocated: this.startupAllocated,
+      peakAllocated,
+      peakPerc: (used * 100) / peakAllocated,
+      dbMain,
+      dbExpires,
+      overheadTotal,
+      dataset,
+      datasetPerc: (dataset * 100) / netUsage,
+      keysCount,
+      bytesPerKey: keysCount > 0 ? Math.floor(netUsage / keysCount) : 0,
+      // DESIGN §4: small-bin fragmentation over allocated, + 1 (Redis 7.4's allocator_frag).
+      allocatorFrag: s.allocatorFragSmallbins / s.allocatorAllocated + 1,
+      allocatorFragBytes: s.allocatorFragSmallbins,
+      allocatorRss: s.allocatorResident / s.allocatorActive,
+      allocatorRssBytes: s.allocatorResident - s.allocatorActive,
+      rssExtra: s.processRss / s.allocatorResident,
+      rssExtraBytes: s.processRss - s.allocatorResident,
+      // mem_fragmentation_ratio: the whole RSS over used_memory (Redis keeps the name for compatibility).
+      totalFrag: s.processRss / used,
+      totalFragBytes: s.processRss - used,
+    }
+  }
+
+  // ---- INFO ----
+
+  info(section?: string): string {
+    return renderInfo(sectionsFor(section).map((s) => renderInfoSection(SECTION_TITLES[s], this.fields(s))))
+  }
+
+  infoObject(section?: string): Record<string, string | number> {
+    const out: Record<string, string | number> = {}
+    for (const s of sectionsFor(section)) for (const [name, value] of this.fields(s)) out[name] = value
+    return out
+  }
+
+  private fields(section: Section): Fields {
+    switch (section) {
+      case 'server':
+        return this.serverFields()
+      case 'memory':
+        return this.memoryFields()
+      case 'stats':
+        return this.statsFields()
+      case 'keyspace':
+        return this.keyspaceFields()
+    }
+  }
+
+  private serverFields(): Fields {
+    const now = Date.now()
+    const uptime = Math.floor((now - this.startedAt) / 1000)
+    return [
+      ['arenakv_version', ARENAKV_VERSION],
+      ['redis_mode', 'embedded'],
+      ['os', `${os.type()} ${os.release()} ${os.machine()}`],
+      ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
+      ['node_version', process.versions.node],
+      ['process_id', process.pid],
+      ['run_id', this.runId],
+      ['server_time_usec', now * 1000],
+      ['uptime_in_seconds', uptime],
+      ['uptime_in_days', Math.floor(uptime / 86400)],
+      // hz is never adjusted dynamically here, so the running and configured rates agree.
+      ['hz', this.host.cfg.hz],
+      ['configured_hz', this.host.cfg.hz],
+      ['lru_clock', lruClock(this.host.now())],
+      ['executable', process.execPath],
+    ]
+  }
+
+  private memoryFields(): Fields {
+    const mh = this.overhead()
+    const cfg = this.host.cfg
+    const total = os.totalmem()
+    return [
+      ['used_memory', mh.totalAllocated],
+      ['used_memory_human', bytesToHuman(mh.totalAllocated)],
+      ['used_memory_rss', mh.processRss],
+      ['used_memory_rss_human', bytesToHuman(mh.processRss)],
+      ['used_memory_peak', mh.peakAllocated],
+      ['used_memory_peak_human', bytesToHuman(mh.peakAllocated)],
+      ['used_memory_peak_perc', mh.peakPerc],
+      ['used_memory_overhead', mh.overheadTotal],
+      ['used_memory_startup', mh.startupAllocated],
+      ['used_memory_dataset', mh.dataset],
+      ['used_memory_dataset_perc', mh.datasetPerc],
+      ['allocator_allocated', mh.allocatorAllocated],
+      ['allocator_active', mh.allocatorActive],
+      ['allocator_resident', mh.allocatorResident],
+      ['allocator_muzzy', mh.allocatorMuzzy],
+      ['total_system_memory', total],
+      ['total_system_memory_human', bytesToHuman(total)],
+      ['maxmemory', cfg.maxmemory],
+      ['maxmemory_human', bytesToHuman(cfg.maxmemory)],
+      ['maxmemory_policy', cfg.maxmemoryPolicy],
+      ['allocator_frag_ratio', mh.allocatorFrag],
+      ['allocator_frag_bytes', mh.allocatorFragBytes],
+      ['allocator_rss_ratio', mh.allocatorRss],
+      ['allocator_rss_bytes', mh.allocatorRssBytes],
+      ['rss_overhead_ratio', mh.rssExtra],
+      ['rss_overhead_bytes', mh.rssExtraBytes],
+      ['mem_fragmentation_ratio', mh.totalFrag],
+      ['mem_fragmentation_bytes', mh.totalFragBytes],
+      // maxmemory bounds every byte the engine holds: nothing is left out of the eviction check.
+      ['mem_not_counted_for_evict', 0],
+      ['mem_allocator', memAllocatorName(allocator.name, allocator.version)],
+      ['active_defrag_running', this.host.defrag.running],
+      // UNLINK frees at once (one native call per key), so nothing is ever pending.
+      ['lazyfree_pending_objects', 0],
+      ['lazyfreed_objects', 0],
+    ]
+  }
+
+  private statsFields(): Fields {
+    const st = this.host.stats
+    const d = this.host.defrag
+    const current = d.currentTimeUs()
+    return [
+      ['expired_keys', st.expired_keys],
+      ['expired_stale_perc', st.expired_stale_perc],
+      ['expired_time_cap_reached_count', st.expired_time_cap_reached_count],
+      ['evicted_keys', st.evicted_keys],
+      ['keyspace_hits', st.keyspace_hits],
+      ['keyspace_misses', st.keyspace_misses],
+      ['active_defrag_hits', d.stats.active_defrag_hits],
+      ['active_defrag_misses', d.stats.active_defrag_misses],
+      ['active_defrag_key_hits', d.stats.active_defrag_key_hits],
+      ['active_defrag_key_misses', d.stats.active_defrag_key_misses],
+      ['total_active_defrag_time', Math.floor((d.stats.totalTimeUs + current) / 1000)],
+      ['current_active_defrag_time', Math.floor(current / 1000)],
+    ]
+  }
+
+  private keyspaceFields(): Fields {
+    const keys = this.host.keyCount()
+    const expires = this.host.volatileCount()
+    // Redis lists a database only when it holds keys.
+    if (keys === 0 && expires === 0) return []
+    return [['db0', keyspaceInfoValue(keys, expires, this.host.stats.avg_ttl)]]
+  }
+
+  // ---- MEMORY ----
+
+  /** MEMORY STATS: Redis's keys in Redis's order, for the parts of a server an embedded engine has. */
+  memoryStats(): Record<string, number | Record<string, number>> {
+    const mh = this.overhead()
+    const out: Record<string, number | Record<string, number>> = {
+      'peak.allocated': mh.peakAllocated,
+      'total.allocated': mh.totalAllocated,
+      'startup.allocated': mh.startupAllocated,
+    }
+    if (mh.keysCount > 0) {
+      out['db.0'] = { 'overhead.hashtable.main': mh.dbMain, 'overhead.hashtable.expires': mh.dbExpires }
+    }
+    Object.assign(out, {
+      'overhead.total': mh.overheadTotal,
+      'keys.count': mh.keysCount,
+      'keys.bytes-per-key': mh.bytesPerKey,
+      'dataset.bytes': mh.dataset,
+      'dataset.percentage': mh.datasetPerc,
+      'peak.percentage': mh.peakPerc,
+      'allocator.allocated': mh.allocatorAllocated,
+      'allocator.active': mh.allocatorActive,
+      'allocator.resident': mh.allocatorResident,
+      'allocator.muzzy': mh.allocatorMuzzy,
+      'allocator-fragmentation.ratio': mh.allocatorFrag,
+      'allocator-fragmentation.bytes': mh.allocatorFragBytes,
+      'allocator.rss-ratio': mh.allocatorRss,
+      'allocator.rss-bytes': mh.allocatorRssBytes,
+      'rss-overhead.ratio': mh.rssExtra,
+      'rss-overhead.bytes': mh.rssExtraBytes,
+      fragmentation: mh.totalFrag,
+      'fragmentation.bytes': mh.totalFragBytes,
+    })
+    return out
+  }
+
+  memoryDoctor(): string {
+    // A diagnosis deserves current figures, not a sample up to 100 ms old.
+    this.memorySample(true)
+    const mem = process.memoryUsage()
+    return buildMemoryDoctor(this.overhead(), { heapTotal: mem.heapTotal, external: mem.external })
+  }
+
+  /** MEMORY PURGE: hand every arena's free pages back to the OS (jemalloc: arena.<MALLCTL_ARENAS_ALL>.purge). */
+  memoryPurge(): void {
+    allocator.purge()
+    this.invalidateSample()
+  }
+}
+
+/** MEMORY USAGE's SAMPLES argument: a whole number ≥ 0 (0 = every element; a string value has only one). */
+export function checkUsageSamples(opts: { samples?: number } | undefined): void {
+  if (opts === undefined) return
+  if (opts === null || typeof opts !== 'object') throw new TypeError('memoryUsage options must be an object')
+  const samples = opts.samples
+  if (samples === undefined) return
+  if (typeof samples !== 'number') throw new TypeError(`samples must be a number, got ${typeof samples}`)
+  if (!Number.isSafeInteger(samples) || samples < 0) {
+    throw new RangeError(`samples must be a whole number ≥ 0, got ${samples}`)
+  }
+}
+
+// ---- MEMORY DOCTOR ----
+
+const MiB = 1024 * 1024
+/** Under this much used memory there is nothing worth diagnosing (Redis's 5 MB). */
+export const DOCTOR_EMPTY_BYTES = 5 * MiB
+/** Each ratio finding also needs this many bytes at stake, so tiny instances are not flagged for noise. */
+export const DOCTOR_MIN_BYTES = 10 * MiB
+export const DOCTOR_PEAK_RATIO = 1.5
+export const DOCTOR_FRAG_RATIO = 1.4
+export const DOCTOR_ALLOCATOR_FRAG_RATIO = 1.1
+export const DOCTOR_ALLOCATOR_RSS_RATIO = 1.1
+export const DOCTOR_RSS_OVERHEAD_RATIO = 1.1
+
+/** The Node.js runtime's own memory, which shares the process RSS with the engine. */
+export interface RuntimeMemory {
+  heapTotal: number
+  external: number
+}
+
+export type DoctorFinding = 'peak' | 'fragmentation' | 'allocator-fragmentation' | 'allocator-rss' | 'rss-overhead'
+
+/** Which of Redis's checks fire for these figures, in the order the report lists them. */
+export function doctorFindings(mh: MemoryOverhead): DoctorFinding[] {
+  const found: DoctorFinding[] = []
+  if (mh.peakAllocated / mh.totalAllocated > DOCTOR_PEAK_RATIO) found.push('peak')
+  if (mh.totalFrag > DOCTOR_FRAG_RATIO && mh.totalFragBytes > DOCTOR_MIN_BYTES) found.push('fragmentation')
+  if (mh.allocatorFrag > DOCTOR_ALLOCATOR_FRAG_RATIO && mh.allocatorFragBytes > DOCTOR_MIN_BYTES) {
+    found.push('allocator-fragmentation')
+  }
+  if (mh.allocatorRss > DOCTOR_ALLOCATOR_RSS_RATIO && mh.allocatorRssBytes > DOCTOR_MIN_BYTES) found.push('allocator-rss')
+  if (mh.rssExtra > DOCTOR_RSS_OVERHEAD_RATIO && mh.rssExtraBytes > DOCTOR_MIN_BYTES) found.push('rss-overhead')
+  return found
+}
+
+const ratio = (x: number): string => formatFixed(x, 2)
+
+/** MEMORY DOCTOR: a plain-language reading of the figures, one paragraph per finding. */
+export function buildMemoryDoctor(mh: MemoryOverhead, runtime: RuntimeMemory): string {
+  const used = bytesToHuman(mh.totalAllocated)
+  if (mh.totalAllocated < DOCTOR_EMPTY_BYTES) {
+    return `This engine uses only ${used}, too little for its memory figures to mean anything: fixed costs ` +
+      'dominate every ratio at this size. Ask again once it holds a few MiB of data.\n'
+  }
+  const found = doctorFindings(mh)
+  if (found.length === 0) {
+    return `Nothing to report: with ${used} in use, the peak, the fragmentation inside the allocator, the free ` +
+      'pages it keeps resident and the memory outside it are all within normal bounds.\n'
+  }
+  const lines: string[] = [
+    `${found.length === 1 ? 'One thing stands out' : `${found.length} things stand out`} in this engine's memory ` +
+      `(${used} in use):`,
+    '',
+  ]
+  for (const f of found) {
+    switch (f) {
+      case 'peak':
+        lines.push(
+          `* Usage once reached ${bytesToHuman(mh.peakAllocated)}, ${ratio(mh.peakAllocated / mh.totalAllocated)} ` +
+            'times today\'s. Pages freed since then may still be held by the allocator and counted in the RSS, so ' +
+            'the RSS-based ratios look worse than the current data warrants. memoryPurge() hands free pages back.',
+        )
+        break
+      case 'fragmentation':
+        lines.push(
+          `* The process RSS is ${ratio(mh.totalFrag)} times the memory the engine uses ` +
+            `(${bytesToHuman(Math.max(0, mh.totalFragBytes))} more; mem_fragmentation_ratio). That gap is the sum ` +
+            'of fragmentation inside the allocator, free pages it still holds, and memory outside it; the other ' +
+            'findings say which one dominates.',
+        )
+        break
+      case 'allocator-fragmentation':
+        lines.push(
+          `* The allocator's small-object slabs are fragmented: ${bytesToHuman(mh.allocatorFragBytes)} of free ` +
+            `slots sit in partly used slabs (allocator_frag_ratio ${ratio(mh.allocatorFrag)}). This follows mass ` +
+            'deletes or evictions: the survivors keep every slab alive. configSet(\'activedefrag\', \'yes\') ' +
+            'moves them into fuller slabs (jemalloc builds); elsewhere, rewriting the keys has the same effect.',
+        )
+        break
+      case 'allocator-rss':
+        lines.push(
+          `* The allocator keeps ${bytesToHuman(mh.allocatorRssBytes)} of free pages resident beyond what it uses ` +
+            `(allocator_rss_ratio ${ratio(mh.allocatorRss)}). They are reused by later writes; memoryPurge() ` +
+            'returns them to the OS at once, and jemalloc also returns them by itself after its decay time.',
+        )
+        break
+      case 'rss-overhead':
+        lines.push(
+          `* ${bytesToHuman(mh.rssExtraBytes)} of the process RSS lies outside the allocator ` +
+            `(rss_overhead_ratio ${ratio(mh.rssExtra)}). In an embedded engine this is mostly the Node.js ` +
+            `runtime: V8's heap (${bytesToHuman(runtime.heapTotal)}), its external buffers ` +
+            `(${bytesToHuman(runtime.external)}, the keyspace's typed arrays among them), code and thread stacks. ` +
+            'The engine cannot release it; leave room for it when sizing maxmemory against a memory limit.',
+        )
+        break
+    }
+    lines.push('')
+  }
+  return lines.join('\n')
+}

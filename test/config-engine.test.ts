@@ -1,0 +1,222 @@
+// CONFIG GET / CONFIG SET through the engine: every knob round-trips, bad values are refused with Redis's replies
+// and change nothing, and the changes act at once (maxmemory lowered evicts now; a new policy drives the next
+// write; hz re-times the cycles). activedefrag is refused on builds without jemalloc's hints (a libc child run).
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { allocator } from '../lib/allocator.js'
+import { CONFIG_NAMES } from '../lib/config.js'
+import { Engine } from '../lib/engine.js'
+import { ArenaKVError } from '../lib/errors.js'
+
+const CHILD = process.env.ARENAKV_CONFIG_ENGINE_CHILD === '1'
+const open: Engine[] = []
+afterEach(() => {
+  for (const db of open.splice(0)) db.close()
+})
+function engine(...args: ConstructorParameters<typeof Engine>): Engine {
+  const db = new Engine(...args)
+  open.push(db)
+  return db
+}
+function configError(fn: () => void): ArenaKVError {
+  try {
+    fn()
+  } catch (e) {
+    expect(e).toBeInstanceOf(ArenaKVError)
+    return e as ArenaKVError
+  }
+  throw new Error('expected an error')
+}
+
+// A good value for every knob, as CONFIG SET takes it, and what CONFIG GET prints back.
+const GOOD: Array<[string, string | number, string]> = [
+  ['maxmemory', '100mb', String(100 * 1024 * 1024)],
+  ['maxmemory-policy', 'ALLKEYS-LFU', 'allkeys-lfu'],
+  ['maxmemory-samples', 10, '10'],
+  ['maxmemory-eviction-tenacity', '50', '50'],
+  ['lfu-log-factor', '20', '20'],
+  ['lfu-decay-time', '0', '0'],
+  ['hz', '100', '100'],
+  ['active-expire-effort', '7', '7'],
+  ['activedefrag', 'yes', 'yes'],
+  ['active-defrag-ignore-bytes', '2mb', String(2 * 1024 * 1024)],
+  ['active-defrag-threshold-lower', '5', '5'],
+  ['active-defrag-threshold-upper', '50', '50'],
+  ['active-defrag-cycle-min', '2', '2'],
+  ['active-defrag-cycle-max', '60', '60'],
+]
+
+// A bad value per knob and the reply Redis 7 gives for it.
+const BAD: Array<[string, string, string]> = [
+  ['maxmemory', '-1', 'argument must be a memory value'],
+  ['maxmemory', '12parsecs', 'argument must be a memory value'],
+  [
+    'maxmemory-policy',
+    'lru',
+    'argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, ' +
+      'allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
+  ],
+  ['maxmemory-samples', '0', 'argument must be between 1 and 64 inclusive'],
+  ['maxmemory-eviction-tenacity', '101', 'argument must be between 0 and 100 inclusive'],
+  ['lfu-log-factor', '1.5', "argument couldn't be parsed into an integer"],
+  ['lfu-decay-time', '-1', 'argument must be between 0 and 2147483647 inclusive'],
+  ['hz', 'fast', "argument couldn't be parsed into an integer"],
+  ['active-expire-effort', '11', 'argument must be between 1 and 10 inclusive'],
+  ['activedefrag', 'maybe', "argument must be 'yes' or 'no'"],
+  ['active-defrag-ignore-bytes', '0', 'argument must be between 1 and 9007199254740991 inclusive'],
+  ['active-defrag-threshold-lower', '1001', 'argument must be between 0 and 1000 inclusive'],
+  ['active-defrag-threshold-upper', '-5', 'argument must be between 0 and 1000 inclusive'],
+  ['active-defrag-cycle-min', '0', 'argument must be between 1 and 99 inclusive'],
+  ['active-defrag-cycle-max', '100', 'argument must be between 1 and 99 inclusive'],
+]
+
+describe.skipIf(CHILD)('CONFIG GET / SET on an engine (jemalloc)', () => {
+  it('lists every knob with Redis names, by glob and by exact name', () => {
+    const db = engine({ maxmemory: '64mb', activeDefragCycleMax: 30 })
+    const all = db.configGet('*')
+    expect(Object.keys(all)).toEqual([...CONFIG_NAMES])
+    expect(all.maxmemory).toBe(String(64 * 1024 * 1024))
+    expect(all['maxmemory-policy']).toBe('noeviction')
+    expect(all.activedefrag).toBe('no')
+    expect(db.configGet('active-defrag-*')).toEqual({
+      'active-defrag-ignore-bytes': String(100 * 1024 * 1024),
+      'active-defrag-threshold-lower': '10',
+      'active-defrag-threshold-upper': '100',
+      'active-defrag-cycle-min': '1',
+      'active-defrag-cycle-max': '30',
+    })
+    expect(db.configGet('MAXMEMORY')).toEqual({ MAXMEMORY: String(64 * 1024 * 1024) })
+    expect(db.configGet('no-such-thing')).toEqual({})
+  })
+
+  it('round-trips a good value for every knob', () => {
+    expect(allocator.name).toBe('jemalloc')
+    const db = engine()
+    expect(GOOD.map(([name]) => name).sort()).toEqual([...CONFIG_NAMES].sort())
+    for (const [name, value, printed] of GOOD) {
+      db.configSet(name, value)
+      expect(db.configGet(name), name).toEqual({ [name]: printed })
+    }
+    expect(db.infoObject('server').hz).toBe(100)
+    expect(db.infoObject('memory').maxmemory_policy).toBe('allkeys-lfu')
+    expect(db.infoObject('memory').maxmemory_human).toBe('100.00M')
+  })
+
+  it("refuses bad values with Redis's reply and leaves the setting as it was", () => {
+    const db = engine()
+    const before = db.configGet('*')
+    for (const [name, value, reason] of BAD) {
+      const e = configError(() => db.configSet(name, value))
+      expect(e.code, `${name} ${value}`).toBe('ERR_CONFIG')
+      expect(e.message).toBe(`CONFIG SET failed (possibly related to argument '${name}') - ${reason}`)
+    }
+    expect(configError(() => db.configSet('maxmemory-police', 'noeviction')).message).toBe(
+      "Unknown option or number of arguments for CONFIG SET - 'maxmemory-police'",
+    )
+    expect(db.configGet('*')).toEqual(before)
+  })
+
+  it('evicts at once when maxmemory is lowered (all of it within CONFIG SET at tenacity 100)', () => {
+    const db = engine({ maxmemoryPolicy: 'allkeys-lru', maxmemoryEvictionTenacity: 100 })
+    for (let i = 0; i < 50_000; i++) db.set(`k${i}`, 'x'.repeat(100))
+    const target = Math.floor(db.usedMemory() / 2)
+    db.configSet('maxmemory', String(target))
+    expect(db.usedMemory()).toBeLessThanOrEqual(target)
+    expect(db.infoObject('stats').evicted_keys as number).toBeGreaterThan(10_000)
+  })
+
+  it('starts evicting within CONFIG SET and finishes on the timer at the default tenacity', async () => {
+    const db = engine({ maxmemoryPolicy: 'allkeys-lru' })
+    for (let i = 0; i < 50_000; i++) db.set(`k${i}`, 'x'.repeat(100))
+    const target = Math.floor(db.usedMemory() / 2)
+    db.configSet('maxmemory', String(target))
+    expect(db.infoObject('stats').evicted_keys as number).toBeGreaterThan(0)
+    const deadline = Date.now() + 10_000
+    while (db.usedMemory() > target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(db.usedMemory()).toBeLessThanOrEqual(target)
+  })
+
+  it('applies a new policy on the next write', () => {
+    const db = engine({ maxmemory: '4mb' })
+    let i = 0
+    const write = () => db.set(`k${i++}`, 'x'.repeat(200))
+    expect(() => {
+      for (;;) write()
+    }).toThrow(expect.objectContaining({ code: 'ERR_OOM' }))
+    const keys = db.dbsize()
+    db.configSet('maxmemory-policy', 'allkeys-random')
+    write()
+    expect(db.infoObject('stats').evicted_keys as number).toBeGreaterThan(0)
+    expect(db.dbsize()).toBeLessThanOrEqual(keys)
+    db.configSet('maxmemory-policy', 'noeviction')
+    expect(() => write()).toThrow(expect.objectContaining({ code: 'ERR_OOM' }))
+  })
+
+  it('turns active defragmentation on and off', () => {
+    const db = engine({ activedefrag: true })
+    expect(db.configGet('activedefrag')).toEqual({ activedefrag: 'yes' })
+    db.configSet('activedefrag', 'no')
+    db.configSet('ACTIVEDEFRAG', 'YES')
+    expect(db.configGet('activedefrag')).toEqual({ activedefrag: 'yes' })
+  })
+})
+
+// Run by the test below in a child process on the libc build.
+describe.runIf(CHILD)('activedefrag without jemalloc (child)', () => {
+  it('is refused with ERR_UNSUPPORTED; everything else works', () => {
+    expect(allocator.name).toBe(process.env.ARENAKV_EXPECT_ALLOCATOR)
+    expect(() => new Engine({ activedefrag: true })).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+    const db = engine()
+    const e = configError(() => db.configSet('activedefrag', 'yes'))
+    expect(e.code).toBe('ERR_UNSUPPORTED')
+    expect(db.configGet('activedefrag')).toEqual({ activedefrag: 'no' })
+    db.configSet('activedefrag', 'no')
+    expect(configError(() => db.configSet('activedefrag', 'perhaps')).code).toBe('ERR_CONFIG')
+    db.configSet('active-defrag-cycle-max', '50')
+    for (let i = 0; i < 1000; i++) db.set(`k${i}`, 'v'.repeat(100))
+    const m = db.infoObject('memory')
+    expect(m.mem_allocator).toEqual(process.env.ARENAKV_EXPECT_ALLOCATOR === 'libc' ? 'libc' : expect.stringMatching(/^tcmalloc/))
+    expect(m.used_memory).toBe(db.usedMemory())
+    expect(m.used_memory_dataset as number + (m.used_memory_overhead as number)).toBe(db.usedMemory())
+    expect(Number.isFinite(m.allocator_frag_ratio as number)).toBe(true)
+    expect(Number.isFinite(m.mem_fragmentation_ratio as number)).toBe(true)
+    expect(db.memoryUsage('k1')).toBe(db.slotStore.usableSize(db.peekHandle('k1') as number) + 32)
+    db.memoryPurge()
+    expect(typeof db.memoryDoctor()).toBe('string')
+  })
+})
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs')
+
+describe.skipIf(CHILD)('activedefrag on other allocator builds', () => {
+  for (const name of ['libc', 'tcmalloc']) {
+    it(`is refused with ERR_UNSUPPORTED on ${name}`, () => {
+      const binary = `${root}build-variants/${name}/arenakv.node`
+      expect(existsSync(binary), `${binary} is missing: run npm run build:variants`).toBe(true)
+      const run = spawnSync(
+        process.execPath,
+        [vitest, 'run', 'test/config-engine.test.ts', '--reporter=default', '--outputFile.json=/dev/null'],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: {
+            ...(process.env as Record<string, string>),
+            NO_COLOR: '1',
+            FORCE_COLOR: '0',
+            ARENAKV_BINARY: binary,
+            ARENAKV_EXPECT_ALLOCATOR: name,
+            ARENAKV_CONFIG_ENGINE_CHILD: '1',
+          },
+        },
+      )
+      const output = `${run.stdout}\n${run.stderr}`
+      expect(run.status, output).toBe(0)
+      expect(output).toMatch(/Tests\s+1 passed/)
+    }, 150_000)
+  }
+})
