@@ -123,7 +123,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super()
     this.cfg = resolveOptions(options)
     this.makeStore = internals.createStore ?? (() => createStore())
-    this.now = internals.now ?? Date.now
+    this.now = internals.now ?? (() => Date.now())
     this.store = this.makeStore()
     this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
     this.ks = new Keyspace(this.store)
