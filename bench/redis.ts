@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 
 // redis-server from Debian as a peer: started on 127.0.0.1 on a free port with persistence off, driven by a
@@ -184,6 +184,12 @@ function freePort(): Promise<number> {
   })
 }
 
+let cachedPageSize = 0
+function pageSize(): number {
+  if (cachedPageSize === 0) cachedPageSize = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096
+  return cachedPageSize
+}
+
 const running = new Set<ChildProcess>()
 let exitHook = false
 
@@ -237,6 +243,17 @@ export class RedisServer {
     throw new Error(`redis-server did not start on 127.0.0.1:${port}\n${stderr}`)
   }
 
+  /**
+   * The server's RSS now, from /proc/<pid>/statm (INFO's used_memory_rss is sampled by serverCron and can lag a
+   * fast fill by up to 100 ms).
+   */
+  rss(): number {
+    const pid = this.proc.pid
+    if (pid === undefined) throw new Error('redis-server has no pid')
+    const resident = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1])
+    return resident * pageSize()
+  }
+
   async stop(): Promise<void> {
     this.client.close()
     if (this.proc.exitCode === null) {
@@ -257,5 +274,26 @@ export async function withRedis<T>(options: RedisServerOptions, fn: (server: Red
     return await fn(server)
   } finally {
     await server.stop()
+  }
+}
+
+/**
+ * Sends `count` commands built by `command(i)` in pipelined batches (bounded: one batch in flight), failing on
+ * the first error reply. `onBatch` sees the number sent so far.
+ */
+export async function pipelined(
+  client: RedisClient,
+  count: number,
+  command: (i: number) => (string | number)[],
+  onBatch: (done: number) => void = () => {},
+  batch = 1000,
+): Promise<void> {
+  for (let start = 0; start < count; start += batch) {
+    const cmds: (string | number)[][] = []
+    for (let i = start; i < Math.min(count, start + batch); i++) cmds.push(command(i))
+    const replies = await client.pipeline(cmds)
+    const err = replies.find((r) => r instanceof Error)
+    if (err instanceof Error) throw new Error(`redis: ${err.message}`)
+    onBatch(Math.min(count, start + batch))
   }
 }

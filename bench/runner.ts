@@ -5,9 +5,10 @@ import { redisServerVersion } from './redis.js'
 import { runChildScript } from './spawn.js'
 import type { Scale, Suite, SuiteContext } from './suite.js'
 import { allocSuite } from './suites/alloc.js'
+import { fidelitySuite } from './suites/fidelity.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)

@@ -1,0 +1,119 @@
+import type { FidelityParams, FidelityPeer, FidelityResult } from '../fidelity.js'
+import { pipelined, withRedis } from '../redis.js'
+import { groupedBars, type BarDatum } from '../specs.js'
+import type { Suite, SuiteContext, Scale } from '../suite.js'
+
+const MB = 1 << 20
+const SIZES = [16, 100, 1024, 10240] as const
+const FULL_WRITES: Record<(typeof SIZES)[number], number> = { 16: 3_000_000, 100: 1_600_000, 1024: 200_000, 10240: 20_000 }
+const PLAN: Record<Scale, { maxmemory: number; divide: number }> = {
+  tiny: { maxmemory: 4 * MB, divide: 16 },
+  small: { maxmemory: 16 * MB, divide: 4 },
+  full: { maxmemory: 64 * MB, divide: 1 },
+}
+/** Issue 3's goal: RSS growth ≤ 1.05 × maxmemory at every value size. */
+const GOAL = 1.05
+
+interface Row {
+  peer: FidelityPeer | 'redis-server'
+  valueBytes: number
+  writes: number
+  keys: number
+  rssGrowth: number
+  rssGrowthPeak: number | null
+  rssGrowthAfterGc: number | null
+  heapGrowth: number | null
+  ratio: number
+  seconds: number
+}
+
+async function redisFill(ctx: SuiteContext, maxmemory: number, valueBytes: number, writes: number): Promise<Row> {
+  return withRedis({ maxmemory, policy: 'allkeys-lru' }, async (server) => {
+    const { client } = server
+    const value = 'a'.repeat(valueBytes)
+    const before = server.rss()
+    const t0 = performance.now()
+    let lastLog = 0
+    let peak = before
+    await pipelined(client, writes, (i) => ['SET', `key:${i}`, value], (done) => {
+      peak = Math.max(peak, server.rss())
+      if (performance.now() - lastLog > 1000) {
+        lastLog = performance.now()
+        ctx.log(`  [redis-server ${valueBytes} B] ${Math.round((done / writes) * 100)}%`)
+      }
+    })
+    const seconds = (performance.now() - t0) / 1000
+    const after = server.rss()
+    const keys = Number((await client.call('DBSIZE')) ?? 0)
+    const growth = after - before
+    return {
+      peer: 'redis-server', valueBytes, writes, keys, rssGrowth: growth, rssGrowthPeak: Math.max(peak, after) - before,
+      rssGrowthAfterGc: null, heapGrowth: null, ratio: growth / maxmemory, seconds,
+    }
+  })
+}
+
+export const fidelitySuite: Suite = {
+  name: 'fidelity',
+  title: 'Memory bound fidelity: RSS growth ÷ maxmemory (allkeys-lru)',
+  description: 'fill to several times maxmemory at 16 B/100 B/1 KB/10 KB values: arenakv, lru-cache, redis-server',
+  async run(ctx) {
+    const { maxmemory, divide } = PLAN[ctx.scale]
+    const build = ctx.allocators[0]
+    const rows: Row[] = []
+    for (const valueBytes of SIZES) {
+      const writes = Math.round(FULL_WRITES[valueBytes] / divide)
+      for (const peer of ['arenakv', 'lru-cache'] as const) {
+        ctx.log(`  ${peer} ${valueBytes} B × ${writes.toLocaleString('en-US')}`)
+        const params: FidelityParams = { peer, valueBytes, writes, maxmemory }
+        const r = await ctx.child<FidelityResult>('fidelity', params, peer === 'arenakv' ? build : null, `${peer} ${valueBytes} B`)
+        rows.push({ ...r, ratio: r.rssGrowth / maxmemory })
+      }
+      ctx.log(`  redis-server ${valueBytes} B × ${writes.toLocaleString('en-US')}`)
+      rows.push(await redisFill(ctx, maxmemory, valueBytes, writes))
+    }
+    const ratio = (peer: Row['peer'], size: number): number =>
+      rows.find((r) => r.peer === peer && r.valueBytes === size)?.ratio ?? NaN
+    const bars: BarDatum[] = rows.map((r) => ({ group: `${r.valueBytes} B`, series: r.peer, value: r.ratio }))
+    const worst = Math.max(...SIZES.map((s) => ratio('arenakv', s)))
+    return {
+      suite: 'fidelity',
+      title: this.title,
+      allocators: [await ctx.allocatorEnv(build)],
+      tables: [
+        {
+          title: `RSS growth ÷ maxmemory (${maxmemory / MB} MB), each cell a fresh process`,
+          columns: ['value', 'writes', 'arenakv', 'lru-cache', 'redis-server', 'arenakv/redis', 'lru-cache/arenakv'],
+          rows: SIZES.map((s) => [
+            `${s} B`,
+            rows.find((r) => r.valueBytes === s)?.writes ?? 0,
+            ratio('arenakv', s),
+            ratio('lru-cache', s),
+            ratio('redis-server', s),
+            ratio('arenakv', s) / ratio('redis-server', s),
+            ratio('lru-cache', s) / ratio('arenakv', s),
+          ]),
+        },
+        {
+          title: 'Details (MB of RSS growth; peak sampled during the fill; after a forced full GC)',
+          columns: ['peer', 'value', 'keys held', 'growth MB', 'peak MB', 'after GC MB', 'V8 heap MB', 'fill s'],
+          rows: rows.map((r) => [
+            r.peer, `${r.valueBytes} B`, r.keys, r.rssGrowth / MB,
+            r.rssGrowthPeak === null ? null : r.rssGrowthPeak / MB,
+            r.rssGrowthAfterGc === null ? null : r.rssGrowthAfterGc / MB,
+            r.heapGrowth === null ? null : r.heapGrowth / MB, r.seconds,
+          ]),
+        },
+      ],
+      charts: [{ name: 'ratio', title: 'RSS growth ÷ maxmemory by value size', spec: groupedBars('RSS growth ÷ maxmemory', 'ratio', bars) }],
+      notes: [
+        `Goal (issue 3): arenakv ≤ ${GOAL} at every size; worst measured here ${worst.toFixed(2)} (${worst <= GOAL ? 'met' : 'not met'}).`,
+        'Growth is measured right after the fill against the process baseline just before it (redis-server: /proc/<pid>/statm). ' +
+          '"V8 heap MB" is the growth of V8\'s heap (heapTotal) in the same interval: for arenakv it is the young generation ' +
+          'filled by per-write key strings, a fixed cost of driving any API from JS rather than data the engine keeps.',
+        ...(ctx.scale === 'full' ? [] : [`Scale ${ctx.scale}: maxmemory ${maxmemory / MB} MB and 1/${divide} of the writes; Node's fixed costs weigh more at this size.`]),
+      ],
+      data: { maxmemory, goal: GOAL, rows },
+    }
+  },
+}
