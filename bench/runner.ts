@@ -6,9 +6,11 @@ import { runChildScript } from './spawn.js'
 import type { Scale, Suite, SuiteContext } from './suite.js'
 import { allocSuite } from './suites/alloc.js'
 import { fidelitySuite } from './suites/fidelity.js'
+import { throughputSuite } from './suites/throughput.js'
+import { hitratioSuite } from './suites/hitratio.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)

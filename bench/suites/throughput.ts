@@ -1,0 +1,60 @@
+// Type-only import: the child module runs its workload when loaded.
+import type { ThroughputParams, ThroughputPeer, ThroughputResult } from '../throughput.js'
+import { groupedBars } from '../specs.js'
+import type { Scale, Suite } from '../suite.js'
+
+const MB = 1 << 20
+const PLAN: Record<Scale, { keys: number; durationMs: number }> = {
+  tiny: { keys: 20_000, durationMs: 500 },
+  small: { keys: 200_000, durationMs: 2000 },
+  full: { keys: 1_000_000, durationMs: 5000 },
+}
+const VALUE_BYTES = 100
+const PEERS: readonly ThroughputPeer[] = ['arenakv get', 'arenakv getInto', 'lru-cache', 'mnemonist']
+
+export const throughputSuite: Suite = {
+  name: 'throughput',
+  title: 'Throughput and stalls: 90% GET / 10% SET, 90% of accesses on 10% of keys',
+  description: 'ops/s and event-loop delay on a hot-set trace: arenakv beside lru-cache and mnemonist',
+  async run(ctx) {
+    const { keys, durationMs } = PLAN[ctx.scale]
+    const build = ctx.allocators[0]
+    const results: ThroughputResult[] = []
+    // Cache keys are JS strings in every peer: identical trace, identical key construction per operation.
+    for (const peer of PEERS) {
+      ctx.log(`  ${peer}: ${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B, ${durationMs} ms`)
+      const params: ThroughputParams = { peer, keys, valueBytes: VALUE_BYTES, durationMs }
+      results.push(await ctx.child<ThroughputResult>('throughput', params, peer.startsWith('arenakv') ? build : null, peer))
+    }
+    const lru = results.find((r) => r.peer === 'lru-cache')
+    const ratio = (r: ThroughputResult): number => (lru === undefined ? NaN : r.opsPerSec / lru.opsPerSec)
+    const getRatio = results.find((r) => r.peer === 'arenakv get')
+    return {
+      suite: 'throughput',
+      title: this.title,
+      allocators: [await ctx.allocatorEnv(build)],
+      tables: [
+        {
+          title: `${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B for ${durationMs / 1000} s, each peer in a fresh process`,
+          columns: ['peer', 'ops/s', '÷ lru-cache', 'hit ratio', 'loop delay p50 ms', 'p99 ms', 'max ms', 'RSS growth MB'],
+          rows: results.map((r) => [
+            r.peer, Math.round(r.opsPerSec), ratio(r), r.hitRatio, r.delayP50Ms, r.delayP99Ms, r.delayMaxMs, r.rssGrowth / MB,
+          ]),
+        },
+      ],
+      charts: [
+        {
+          name: 'ops',
+          title: 'ops/s on the hot-set trace',
+          spec: groupedBars('ops/s (90/10 GET/SET, hot set)', 'ops/s', results.map((r) => ({ group: 'hot set 90/10', series: r.peer, value: r.opsPerSec }))),
+        },
+      ],
+      notes: [
+        `Goal (issue 3): arenakv ≥ 1.0× lru-cache ops/s; measured ${getRatio === undefined ? 'n/a' : ratio(getRatio).toFixed(2)}× with get() ` +
+          `(a Buffer copy per hit) and ${ratio(results.find((r) => r.peer === 'arenakv getInto') ?? results[0]).toFixed(2)}× with getInto().`,
+        `Operations run in chunks of 2,000 between event-loop turns, so the loop delay is a chunk plus any stall (GC, timers).`,
+      ],
+      data: { keys, valueBytes: VALUE_BYTES, durationMs, results },
+    }
+  },
+}
