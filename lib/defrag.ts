@@ -102,6 +102,8 @@ export class ActiveDefrag {
   private target: DefragTarget | null = null
   private lastComputeUs = -Infinity
   private runStartUs = 0
+  /** Slots moved in the current pass: a pass that moved nothing is not repeated at once. */
+  private passHits = 0
   private readonly nowUs: () => number
 
   constructor(private readonly host: DefragHost) {
@@ -145,10 +147,19 @@ export class ActiveDefrag {
       this.stats.active_defrag_key_hits += hits
       this.stats.active_defrag_key_misses += misses
       moved += hits
+      this.passHits += hits
       this.cursor = next
       if (next === 0) {
-        // A full pass is done: stop, and start another right away if the arena still warrants one.
+        // A full pass is done: stop, and start another right away if the arena still warrants one (Redis). A pass
+        // that moved nothing would only repeat itself (every slab as full as the bin's average, so no hint says
+        // move): unlike Redis, wait for the next once-a-second evaluation instead of spinning at the CPU share.
         this.stopRun()
+        const futile = this.passHits === 0
+        this.passHits = 0
+        if (futile) {
+          this.lastComputeUs = this.nowUs()
+          break
+        }
         this.computeCycles(target)
         if (this.running === 0) break
       }

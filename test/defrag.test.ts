@@ -128,6 +128,27 @@ describe('controller', () => {
     expect(d.currentTimeUs()).toBe(0)
   })
 
+  it('does not repeat at once a pass that moved nothing (waits for the once-a-second evaluation)', () => {
+    const clock = { us: 0 }
+    const target = new ScriptedTarget(DEFRAG_SLOTS_PER_STEP * 4, 100 * MiB, clock)
+    target.defragStep = (cursor, maxScan) => {
+      target.steps.push([cursor, maxScan])
+      clock.us += 100
+      const end = Math.min(target.slots, cursor + maxScan)
+      return [end >= target.slots ? 0 : end, 0, end - cursor]
+    }
+    const d = new ActiveDefrag({ cfg: cfg({ activeDefragIgnoreBytes: 1 }), target: () => target, nowUs: () => clock.us })
+    d.cycle()
+    expect(target.steps).toHaveLength(4) // one pass, then stop for now
+    expect(d.running).toBe(0)
+    clock.us += 500_000
+    d.cycle()
+    expect(target.steps).toHaveLength(4)
+    clock.us += 600_000
+    d.cycle()
+    expect(target.steps).toHaveLength(8)
+  })
+
   it('restarts from the first slot after being turned off, or when the store is replaced', () => {
     const clock = { us: 0 }
     let target = new ScriptedTarget(DEFRAG_SLOTS_PER_STEP * 1000, 100 * MiB, clock, 1000)
