@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot } from './paths.js'
 
@@ -25,17 +25,27 @@ export function variantBinary(name: AllocatorName): string {
 }
 
 /**
- * Builds the variants that are missing or older than the native sources (deps/build-variant.js --if-stale; it
- * builds non-default allocators in a scratch copy, so the shared build/ is not replaced by another allocator).
+ * Builds the variants that are missing (deps/build-variant.js). A variant that exists but is older than the
+ * native sources is used as it is, with a warning: rebuilding the default allocator runs node-gyp in the shared
+ * build/, which must not happen under someone else's feet (npm run build:variants refreshes them all).
  */
 export function ensureVariants(names: readonly AllocatorName[], log: (line: string) => void): void {
-  log(`checking allocator builds: ${names.join(', ')}`)
-  execFileSync(process.execPath, [join(packageRoot, 'deps', 'build-variant.js'), '--if-stale', ...names], {
-    cwd: packageRoot,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
+  const missing = names.filter((n) => !existsSync(variantBinary(n)))
+  if (missing.length > 0) {
+    log(`building missing allocator builds: ${missing.join(', ')}`)
+    execFileSync(process.execPath, [join(packageRoot, 'deps', 'build-variant.js'), ...missing], {
+      cwd: packageRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
+  }
   for (const n of names) {
     if (!existsSync(variantBinary(n))) throw new Error(`allocator build ${n} is missing after building it`)
+  }
+  const nativeDir = join(packageRoot, 'native')
+  const newestSource = Math.max(...readdirSync(nativeDir).map((f) => statSync(join(nativeDir, f)).mtimeMs))
+  const stale = names.filter((n) => statSync(variantBinary(n)).mtimeMs < newestSource)
+  if (stale.length > 0) {
+    log(`warning: ${stale.join(', ')} built before the latest native/ change; \`npm run build:variants\` refreshes them`)
   }
 }
 

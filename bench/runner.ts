@@ -8,9 +8,10 @@ import { allocSuite } from './suites/alloc.js'
 import { fidelitySuite } from './suites/fidelity.js'
 import { throughputSuite } from './suites/throughput.js'
 import { hitratioSuite } from './suites/hitratio.js'
+import { expirySuite } from './suites/expiry.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)
