@@ -9,9 +9,10 @@ import { fidelitySuite } from './suites/fidelity.js'
 import { throughputSuite } from './suites/throughput.js'
 import { hitratioSuite } from './suites/hitratio.js'
 import { expirySuite } from './suites/expiry.js'
+import { reclaimSuite } from './suites/reclaim.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)
