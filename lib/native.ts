@@ -52,8 +52,32 @@ export interface NativeStore extends SlotStore {
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
+/** The store's native functions: the store id returned by open() comes first (lib/store.ts wraps them). */
+export interface NativeStoreFunctions {
+  open(ownArena: boolean, scratch: Uint8Array): number
+  close(id: number): void
+  put(id: number, key: string, value: string | Uint8Array): number
+  replace(id: number, handle: number, value: string | Uint8Array): void
+  replaceIfKey(id: number, handle: number, key: string, value: string | Uint8Array): boolean
+  keyEquals(id: number, handle: number, key: string): boolean
+  read(id: number, handle: number, key: string): number
+  readStringIfKey(id: number, handle: number, key: string): string | undefined
+  readInto(id: number, handle: number, target: Uint8Array, offset?: number): number
+  readString(id: number, handle: number): string
+  key(id: number, handle: number): string
+  valueLength(id: number, handle: number): number
+  usableSize(id: number, handle: number): number
+  free(id: number, handle: number): number
+  freeMany(id: number, handles: Uint32Array, count: number): number
+  usedBytes(id: number): number
+  count(id: number): number
+  arena(id: number): number
+  arenaStats(id: number): ArenaStats
+  defragStep(id: number, cursor: number, maxScan: number): [next: number, hits: number, misses: number]
+}
+
 export interface NativeAddon {
-  Store: new (ownArena: boolean, scratchBytes: number) => NativeStore
+  store: NativeStoreFunctions
   allocatorName(): 'jemalloc' | 'tcmalloc' | 'libc'
   allocatorVersion(): string
   capabilities(): Capabilities

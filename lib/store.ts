@@ -1,4 +1,5 @@
-import { native, type NativeStore } from './native.js'
+import { markAsUntransferable } from 'node:worker_threads'
+import { native, type ArenaStats, type NativeStore } from './native.js'
 
 /**
  * Slots of native memory, each holding one key and its value in a single allocation (like Redis's embedded
@@ -30,9 +31,12 @@ export interface SlotStore {
   valueLength(handle: number): number
   /** The allocator's usable size of the slot's allocation (what usedBytes counts for it). */
   usableSize(handle: number): number
-  free(handle: number): void
-  /** Frees handles[0..count); every handle is validated before any is freed. */
-  freeMany(handles: Uint32Array, count: number): void
+  /** Frees the slot; returns the usable bytes released. */
+  free(handle: number): number
+  /** Frees handles[0..count); every handle is validated before any is freed. Returns the usable bytes released. */
+  freeMany(handles: Uint32Array, count: number): number
+  /** Replaces the value when the slot's key is `key` (one native call per overwrite); false otherwise. */
+  replaceIfKey(handle: number, key: string, value: string | Uint8Array): boolean
   /** Usable bytes of live slots plus the native slot table. */
   usedBytes(): number
   count(): number
@@ -58,6 +62,87 @@ export interface StoreOptions {
   scratchBytes?: number
 }
 
+const fns = native.store
+// A store dropped without close() still gives its native memory back, after the GC collects it.
+const unclosed = new FinalizationRegistry<number>((id) => fns.close(id))
+
+/** The native store behind a thin class: each method is one N-API call with the store's id first. */
+class Store implements NativeStore {
+  readonly scratch: Uint8Array
+  private readonly id: number
+
+  constructor(ownArena: boolean, scratchBytes: number) {
+    if (!Number.isInteger(scratchBytes) || scratchBytes < 16 || scratchBytes > 64 * 1024 * 1024) {
+      throw new RangeError('scratchBytes must be an integer from 16 to 67108864')
+    }
+    this.scratch = new Uint8Array(scratchBytes)
+    // Native code writes into this memory: it must never be detached by a transfer to another thread.
+    markAsUntransferable(this.scratch.buffer)
+    this.id = fns.open(ownArena, this.scratch)
+    unclosed.register(this, this.id, this)
+  }
+
+  get arena(): number {
+    return fns.arena(this.id)
+  }
+
+  put(key: string, value: string | Uint8Array): number {
+    return fns.put(this.id, key, value)
+  }
+  replace(handle: number, value: string | Uint8Array): void {
+    fns.replace(this.id, handle, value)
+  }
+  replaceIfKey(handle: number, key: string, value: string | Uint8Array): boolean {
+    return fns.replaceIfKey(this.id, handle, key, value)
+  }
+  keyEquals(handle: number, key: string): boolean {
+    return fns.keyEquals(this.id, handle, key)
+  }
+  read(handle: number, key: string): number {
+    return fns.read(this.id, handle, key)
+  }
+  readStringIfKey(handle: number, key: string): string | undefined {
+    return fns.readStringIfKey(this.id, handle, key)
+  }
+  readInto(handle: number, target: Uint8Array, offset?: number): number {
+    return fns.readInto(this.id, handle, target, offset)
+  }
+  readString(handle: number): string {
+    return fns.readString(this.id, handle)
+  }
+  key(handle: number): string {
+    return fns.key(this.id, handle)
+  }
+  valueLength(handle: number): number {
+    return fns.valueLength(this.id, handle)
+  }
+  usableSize(handle: number): number {
+    return fns.usableSize(this.id, handle)
+  }
+  free(handle: number): number {
+    return fns.free(this.id, handle)
+  }
+  freeMany(handles: Uint32Array, count: number): number {
+    return fns.freeMany(this.id, handles, count)
+  }
+  usedBytes(): number {
+    return fns.usedBytes(this.id)
+  }
+  count(): number {
+    return fns.count(this.id)
+  }
+  arenaStats(): ArenaStats {
+    return fns.arenaStats(this.id)
+  }
+  defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number] {
+    return fns.defragStep(this.id, cursor, maxScan)
+  }
+  close(): void {
+    unclosed.unregister(this)
+    fns.close(this.id)
+  }
+}
+
 export function createStore(options: StoreOptions = {}): NativeStore {
-  return new native.Store(options.ownArena ?? true, options.scratchBytes ?? 65536)
+  return new Store(options.ownArena ?? true, options.scratchBytes ?? 65536)
 }

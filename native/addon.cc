@@ -135,9 +135,7 @@ Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
-  Napi::Function store = defineStoreClass(env);
-  data->storeClass = Napi::Persistent(store);
-  exports.Set("Store", store);
+  defineStoreFunctions(env, exports);
   exports.Set("allocatorName", Napi::Function::New<allocatorName>(env, "allocatorName"));
   exports.Set("allocatorVersion", Napi::Function::New<allocatorVersion>(env, "allocatorVersion"));
   exports.Set("capabilities", Napi::Function::New<capabilities>(env, "capabilities"));

@@ -3,7 +3,9 @@
 
 #include <napi.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace arenakv {
 
@@ -13,10 +15,17 @@ enum class ErrorKind { kType, kRange, kArenaKV };
 // ArenaKVError class registered by lib/native.ts, with `code` set.
 [[noreturn]] void fail(Napi::Env env, ErrorKind kind, const char* code, const std::string& message);
 
-// Per-environment state (worker_threads each get their own): the registered ArenaKVError constructor.
+class StoreState;
+
+// Per-environment state (worker_threads each get their own): the registered ArenaKVError constructor and the
+// stores opened from this environment (freed when it is torn down, if JS never closed them).
 struct AddonData {
+  AddonData();
+  ~AddonData();
   Napi::FunctionReference errorClass;
-  Napi::FunctionReference storeClass;
+  std::vector<StoreState*> stores;       // nullptr once closed
+  std::vector<uint32_t> generations;     // per index, so a closed store's id is never mistaken for a new one
+  std::vector<uint32_t> freeIndices;
 };
 
 }  // namespace arenakv

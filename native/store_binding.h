@@ -1,10 +1,13 @@
-// The JS class `Store` over native/store: argument checks and conversions only.
+// The store's N-API surface: module functions taking a store id first (argument checks and conversions only).
+// Plain functions rather than an ObjectWrap class: a wrapped method pays a napi_unwrap lookup on every call,
+// which on the hot path (one call per GET) measured about 45 ns, more than the call itself.
 #pragma once
 
 #include <napi.h>
 
 namespace arenakv {
 
-Napi::Function defineStoreClass(Napi::Env env);
+// Adds `store` (an object of functions) to exports.
+void defineStoreFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace arenakv

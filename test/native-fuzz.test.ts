@@ -49,6 +49,9 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   const badHandle = () => (random() < 0.8 ? pick(badHandles)() : pick(notNumbers))
   const s = store as unknown as Record<string, (...args: unknown[]) => unknown>
   const n = native as unknown as Record<string, (...args: unknown[]) => unknown>
+  const st = native.store as unknown as Record<string, (...args: unknown[]) => unknown>
+  const closedId = st.open(true, new Uint8Array(64)) as number
+  st.close(closedId)
 
   const calls: Array<() => unknown> = [
     () => s.read(badHandle(), 'live:0'),
@@ -78,8 +81,10 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => n.purgeArena(pick([-1, 4096, 0.5, 'x', null])),
     () => n.setBackgroundThread(pick(['yes', 1, undefined, null])),
     () => n.setErrorClass(pick([5, 'x', undefined, {}])),
-    () => new native.Store(pick(notNumbers.filter((v) => typeof v !== 'boolean')) as unknown as boolean, 1024),
-    () => new native.Store(true, pick([0, -5, 1.5, 2 ** 40, 'x']) as unknown as number),
+    () => st.open(pick(notNumbers.filter((v) => typeof v !== 'boolean')), new Uint8Array(64)),
+    () => st.open(true, pick([new Uint8Array(4), new Uint16Array(64), 64, 'x', null])),
+    () => st.read(pick([-1, 0.5, 2 ** 53, 'x', null, 123456789]), live[0], 'live:0'),
+    () => st.put(closedId, 'k', 'v'),
   ]
 
   const codes = new Map<string, number>()

@@ -8,18 +8,19 @@ const require = createRequire(import.meta.url)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const addon = process.env.ARENAKV_BINARY ? require(process.env.ARENAKV_BINARY) : require('node-gyp-build')(root)
 
-const store = new addon.Store(true, 1024)
+const { store } = addon
+const id = store.open(true, new Uint8Array(1024))
 const handles = []
 let bytes = 0
 for (let i = 0; i < workerData.count; i++) {
-  const h = store.put(`w${workerData.id}:${i}`, new Uint8Array(16 + ((i * 37) % 3000)))
+  const h = store.put(id, `w${workerData.id}:${i}`, new Uint8Array(16 + ((i * 37) % 3000)))
   handles.push(h)
-  bytes += store.usableSize(h)
+  bytes += store.usableSize(id, h)
 }
-parentPort.postMessage({ phase: 'holding', usedBytes: store.usedBytes(), slotBytes: bytes })
+parentPort.postMessage({ phase: 'holding', usedBytes: store.usedBytes(id), slotBytes: bytes })
 parentPort.once('message', () => {
-  for (const h of handles) store.free(h)
-  const after = store.usedBytes()
-  store.close()
+  for (const h of handles) store.free(id, h)
+  const after = store.usedBytes(id)
+  store.close(id)
   parentPort.postMessage({ phase: 'freed', usedBytes: after })
 })
