@@ -1,17 +1,12 @@
 // CONFIG GET / CONFIG SET through the engine: every knob round-trips, bad values are refused with Redis's replies
 // and change nothing, and the changes act at once (maxmemory lowered evicts now; a new policy drives the next
-// write; hz re-times the cycles). activedefrag is refused on builds without jemalloc's hints (a libc child run).
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+// write; hz re-times the cycles). activedefrag on builds without jemalloc's hints: test/contract/engine.contract.ts.
 import { afterEach, describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
 import { CONFIG_NAMES } from '../lib/config.js'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
 
-const CHILD = process.env.ARENAKV_CONFIG_ENGINE_CHILD === '1'
 const open: Engine[] = []
 afterEach(() => {
   for (const db of open.splice(0)) db.close()
@@ -73,7 +68,7 @@ const BAD: Array<[string, string, string]> = [
   ['active-defrag-cycle-max', '100', 'argument must be between 1 and 99 inclusive'],
 ]
 
-describe.skipIf(CHILD)('CONFIG GET / SET on an engine (jemalloc)', () => {
+describe('CONFIG GET / SET on an engine (jemalloc)', () => {
   it('lists every knob with Redis names, by glob and by exact name', () => {
     const db = engine({ maxmemory: '64mb', activeDefragCycleMax: 30 })
     const all = db.configGet('*')
@@ -162,61 +157,4 @@ describe.skipIf(CHILD)('CONFIG GET / SET on an engine (jemalloc)', () => {
     db.configSet('ACTIVEDEFRAG', 'YES')
     expect(db.configGet('activedefrag')).toEqual({ activedefrag: 'yes' })
   })
-})
-
-// Run by the test below in a child process on the libc build.
-describe.runIf(CHILD)('activedefrag without jemalloc (child)', () => {
-  it('is refused with ERR_UNSUPPORTED; everything else works', () => {
-    expect(allocator.name).toBe(process.env.ARENAKV_EXPECT_ALLOCATOR)
-    expect(() => new Engine({ activedefrag: true })).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
-    const db = engine()
-    const e = configError(() => db.configSet('activedefrag', 'yes'))
-    expect(e.code).toBe('ERR_UNSUPPORTED')
-    expect(db.configGet('activedefrag')).toEqual({ activedefrag: 'no' })
-    db.configSet('activedefrag', 'no')
-    expect(configError(() => db.configSet('activedefrag', 'perhaps')).code).toBe('ERR_CONFIG')
-    db.configSet('active-defrag-cycle-max', '50')
-    for (let i = 0; i < 1000; i++) db.set(`k${i}`, 'v'.repeat(100))
-    const m = db.infoObject('memory')
-    expect(m.mem_allocator).toEqual(process.env.ARENAKV_EXPECT_ALLOCATOR === 'libc' ? 'libc' : expect.stringMatching(/^tcmalloc/))
-    expect(m.used_memory).toBe(db.usedMemory())
-    expect(m.used_memory_dataset as number + (m.used_memory_overhead as number)).toBe(db.usedMemory())
-    expect(Number.isFinite(m.allocator_frag_ratio as number)).toBe(true)
-    expect(Number.isFinite(m.mem_fragmentation_ratio as number)).toBe(true)
-    expect(db.memoryUsage('k1')).toBe(db.slotStore.usableSize(db.peekHandle('k1') as number) + 32)
-    db.memoryPurge()
-    expect(typeof db.memoryDoctor()).toBe('string')
-  })
-})
-
-const root = fileURLToPath(new URL('..', import.meta.url))
-const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs')
-
-describe.skipIf(CHILD)('activedefrag on other allocator builds', () => {
-  for (const name of ['libc', 'tcmalloc']) {
-    it(`is refused with ERR_UNSUPPORTED on ${name}`, () => {
-      const binary = `${root}build-variants/${name}/arenakv.node`
-      expect(existsSync(binary), `${binary} is missing: run npm run build:variants`).toBe(true)
-      const run = spawnSync(
-        process.execPath,
-        [vitest, 'run', 'test/config-engine.test.ts', '--reporter=default', '--outputFile.json=/dev/null'],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          timeout: 120_000,
-          env: {
-            ...(process.env as Record<string, string>),
-            NO_COLOR: '1',
-            FORCE_COLOR: '0',
-            ARENAKV_BINARY: binary,
-            ARENAKV_EXPECT_ALLOCATOR: name,
-            ARENAKV_CONFIG_ENGINE_CHILD: '1',
-          },
-        },
-      )
-      const output = `${run.stdout}\n${run.stderr}`
-      expect(run.status, output).toBe(0)
-      expect(output).toMatch(/Tests\s+1 passed/)
-    }, 150_000)
-  }
 })
