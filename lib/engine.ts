@@ -17,7 +17,7 @@ import {
 import { globMatch } from './glob.js'
 import { Keyspace, NO_EXPIRE } from './keyspace.js'
 import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
-import { Reporter, checkUsageSamples, keyModelBytes } from './report.js'
+import { Reporter, checkUsageSamples, engineArenaResident, keyModelBytes } from './report.js'
 import { HANDLE_INDEX_MASK, createStore, type SlotStore } from './store.js'
 
 export type Value = string | Uint8Array
@@ -150,6 +150,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       volatileCount: () => this.ks.volatileCount,
       storeBytes: () => this.store.usedBytes(),
       slotsIssued: () => this.ks.highIndex,
+      arenaResident: () => engineArenaResident(this.store),
       arrayBytes: () => {
         const ks = this.ks
         const expires = ks.volatileHandles.byteLength + ks.volatileHashes.byteLength + ks.volatileExpires.byteLength

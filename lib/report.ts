@@ -8,6 +8,8 @@ import type { EngineConfig } from './config.js'
 import type { ActiveDefrag } from './defrag.js'
 import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
 import { lruClock } from './lru.js'
+import type { NativeStore } from './native.js'
+import type { SlotStore } from './store.js'
 
 // INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
 // (server.c genRedisInfoString, object.c getMemoryOverheadData / memoryCommand), and MEMORY DOCTOR with
@@ -69,12 +71,21 @@ export interface ReportHost {
   /** Slot indices the store has issued (its slot table has ceil(n / 4096) chunks). */
   slotsIssued(): number
   arrayBytes(): ArrayBytes
+  /** Resident bytes of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
+  arenaResident(): number | null
   /** Unix ms (the engine's clock). */
   now(): number
 }
 
 /** Redis's cron_malloc_stats: the figures refreshed at most every MEMORY_SAMPLE_PERIOD_MS. */
 export interface MemorySample {
+  /**
+   * used_memory_rss. Redis's is its process's RSS, which in a Node process is mostly V8 and code, not the cache.
+   * On jemalloc builds it is the engine's own share: its arena's resident pages plus its typed arrays, so
+   * mem_fragmentation_ratio keeps Redis's meaning (what the dataset really occupies ÷ used_memory). Elsewhere
+   * there is no per-engine arena and it falls back to the process RSS.
+   */
+  engineRss: number
   processRss: number
   allocatorAllocated: number
   allocatorActive: number
@@ -112,6 +123,13 @@ const SLOT_TABLE_CHUNK_REQUEST = SLOT_TABLE_ENTRY_BYTES * SLOT_TABLE_CHUNK_SLOTS
 const SLOT_TABLE_CHUNK_USABLE = allocator.capabilities.goodSize
   ? allocator.goodSize(SLOT_TABLE_CHUNK_REQUEST)
   : SLOT_TABLE_CHUNK_REQUEST + 8
+
+/** The engine's own arena's resident bytes (jemalloc builds), or null where there is no per-engine arena. */
+export function engineArenaResident(store: SlotStore): number | null {
+  const arenaStats = (store as Partial<NativeStore>).arenaStats
+  if (!allocator.capabilities.arenas || arenaStats === undefined) return null
+  return arenaStats.call(store).resident
+}
 
 /** Redis prints the allocator with its version ('jemalloc-5.3.0', 'tcmalloc-2.10') and glibc as plain 'libc'. */
 export function memAllocatorName(name: string, version: string): string {
@@ -200,7 +218,10 @@ export class Reporter {
     if (active === 0) active = resident
     let allocated = info.allocated ?? 0
     if (allocated === 0) allocated = this.host.usedMemory()
+    const arena = this.host.arenaResident()
+    const arrays = this.host.arrayBytes()
     this.sample = {
+      engineRss: arena === null ? processRss : arena + arrays.main + arrays.expires + arrays.fixed,
       processRss,
       allocatorAllocated: allocated,
       allocatorActive: active,
@@ -254,9 +275,9 @@ export class Reporter {
       allocatorRssBytes: s.allocatorResident - s.allocatorActive,
       rssExtra: s.processRss / s.allocatorResident,
       rssExtraBytes: s.processRss - s.allocatorResident,
-      // mem_fragmentation_ratio: the whole RSS over used_memory (Redis keeps the name for compatibility).
-      totalFrag: s.processRss / used,
-      totalFragBytes: s.processRss - used,
+      // mem_fragmentation_ratio: used_memory_rss over used_memory (Redis keeps the name for compatibility).
+      totalFrag: s.engineRss / used,
+      totalFragBytes: s.engineRss - used,
     }
   }
 
@@ -314,8 +335,10 @@ export class Reporter {
     return [
       ['used_memory', mh.totalAllocated],
       ['used_memory_human', bytesToHuman(mh.totalAllocated)],
-      ['used_memory_rss', mh.processRss],
-      ['used_memory_rss_human', bytesToHuman(mh.processRss)],
+      ['used_memory_rss', mh.engineRss],
+      ['used_memory_rss_human', bytesToHuman(mh.engineRss)],
+      ['process_rss', mh.processRss],
+      ['process_rss_human', bytesToHuman(mh.processRss)],
       ['used_memory_peak', mh.peakAllocated],
       ['used_memory_peak_human', bytesToHuman(mh.peakAllocated)],
       ['used_memory_peak_perc', mh.peakPerc],
@@ -504,10 +527,10 @@ export function buildMemoryDoctor(mh: MemoryOverhead, runtime: RuntimeMemory): s
         break
       case 'fragmentation':
         lines.push(
-          `* The process RSS is ${ratio(mh.totalFrag)} times the memory the engine uses ` +
-            `(${bytesToHuman(Math.max(0, mh.totalFragBytes))} more; mem_fragmentation_ratio). That gap is the sum ` +
-            'of fragmentation inside the allocator, free pages it still holds, and memory outside it; the other ' +
-            'findings say which one dominates.',
+          `* The engine's resident memory (used_memory_rss) is ${ratio(mh.totalFrag)} times the memory it uses ` +
+            `(${bytesToHuman(Math.max(0, mh.totalFragBytes))} more; mem_fragmentation_ratio). That gap is ` +
+            'fragmentation inside the allocator plus free pages it still holds; the other findings say which ' +
+            'one dominates.',
         )
         break
       case 'allocator-fragmentation':
