@@ -2,7 +2,7 @@
 import { allocator } from '../lib/allocator.js'
 import { Engine } from '../lib/engine.js'
 import { collectGarbage, progressReporter, rssBytes, runChild } from './child.js'
-import { memoryFigures, purge } from './measure.js'
+import { purge, settledMemoryFigures } from './measure.js'
 import { ALLOC_SIZES, type AllocFigures, type AllocParams, type AllocResult, type AllocSizes, type AllocWorkload } from './alloc-sizes.js'
 import { Rng, permutation } from './rng.js'
 import { ZipfSampler } from './zipf.js'
@@ -17,7 +17,7 @@ function value(bytes: number, seed: number): Buffer {
 }
 
 /** Fills an allkeys-lru engine with several times its maxmemory of 100 B values. */
-function fillEvict(s: AllocSizes): AllocFigures {
+async function fillEvict(s: AllocSizes): Promise<AllocFigures> {
   collectGarbage()
   const db = new Engine({ maxmemory: s.maxmemory, maxmemoryPolicy: 'allkeys-lru' })
   const v = value(VALUE_BYTES, 1)
@@ -28,13 +28,13 @@ function fillEvict(s: AllocSizes): AllocFigures {
     if ((i & 0xffff) === 0) progress(`fill_evict ${Math.round((i / s.fillWrites) * 100)}%`)
   }
   const seconds = (performance.now() - t0) / 1000
-  const m = memoryFigures(db)
+  const m = await settledMemoryFigures(db)
   const out = {
     ops_per_sec: s.fillWrites / seconds,
     maxmemory: s.maxmemory,
     used_memory: m.used_memory,
-    rss_growth: m.rss - rss0,
-    rss_growth_ratio: (m.rss - rss0) / s.maxmemory,
+    rss_growth: m.process_rss - rss0,
+    rss_growth_ratio: (m.process_rss - rss0) / s.maxmemory,
     evicted_keys: db.stats.evicted_keys,
     keys: db.dbsize(),
   }
@@ -43,7 +43,7 @@ function fillEvict(s: AllocSizes): AllocFigures {
 }
 
 /** 90% GET / 10% SET over a Zipf(0.99) trace on a preloaded keyspace (no maxmemory). */
-function mixed(s: AllocSizes): AllocFigures {
+async function mixed(s: AllocSizes): Promise<AllocFigures> {
   const rng = new Rng(7)
   const trace = new ZipfSampler(s.mixedKeys, 0.99, rng).trace(s.mixedOps)
   const isSet = new Uint8Array(s.mixedOps)
@@ -63,44 +63,44 @@ function mixed(s: AllocSizes): AllocFigures {
     if ((i & 0xffff) === 0) progress(`mixed ${Math.round((i / s.mixedOps) * 100)}%`)
   }
   const seconds = (performance.now() - t0) / 1000
-  const m = memoryFigures(db)
+  const m = await settledMemoryFigures(db)
   const out = {
     ops_per_sec: s.mixedOps / seconds,
     hit_ratio: hits / (s.mixedOps - isSet.reduce((a, b) => a + b, 0)),
     used_memory: m.used_memory,
-    rss_growth: m.rss - rss0,
+    rss_growth: m.process_rss - rss0,
   }
   db.close()
   return out
 }
 
 /** N × 100 B keys, delete a random half, then purge: what each step gives back. */
-function deletePurge(s: AllocSizes): AllocFigures {
+async function deletePurge(s: AllocSizes): Promise<AllocFigures> {
   const order = permutation(s.deleteKeys, new Rng(11))
   collectGarbage()
   const rss0 = rssBytes()
   const db = new Engine()
   const v = value(VALUE_BYTES, 3)
   for (let i = 0; i < s.deleteKeys; i++) db.set(`key:${i}`, v)
-  const full = memoryFigures(db)
+  const full = await settledMemoryFigures(db)
   const t0 = performance.now()
   for (let i = 0; i < s.deleteKeys / 2; i++) db.del(`key:${order[i]}`)
   const deleteSeconds = (performance.now() - t0) / 1000
-  const afterDelete = memoryFigures(db)
+  const afterDelete = await settledMemoryFigures(db)
   const t1 = performance.now()
   purge(db)
   const purgeMs = performance.now() - t1
-  const afterPurge = memoryFigures(db)
+  const afterPurge = await settledMemoryFigures(db)
   const out = {
     keys: s.deleteKeys,
-    rss_growth_full: full.rss - rss0,
+    rss_growth_full: full.process_rss - rss0,
     used_memory_full: full.used_memory,
     del_per_sec: s.deleteKeys / 2 / deleteSeconds,
-    rss_growth_after_delete: afterDelete.rss - rss0,
+    rss_growth_after_delete: afterDelete.process_rss - rss0,
     used_memory_after_delete: afterDelete.used_memory,
     allocator_frag_ratio_after_delete: afterDelete.allocator_frag_ratio,
-    rss_growth_after_purge: afterPurge.rss - rss0,
-    purge_released: afterDelete.rss - afterPurge.rss,
+    rss_growth_after_purge: afterPurge.process_rss - rss0,
+    purge_released: afterDelete.process_rss - afterPurge.process_rss,
     purge_ms: purgeMs,
     allocator_frag_ratio_after_purge: afterPurge.allocator_frag_ratio,
   }
@@ -109,7 +109,7 @@ function deletePurge(s: AllocSizes): AllocFigures {
 }
 
 /** Random sizes (log-uniform 16 B – 4 KiB), delete a random half: how fragmented each allocator is left. */
-function fragmentation(s: AllocSizes): AllocFigures {
+async function fragmentation(s: AllocSizes): Promise<AllocFigures> {
   const rng = new Rng(13)
   const sizes = new Uint16Array(s.fragKeys)
   for (let i = 0; i < s.fragKeys; i++) sizes[i] = Math.floor(16 * Math.pow(256, rng.next()))
@@ -119,9 +119,9 @@ function fragmentation(s: AllocSizes): AllocFigures {
   const rss0 = rssBytes()
   const db = new Engine()
   for (let i = 0; i < s.fragKeys; i++) db.set(`key:${i}`, pool.subarray(0, sizes[i]))
-  const full = memoryFigures(db)
+  const full = await settledMemoryFigures(db)
   for (let i = 0; i < s.fragKeys / 2; i++) db.del(`key:${order[i]}`)
-  const after = memoryFigures(db)
+  const after = await settledMemoryFigures(db)
   const out = {
     used_memory_full: full.used_memory,
     used_memory_after_delete: after.used_memory,
@@ -129,20 +129,20 @@ function fragmentation(s: AllocSizes): AllocFigures {
     allocator_active: after.allocator_active,
     allocator_frag_ratio: after.allocator_frag_ratio,
     active_to_allocated: after.allocator_allocated > 0 ? after.allocator_active / after.allocator_allocated : 1,
-    rss_growth_to_used: (after.rss - rss0) / after.used_memory,
+    rss_growth_to_used: (after.process_rss - rss0) / after.used_memory,
   }
   db.close()
   return out
 }
 
-const WORKLOADS: Record<AllocWorkload, (s: AllocSizes) => AllocFigures> = {
+const WORKLOADS: Record<AllocWorkload, (s: AllocSizes) => Promise<AllocFigures>> = {
   fill_evict: fillEvict,
   mixed,
   delete_purge: deletePurge,
   fragmentation,
 }
 
-runChild<AllocParams, AllocResult>(({ workload, scale }) => ({
+runChild<AllocParams, AllocResult>(async ({ workload, scale }) => ({
   allocator: allocator.name,
-  figures: WORKLOADS[workload](ALLOC_SIZES[scale]),
+  figures: await WORKLOADS[workload](ALLOC_SIZES[scale]),
 }))

@@ -22,7 +22,10 @@ export function reportingOf(db: Engine): Partial<EngineReporting> {
 }
 
 export interface MemoryFigures {
-  rss: number
+  /** The whole process's RSS (/proc/self/stat), whatever the engine reports. */
+  process_rss: number
+  /** INFO's used_memory_rss: the engine's own resident memory where the engine reports it, else the process RSS. */
+  used_memory_rss: number
   used_memory: number
   allocator_allocated: number
   allocator_active: number
@@ -38,10 +41,12 @@ function num(v: string | number | undefined): number {
 
 export function memoryFigures(db: Engine): MemoryFigures {
   const infoObject = reportingOf(db).infoObject
+  const processRss = allocator.rss() ?? process.memoryUsage.rss()
   if (infoObject !== undefined) {
     const m = infoObject('memory')
     return {
-      rss: num(m.used_memory_rss),
+      process_rss: processRss,
+      used_memory_rss: num(m.used_memory_rss),
       used_memory: num(m.used_memory),
       allocator_allocated: num(m.allocator_allocated),
       allocator_active: num(m.allocator_active),
@@ -51,19 +56,28 @@ export function memoryFigures(db: Engine): MemoryFigures {
     }
   }
   const a = allocator.info()
-  const rss = allocator.rss() ?? process.memoryUsage.rss()
   const used = db.usedMemory()
   const allocated = a.allocated ?? 0
   return {
-    rss,
+    process_rss: processRss,
+    used_memory_rss: processRss,
     used_memory: used,
     allocator_allocated: allocated,
     allocator_active: a.active ?? allocated,
     // DESIGN §4: small-bin fragmentation bytes ÷ allocated + 1.
     allocator_frag_ratio: allocated > 0 ? (a.fragSmallbinsBytes ?? 0) / allocated + 1 : 1,
-    mem_fragmentation_ratio: used > 0 ? rss / used : 0,
+    mem_fragmentation_ratio: used > 0 ? processRss / used : 0,
     source: 'allocator',
   }
+}
+
+/** INFO memory is a sample refreshed at most every 100 ms (as Redis's cron): wait past that before reading it. */
+export const INFO_SETTLE_MS = 150
+
+/** memoryFigures once the engine's INFO sample has caught up with what just happened. */
+export async function settledMemoryFigures(db: Engine): Promise<MemoryFigures> {
+  if (reportingOf(db).infoObject !== undefined) await new Promise((resolve) => setTimeout(resolve, INFO_SETTLE_MS))
+  return memoryFigures(db)
 }
 
 /** MEMORY PURGE: the engine's when it has one, else the allocator's purge of every arena (the same call). */

@@ -1,7 +1,7 @@
 // Child of the reclaim suite: N × 100 B keys, a random half deleted, then (a) nothing, (b) MEMORY PURGE,
 // (c) active defragmentation for a while: the memory figures after each step, from the engine's INFO.
 import { progressReporter, runChild, sleep } from './child.js'
-import { memoryFigures, purge, reportingOf, type MemoryFigures } from './measure.js'
+import { purge, reportingOf, settledMemoryFigures, type MemoryFigures } from './measure.js'
 import { Rng, permutation } from './rng.js'
 
 export interface ReclaimParams {
@@ -24,8 +24,6 @@ export interface ReclaimResult {
 }
 
 const progress = progressReporter()
-/** INFO memory is sampled at most every 100 ms (as Redis's cron): wait past that before reading it. */
-const SETTLE_MS = 150
 
 runChild<ReclaimParams, ReclaimResult>(async (p) => {
   const { Engine } = await import('../lib/engine.js')
@@ -37,8 +35,7 @@ runChild<ReclaimParams, ReclaimResult>(async (p) => {
   }
   const steps: ReclaimStep[] = []
   const record = async (step: string): Promise<void> => {
-    await sleep(SETTLE_MS)
-    steps.push({ step, figures: memoryFigures(db) })
+    steps.push({ step, figures: await settledMemoryFigures(db) })
   }
   await record('filled')
   const order = permutation(p.keys, new Rng(17))

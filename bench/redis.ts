@@ -31,7 +31,7 @@ function encode(args: readonly (string | number)[]): string {
 }
 
 /** Incremental RESP2 parser: returns complete replies and keeps any partial tail for the next chunk. */
-class ReplyParser {
+export class ReplyParser {
   private buf: Buffer = Buffer.alloc(0)
   private pos = 0
 

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { formatTable, markdownTable } from '../bench/output.js'
+import { ReplyParser, RedisServer, pipelined } from '../bench/redis.js'
+import { Rng, permutation } from '../bench/rng.js'
+import { ZipfSampler, hotSetTrace } from '../bench/zipf.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const ALLOCATORS = ['jemalloc', 'tcmalloc', 'libc']
@@ -153,5 +157,171 @@ describe('arenakv bench alloc --scale tiny', () => {
     for (const f of svgs) expect(md).toContain(`](${f})`)
     const linked = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1])
     expect(linked.sort()).toEqual(svgs.sort())
+  })
+})
+
+describe('bench building blocks', () => {
+  test('Rng is deterministic per seed and uniform enough', () => {
+    const a = new Rng(42)
+    const b = new Rng(42)
+    const xs = Array.from({ length: 1000 }, () => a.next())
+    expect(xs).toEqual(Array.from({ length: 1000 }, () => b.next()))
+    expect(new Rng(43).next()).not.toBe(xs[0])
+    const buckets = new Array<number>(10).fill(0)
+    const r = new Rng(1)
+    for (let i = 0; i < 100_000; i++) buckets[r.int(10)]++
+    for (const n of buckets) expect(Math.abs(n - 10_000)).toBeLessThan(500)
+    const p = permutation(1000, new Rng(2))
+    expect([...p].sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i))
+  })
+
+  test('ZipfSampler draws rank k with probability ∝ 1/(k+1)^s', () => {
+    const n = 1000
+    const s = 0.99
+    const z = new ZipfSampler(n, s, new Rng(7))
+    const draws = 200_000
+    const counts = new Map<number, number>()
+    for (const k of z.trace(draws)) counts.set(k, (counts.get(k) ?? 0) + 1)
+    let h = 0
+    for (let k = 1; k <= n; k++) h += 1 / Math.pow(k, s)
+    // The most drawn key is rank 0 and the next ones follow the law within sampling noise.
+    const sorted = [...counts.values()].sort((x, y) => y - x)
+    for (let rank = 0; rank < 5; rank++) {
+      const expected = draws / Math.pow(rank + 1, s) / h
+      expect(Math.abs(sorted[rank] - expected) / expected).toBeLessThan(0.08)
+    }
+    for (const k of counts.keys()) expect(k >= 0 && k < n).toBe(true)
+  })
+
+  test('hotSetTrace puts the requested share of accesses on the hot keys', () => {
+    const t = hotSetTrace(10_000, 100_000, 0.1, 0.9, new Rng(3))
+    const hot = t.filter((k) => k < 1000).length / t.length
+    expect(hot).toBeGreaterThan(0.88)
+    expect(hot).toBeLessThan(0.92)
+    expect(Math.max(...t)).toBeLessThan(10_000)
+  })
+
+  test('the RESP parser reassembles replies split at any byte', () => {
+    const wire = Buffer.from('+OK\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\na\r\n:7\r\n-ERR bad\r\n$0\r\n\r\n')
+    const expected = ['OK', 42, 'hello', null, ['a', 7], new Error('ERR bad'), '']
+    for (let cut = 1; cut < wire.length; cut++) {
+      const p = new ReplyParser()
+      const got = [...p.push(wire.subarray(0, cut)), ...p.push(wire.subarray(cut))]
+      expect(got).toEqual(expected)
+    }
+  })
+
+  test('tables print aligned and as Markdown', () => {
+    const t = { title: 'T', columns: ['name', 'ops/s', 'ratio'], rows: [['a|b', 1234567, 1.234], ['c', null, 12.345]] }
+    const text = formatTable(t).split('\n')
+    expect(text[0]).toBe('T')
+    expect(text[3]).toMatch(/^a\|b\s+1,234,567\s+1\.23$/)
+    expect(text[4]).toMatch(/^c\s+—\s+12\.3$/)
+    expect(markdownTable(t).split('\n')[2]).toBe('| a\\|b | 1,234,567 | 1.23 |')
+  })
+
+  test('redis-server peer: starts on loopback, pipelines, and stops', async () => {
+    const server = await RedisServer.start({ maxmemory: 8 << 20, policy: 'allkeys-lru' })
+    try {
+      const { client } = server
+      await pipelined(client, 5000, (i) => ['SET', `k:${i}`, 'v'.repeat(100)], () => {}, 700)
+      expect(await client.call('DBSIZE')).toBe(5000)
+      expect(await client.call('GET', 'k:4999')).toBe('v'.repeat(100))
+      expect(await client.call('DEL', 'k:0', 'k:1', 'nope')).toBe(2)
+      const mem = await client.info('memory')
+      expect(mem.maxmemory).toBe(8 << 20)
+      expect(mem.maxmemory_policy).toBe('allkeys-lru')
+      expect(await client.call('CONFIG', 'SET', 'maxmemory-samples', '10')).toBe('OK')
+      expect(await client.call('MEMORY', 'PURGE')).toBe('OK')
+      await expect(client.call('NOSUCHCOMMAND')).rejects.toThrow(/unknown command/)
+      expect(server.rss()).toBeGreaterThan(1 << 20)
+      const config = (await client.call('CONFIG', 'GET', 'bind')) as string[]
+      expect(config[1]).toBe('127.0.0.1')
+    } finally {
+      await server.stop()
+    }
+    await expect(server.client.call('PING')).rejects.toThrow()
+  })
+})
+
+describe('arenakv bench (peer suites) --scale tiny', () => {
+  let out: string
+  let stdout: string
+  const SUITES = ['fidelity', 'throughput', 'hitratio', 'expiry', 'reclaim']
+
+  beforeAll(() => {
+    ensureDist()
+    out = mkdtempSync(join(tmpdir(), 'arenakv-peers-'))
+    stdout = execFileSync(
+      process.execPath,
+      [join(root, 'dist/lib/cli.js'), 'bench', ...SUITES, '--allocators', 'jemalloc', '--out', out, '--scale', 'tiny'],
+      { cwd: root, encoding: 'utf8', timeout: 170_000 },
+    )
+  }, 180_000)
+
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true })
+  })
+
+  test('every suite prints its table and writes its JSON, charts and report section', () => {
+    expect(stdout).toMatch(/^machine: /m)
+    expect(stdout).toMatch(/^redis-server: 7\./m)
+    const md = readFileSync(join(out, 'report.md'), 'utf8')
+    for (const s of SUITES) {
+      const json = JSON.parse(readFileSync(join(out, `${s}.json`), 'utf8')) as { suite: string; env: { node: string } }
+      expect(json.suite).toBe(s)
+      expect(json.env.node).toBe(process.version)
+      expect(md).toContain(`(${s}.json)`)
+    }
+    for (const f of readdirSync(out).filter((f) => f.endsWith('.svg'))) {
+      expect(xmlRoot(readFileSync(join(out, f), 'utf8'))).toBe('svg')
+      expect(md).toContain(`](${f})`)
+    }
+  })
+
+  test('fidelity measures arenakv, lru-cache and redis-server at every value size', () => {
+    const j = JSON.parse(readFileSync(join(out, 'fidelity.json'), 'utf8')) as { rows: { peer: string; valueBytes: number; ratio: number; keys: number }[] }
+    for (const size of [16, 100, 1024, 10240]) {
+      for (const peer of ['arenakv', 'lru-cache', 'redis-server']) {
+        const row = j.rows.find((r) => r.peer === peer && r.valueBytes === size)
+        expect(row, `${peer} ${size}`).toBeDefined()
+        expect(Number.isFinite(row!.ratio)).toBe(true)
+        expect(row!.ratio).toBeGreaterThan(0)
+        expect(row!.keys).toBeGreaterThan(0)
+      }
+    }
+  })
+
+  test('throughput and hitratio report every peer and policy with finite figures', () => {
+    const t = JSON.parse(readFileSync(join(out, 'throughput.json'), 'utf8')) as { results: { peer: string; opsPerSec: number; delayMaxMs: number }[] }
+    expect(t.results.map((r) => r.peer)).toEqual(['arenakv get', 'arenakv getInto', 'lru-cache', 'mnemonist'])
+    for (const r of t.results) {
+      expect(r.opsPerSec).toBeGreaterThan(0)
+      expect(Number.isFinite(r.delayMaxMs)).toBe(true)
+    }
+    const h = JSON.parse(readFileSync(join(out, 'hitratio.json'), 'utf8')) as { results: { policy: string; hitRatio: number; exactLruAtHeld: number }[] }
+    expect(h.results.map((r) => r.policy)).toEqual(['allkeys-lru', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random'])
+    for (const r of h.results) {
+      expect(r.hitRatio).toBeGreaterThan(0)
+      expect(r.hitRatio).toBeLessThan(1)
+      expect(r.exactLruAtHeld).toBeGreaterThan(0)
+    }
+  })
+
+  test('expiry and reclaim measured the engine and redis-server', () => {
+    const e = JSON.parse(readFileSync(join(out, 'expiry.json'), 'utf8')) as {
+      arenakv: { samples: unknown[]; expiredKeys: number; keys: number }
+      redis: { samples: unknown[] }
+    }
+    expect(e.arenakv.samples.length).toBeGreaterThan(0)
+    expect(e.redis.samples.length).toBeGreaterThan(0)
+    expect(e.arenakv.expiredKeys).toBeGreaterThan(0)
+    const r = JSON.parse(readFileSync(join(out, 'reclaim.json'), 'utf8')) as { rows: { peer: string; step: string; rss: number }[] }
+    for (const step of ['filled', '(a) deleted half', '(b) memoryPurge']) {
+      for (const peer of ['arenakv', 'redis-server']) {
+        expect(r.rows.find((x) => x.peer === peer && x.step === step), `${peer} ${step}`).toBeDefined()
+      }
+    }
+    for (const x of r.rows) expect(x.rss).toBeGreaterThan(0)
   })
 })
