@@ -15,7 +15,7 @@ import {
   type ExpireStats,
 } from './expire.js'
 import { globMatch } from './glob.js'
-import { Keyspace, NO_EXPIRE } from './keyspace.js'
+import { Keyspace, NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
 import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
 import { Reporter, checkUsageSamples, engineArenaResident, keyModelBytes } from './report.js'
 import { HANDLE_INDEX_MASK, createStore, type SlotStore } from './store.js'
@@ -192,8 +192,30 @@ export class Engine extends EventEmitter<EngineEvents> {
       else if (opts.exat !== undefined) when = absoluteExpire(opts.exat, 1000, 0, true, 'set')
       else if (opts.pxat !== undefined) when = absoluteExpire(opts.pxat, 1, 0, true, 'set')
     }
-    const hash = this.ks.hashKey(key)
-    if (this.cfg.maxmemory !== 0) this.reserve(this.slotEstimate(this.ks.ascii ? key.length : -1, key, value))
+    const ks = this.ks
+    const hash = ks.hashKey(key)
+    if (this.cfg.maxmemory !== 0) this.reserve(this.slotEstimate(ks.ascii ? key.length : -1, key, value))
+    if (!nx && (when === NO_EXPIRE || when > now)) {
+      // The common case: overwrite in place with one native call per fingerprint match, or insert a key known
+      // to be absent (no second probe). An expired match takes the general path below, which expires it first.
+      const arrays = ks.arrayBytes
+      const high = ks.highIndex
+      let handle = ks.replaceExisting(key, hash, value, now)
+      if (handle !== REPLACE_EXPIRED) {
+        if (handle !== 0) {
+          // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
+          this.touchKey(handle, now)
+        } else {
+          if (xx) return false
+          handle = ks.insert(key, hash, value)
+          ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
+        }
+        if (when !== NO_EXPIRE) ks.setExpire(handle, hash, when)
+        else if (!keepttl) ks.clearExpire(handle)
+        if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
+        return true
+      }
+    }
     let handle = this.lookupWrite(key, hash, now)
     if ((nx && handle !== 0) || (xx && handle === 0)) return false
     if (when !== NO_EXPIRE && when <= now) {

@@ -59,10 +59,11 @@ export class Evictor {
   // The pool, sorted by ascending score in [0, poolSize): the best candidate is last.
   private readonly poolScore = new Float64Array(EVPOOL_SIZE)
   private readonly poolHandle = new Uint32Array(EVPOOL_SIZE)
-  private readonly poolHash = new Uint32Array(EVPOOL_SIZE)
+  // Hashes are int32, as the keyspace keeps them (see Keyspace.hashKey).
+  private readonly poolHash = new Int32Array(EVPOOL_SIZE)
   private poolSize = 0
   private readonly sampleHandles = new Uint32Array(64)
-  private readonly sampleHashes = new Uint32Array(64)
+  private readonly sampleHashes = new Int32Array(64)
   private timer: NodeJS.Immediate | null = null
   private running = false
 
