@@ -48,6 +48,16 @@ function mb(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`
 }
 
+/**
+ * INFO's used_memory_rss (the engine's own resident memory), read once its 100 ms sample has caught up; null when
+ * the engine has no INFO.
+ */
+async function engineRss(infoObject: ((section?: string) => Record<string, string | number>) | undefined): Promise<number | null> {
+  if (infoObject === undefined) return null
+  await sleep(150)
+  return Number(infoObject('memory').used_memory_rss)
+}
+
 export async function runDemo(options: DemoOptions): Promise<void> {
   const out = options.out ?? process.stdout
   const say = (line = ''): void => {
@@ -120,6 +130,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if ((i & 0xfff) === 0) progress.update(i / keys.length)
   }
   const rssBeforePurge = allocator.rss() ?? process.memoryUsage.rss()
+  const engineRssBeforePurge = await engineRss(report.infoObject)
   progress.done(`${deleted.toLocaleString('en-US')} keys deleted, ${db.dbsize().toLocaleString('en-US')} left`)
 
   // 6. MEMORY PURGE: hand the allocator's free pages back to the OS.
@@ -133,7 +144,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     purgedBy = 'allocator.purge() (the engine has no memoryPurge() yet)'
   }
   const rssAfterPurge = allocator.rss() ?? process.memoryUsage.rss()
-  progress.done(`RSS ${mb(rssBeforePurge)} → ${mb(rssAfterPurge)} via ${purgedBy}`)
+  const engineRssAfterPurge = await engineRss(report.infoObject)
+  progress.done(
+    engineRssBeforePurge === null || engineRssAfterPurge === null
+      ? `process RSS ${mb(rssBeforePurge)} → ${mb(rssAfterPurge)} via ${purgedBy}`
+      : `engine RSS ${mb(engineRssBeforePurge)} → ${mb(engineRssAfterPurge)} via ${purgedBy}`,
+  )
   say()
 
   if (report.info !== undefined) say(report.info('memory').replace(/\r\n/g, '\n').trimEnd())
@@ -153,6 +169,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       ['keyspace_hits', db.stats.keyspace_hits],
       ['keyspace_misses', db.stats.keyspace_misses],
       ['used_memory', mb(db.usedMemory())],
+      ...(engineRssBeforePurge === null || engineRssAfterPurge === null
+        ? []
+        : [
+            ['used_memory_rss before purge', mb(engineRssBeforePurge)],
+            ['used_memory_rss after purge', mb(engineRssAfterPurge)],
+          ]),
       ['RSS before purge', mb(rssBeforePurge)],
       ['RSS after purge', mb(rssAfterPurge)],
     ],

@@ -11,8 +11,17 @@ export interface BarDatum {
   value: number
 }
 
-/** Grouped bars: one group per x category, one coloured bar per series, values labelled on the y axis. */
+function uniqueInOrder(values: readonly string[]): string[] {
+  return [...new Set(values)]
+}
+
+/**
+ * Grouped bars: one group per x category, one coloured bar per series. Groups and series keep the order of the
+ * data (a sequence of steps reads left to right), not vega-lite's alphabetical default.
+ */
 export function groupedBars(title: string, yTitle: string, data: readonly BarDatum[]): TopLevelSpec {
+  const series = uniqueInOrder(data.map((d) => d.series))
+  const groups = uniqueInOrder(data.map((d) => d.group))
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -21,10 +30,10 @@ export function groupedBars(title: string, yTitle: string, data: readonly BarDat
     data: { values: data.map((d) => ({ ...d })) },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      column: { field: 'group', type: 'nominal', title: null, header: { labelOrient: 'bottom' } },
-      x: { field: 'series', type: 'nominal', axis: null },
+      column: { field: 'group', type: 'nominal', title: null, sort: groups, header: { labelOrient: 'bottom' } },
+      x: { field: 'series', type: 'nominal', axis: null, sort: series },
       y: { field: 'value', type: 'quantitative', title: yTitle },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: series }, legend: { labelLimit: 0 } },
     },
     config: { view: { stroke: null } },
   }
@@ -48,7 +57,7 @@ export function lines(title: string, xTitle: string, yTitle: string, data: reado
     encoding: {
       x: { field: 'x', type: 'quantitative', title: xTitle },
       y: { field: 'y', type: 'quantitative', title: yTitle },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 0 } },
     },
   }
 }
