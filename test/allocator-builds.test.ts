@@ -1,10 +1,11 @@
 // Runs the allocator contract (test/contract) against every build, each in a fresh process: jemalloc (the
 // default build), tcmalloc loaded by dlopen and preloaded with LD_PRELOAD, libc, and libc under ASAN.
-import { spawnSync, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
+import { run } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs')
@@ -41,7 +42,7 @@ const builds: Build[] = [
 
 describe('allocator contract per build', () => {
   for (const build of builds) {
-    test(build.name, () => {
+    test(build.name, async () => {
       expect(existsSync(build.binary), `${build.binary} is missing: run npm run build:variants`).toBe(true)
       const env: Record<string, string> = {
         ...(process.env as Record<string, string>),
@@ -52,14 +53,13 @@ describe('allocator contract per build', () => {
         ...(build.preloaded === undefined ? {} : { ARENAKV_EXPECT_PRELOADED: build.preloaded ? '1' : '0' }),
         ...(build.env?.() ?? {}),
       }
-      const run = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/contract/vitest.config.ts'], {
+      const result = await run(process.execPath, [vitest, 'run', '--config', 'test/contract/vitest.config.ts'], {
         cwd: root,
         env,
-        encoding: 'utf8',
         timeout: 240_000,
       })
-      const output = `${run.stdout}\n${run.stderr}`
-      expect(run.status, output).toBe(0)
+      const output = `${result.stdout}\n${result.stderr}`
+      expect(result.status, output).toBe(0)
       // A run that executed nothing must not pass: every contract test ran and passed.
       expect(output).toMatch(/Tests\s+10 passed \(10\)/)
     }, 300_000)

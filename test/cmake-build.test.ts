@@ -3,13 +3,14 @@
 // exported, the module is marked nodelete, the sources and flags match binding.gyp, Node's headers come from the
 // running Node (nothing downloaded, no ~/.npmrc needed), and the allocator contract passes on the jemalloc build.
 // The default (jemalloc) build is done last, so build-cmake/ is left holding it.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
+import { run } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, 'build-cmake')
@@ -29,11 +30,10 @@ function buildEnv(select: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 // A cold build (jemalloc fetched and configured from scratch) took ~3 min on 2 cores; jemalloc is normally reused.
-function buildCmake(select: Record<string, string>): string {
-  const run = spawnSync('npm', ['run', 'build:cmake'], { cwd: root, env: buildEnv(select), encoding: 'utf8', timeout: 480_000 })
-  const output = `${run.stdout}\n${run.stderr}`
-  expect(run.error, output).toBeUndefined()
-  expect(run.status, output).toBe(0)
+async function buildCmake(select: Record<string, string>): Promise<string> {
+  const result = await run('npm', ['run', 'build:cmake'], { cwd: root, env: buildEnv(select), timeout: 480_000 })
+  const output = `${result.stdout}\n${result.stderr}`
+  expect(result.status, output).toBe(0)
   expect(output).not.toMatch(/Downloading distribution/i)
   expect(existsSync(join(home, '.cmake-js')), 'cmake-js downloaded Node headers').toBe(false)
   expect(existsSync(binary), output).toBe(true)
@@ -70,8 +70,8 @@ function gypSources(): string[] {
 }
 
 describe('cmake-js build (npm run build:cmake)', () => {
-  test('libc: builds, loads, exports only the registration symbols', () => {
-    buildCmake({ ARENAKV_MALLOC: 'libc' })
+  test('libc: builds, loads, exports only the registration symbols', async () => {
+    await buildCmake({ ARENAKV_MALLOC: 'libc' })
     const a = load()
     expect(a.name).toBe('libc')
     expect(a.capabilities.arenas).toBe(false)
@@ -79,8 +79,8 @@ describe('cmake-js build (npm run build:cmake)', () => {
     expect(isNodelete()).toBe(true)
   }, 540_000)
 
-  test('tcmalloc: builds against libtcmalloc_minimal and loads by dlopen', () => {
-    buildCmake({ ARENAKV_MALLOC: 'tcmalloc' })
+  test('tcmalloc: builds against libtcmalloc_minimal and loads by dlopen', async () => {
+    await buildCmake({ ARENAKV_MALLOC: 'tcmalloc' })
     const a = load()
     expect(a.name).toBe('tcmalloc')
     expect(a.version).toMatch(/^\d+\.\d+/)
@@ -89,13 +89,13 @@ describe('cmake-js build (npm run build:cmake)', () => {
     expect(execFileSync('ldd', [binary], { encoding: 'utf8' })).toMatch(/libtcmalloc_minimal\.so/)
   }, 540_000)
 
-  test('npm config arenakv_malloc selects the allocator too', () => {
-    buildCmake({ npm_config_arenakv_malloc: 'libc' })
+  test('npm config arenakv_malloc selects the allocator too', async () => {
+    await buildCmake({ npm_config_arenakv_malloc: 'libc' })
     expect(load().name).toBe('libc')
   }, 540_000)
 
-  test('jemalloc (default): vendored 5.3.0, no allocator symbols leak, same sources and flags as binding.gyp', () => {
-    const output = buildCmake({})
+  test('jemalloc (default): vendored 5.3.0, no allocator symbols leak, same sources and flags as binding.gyp', async () => {
+    const output = await buildCmake({})
     expect(output).toMatch(/arenakv: allocator jemalloc, sanitizer none/)
     const a = load()
     expect(a.name).toBe('jemalloc')
@@ -118,16 +118,15 @@ describe('cmake-js build (npm run build:cmake)', () => {
     }
   }, 540_000)
 
-  test('the allocator contract passes on the cmake-js jemalloc build', () => {
+  test('the allocator contract passes on the cmake-js jemalloc build', async () => {
     expect(load().name).toBe('jemalloc')
-    const run = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/contract/vitest.config.ts'], {
+    const result = await run(process.execPath, [vitest, 'run', '--config', 'test/contract/vitest.config.ts'], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ARENAKV_BINARY: binary, ARENAKV_EXPECT_ALLOCATOR: 'jemalloc' },
-      encoding: 'utf8',
       timeout: 240_000,
     })
-    const output = `${run.stdout}\n${run.stderr}`
-    expect(run.status, output).toBe(0)
+    const output = `${result.stdout}\n${result.stderr}`
+    expect(result.status, output).toBe(0)
     // Something ran, and everything that ran passed.
     const summary = output.match(/Tests\s+(\d+) passed \((\d+)\)/)
     expect(summary, output).not.toBeNull()

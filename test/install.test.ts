@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { runOk } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'arenakv-install-'))
@@ -14,21 +15,21 @@ let tarball = ''
 
 const quietNpm = { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(cmd, args, { cwd, env: { ...env, ...quietNpm }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return runOk(cmd, args, { cwd, env: { ...env, ...quietNpm } })
 }
 
 // Pack from a copy of the sources so building the prebuild never touches the build/ other tests load.
-beforeAll(() => {
+beforeAll(async () => {
   const stage = join(work, 'stage')
   mkdirSync(stage)
   for (const f of ['package.json', 'binding.gyp', 'CMakeLists.txt', 'README.md', 'tsconfig.json', 'native', 'lib', 'bench', 'deps']) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true, filter: (src) => !src.includes('/deps/jemalloc/src') })
   }
   symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'))
-  run('npm', ['run', 'prebuild'], stage)
+  await sh('npm', ['run', 'prebuild'], stage)
   expect(readdirSync(join(stage, 'prebuilds', 'linux-x64'))).toContain('arenakv.glibc.node')
-  const out = run('npm', ['pack', '--json', '--pack-destination', work], stage)
+  const out = await sh('npm', ['pack', '--json', '--pack-destination', work], stage)
   const packed = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>
   tarball = join(work, packed[0].filename)
   const files = packed[0].files.map((f) => f.path)
@@ -60,7 +61,7 @@ function project(name: string): string {
 }
 
 describe('installing the packed tarball', () => {
-  test('uses the prebuild with no compiler on PATH', () => {
+  test('uses the prebuild with no compiler on PATH', async () => {
     const dir = project('prebuilt-user')
     // A PATH with node, npm and sh and nothing else: no cc, g++, make or python for a source build to find.
     const bin = join(work, 'bin-no-compiler')
@@ -68,17 +69,17 @@ describe('installing the packed tarball', () => {
     for (const tool of ['node', 'npm', 'sh']) symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), join(bin, tool))
     const env = { ...process.env, PATH: bin, PREBUILDS_ONLY: '1' }
     expect(() => execFileSync('sh', ['-c', 'command -v g++ || command -v cc || command -v make'], { env })).toThrow()
-    run('npm', ['install', tarball], dir, env)
+    await sh('npm', ['install', tarball], dir, env)
     expect(existsSync(join(dir, 'node_modules', 'arenakv', 'build'))).toBe(false)
-    expect(run('node', ['main.js'], dir, env).trim()).toBe('jemalloc')
+    expect((await sh('node', ['main.js'], dir, env)).trim()).toBe('jemalloc')
   }, 300_000)
 
-  test('builds from source with --build-from-source', () => {
+  test('builds from source with --build-from-source', async () => {
     const dir = project('source-user')
     // The tarball CI already fetched and verified, so the source build does not fetch it again.
     const env = { ...process.env, JEMALLOC_TARBALL: join(root, 'deps', 'jemalloc', 'jemalloc-5.3.0.tar.bz2') }
-    run('npm', ['install', tarball, '--build-from-source'], dir, env)
+    await sh('npm', ['install', tarball, '--build-from-source'], dir, env)
     expect(existsSync(join(dir, 'node_modules', 'arenakv', 'build', 'Release', 'arenakv.node'))).toBe(true)
-    expect(run('node', ['main.js'], dir, env).trim()).toBe('jemalloc')
+    expect((await sh('node', ['main.js'], dir, env)).trim()).toBe('jemalloc')
   }, 600_000)
 })
