@@ -203,8 +203,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       let handle = ks.replaceExisting(key, hash, value, now)
       if (handle !== REPLACE_EXPIRED) {
         if (handle !== 0) {
-          // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
-          this.touchKey(handle, now)
+          // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru). The
+          // LRU stamp is written here rather than through touchKey: a double passed to a call that is not
+          // inlined is boxed, a heap number per write.
+          if (this.lfu) this.touchKey(handle, now)
+          else ks.lru[handle & HANDLE_INDEX_MASK] = lruClock(now)
         } else {
           if (xx) return false
           handle = ks.insert(key, hash, value)
@@ -260,7 +263,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (handle === 0) return -1
     const length = this.ks.readLength
     if (length > this.scratch.length) return this.store.readInto(handle, target)
-    this.scratch.copy(target, 0, 0, Math.min(length, target.length))
+    target.set(this.scratchView(Math.min(length, target.length)))
     return length
   }
 
@@ -391,6 +394,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.store.close()
     this.store = this.makeStore()
     this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
+    this.viewLength = -1
     this.ks.reset(this.store)
     this.evictor.resetPool()
   }
@@ -628,13 +632,18 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private liveForRead(handle: number, hash: number): boolean {
+    const ks = this.ks
     const now = this.now()
-    if (isExpired(this.ks, handle, now)) {
+    const index = handle & HANDLE_INDEX_MASK
+    const p = ks.volatilePos[index]
+    if (p !== 0 && now > ks.volatileExpires[p - 1]) {
       this.removeWithEvent(handle, hash, 'expired')
       this.stats.keyspace_misses++
       return false
     }
-    this.touchKey(handle, now)
+    // The LRU stamp inline (not through touchKey): `now` passed to a call that is not inlined would be boxed.
+    if (this.lfu) this.touchKey(handle, now)
+    else ks.lru[index] = lruClock(now)
     this.stats.keyspace_hits++
     return true
   }
@@ -687,9 +696,23 @@ export class Engine extends EventEmitter<EngineEvents> {
     const length = this.ks.readLength
     const out = Buffer.allocUnsafe(length)
     if (length > this.scratch.length) this.store.readInto(handle, out)
-    else this.scratch.copy(out, 0, 0, length)
+    else out.set(this.scratchView(length))
     return out
   }
+
+  /**
+   * The first `length` bytes of scratch as a view, reused while lengths repeat (values of one size are the common
+   * case): Buffer#copy and subarray allocate a view per call, ~90 bytes of garbage per read.
+   */
+  private scratchView(length: number): Uint8Array {
+    if (length !== this.viewLength) {
+      this.view = this.scratch.subarray(0, length)
+      this.viewLength = length
+    }
+    return this.view
+  }
+  private view: Uint8Array = new Uint8Array(0)
+  private viewLength = 0
 
   private removeWithEvent(handle: number, hash: number, event: 'evicted' | 'expired'): void {
     const key = this.listenerCount(event) > 0 ? this.store.key(handle) : undefined

@@ -207,12 +207,18 @@ export class Keyspace {
    * must delete it (counted, with its event) before anything is written, so the caller takes the slow path.
    */
   replaceExisting(key: string, hash: number, value: string | Uint8Array, now: number): number {
+    // Kept in a field read by the probe: a double field is updated in place, where a double argument to a call
+    // that is not inlined is boxed (a heap number per write).
+    this.replaceNow = now
     if (this.oldHandles !== null && this.oldHashes !== null) {
-      const found = this.probeReplace(this.oldHashes, this.oldHandles, this.oldMask, key, hash, value, now)
+      const found = this.probeReplace(this.oldHashes, this.oldHandles, this.oldMask, key, hash, value)
       if (found !== EMPTY) return found
     }
-    return this.probeReplace(this.hashes, this.handles, this.mask, key, hash, value, now)
+    return this.probeReplace(this.hashes, this.handles, this.mask, key, hash, value)
   }
+
+  /** The time replaceExisting compares expire times with (unix ms). */
+  private replaceNow = 0.5
 
   private probeReplace(
     hashes: Int32Array,
@@ -221,8 +227,8 @@ export class Keyspace {
     key: string,
     hash: number,
     value: string | Uint8Array,
-    now: number,
   ): number {
+    const now = this.replaceNow
     hash |= 0
     for (let pos = hash & mask; ; pos = (pos + 1) & mask) {
       const handle = handles[2 * pos + 1]
