@@ -4,10 +4,17 @@ import { groupedBars } from '../specs.js'
 import type { Scale, Suite } from '../suite.js'
 
 const MB = 1 << 20
-const PLAN: Record<Scale, { keys: number; durationMs: number }> = {
-  tiny: { keys: 20_000, durationMs: 500 },
-  small: { keys: 200_000, durationMs: 2000 },
-  full: { keys: 1_000_000, durationMs: 5000 },
+// Peers run in interleaved rounds (A B C D, A B C D, …) and each keeps its median round, so a change in machine
+// load during the suite shifts every peer alike instead of whichever happened to run then.
+const PLAN: Record<Scale, { keys: number; durationMs: number; rounds: number }> = {
+  tiny: { keys: 20_000, durationMs: 500, rounds: 1 },
+  small: { keys: 200_000, durationMs: 2000, rounds: 3 },
+  full: { keys: 1_000_000, durationMs: 5000, rounds: 3 },
+}
+
+function median(runs: ThroughputResult[]): ThroughputResult {
+  const sorted = [...runs].sort((a, b) => a.opsPerSec - b.opsPerSec)
+  return sorted[Math.floor((sorted.length - 1) / 2)]
 }
 const VALUE_BYTES = 100
 const PEERS: readonly ThroughputPeer[] = ['arenakv get', 'arenakv getInto', 'lru-cache', 'mnemonist']
@@ -17,15 +24,18 @@ export const throughputSuite: Suite = {
   title: 'Throughput and stalls: 90% GET / 10% SET, 90% of accesses on 10% of keys',
   description: 'ops/s and event-loop delay on a hot-set trace: arenakv beside lru-cache and mnemonist',
   async run(ctx) {
-    const { keys, durationMs } = PLAN[ctx.scale]
+    const { keys, durationMs, rounds } = PLAN[ctx.scale]
     const build = ctx.allocators[0]
-    const results: ThroughputResult[] = []
+    const runs = new Map<ThroughputPeer, ThroughputResult[]>(PEERS.map((p) => [p, []]))
     // Cache keys are JS strings in every peer: identical trace, identical key construction per operation.
-    for (const peer of PEERS) {
-      ctx.log(`  ${peer}: ${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B, ${durationMs} ms`)
-      const params: ThroughputParams = { peer, keys, valueBytes: VALUE_BYTES, durationMs }
-      results.push(await ctx.child<ThroughputResult>('throughput', params, peer.startsWith('arenakv') ? build : null, peer))
+    for (let round = 1; round <= rounds; round++) {
+      for (const peer of PEERS) {
+        ctx.log(`  round ${round}/${rounds} ${peer}: ${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B, ${durationMs} ms`)
+        const params: ThroughputParams = { peer, keys, valueBytes: VALUE_BYTES, durationMs }
+        runs.get(peer)?.push(await ctx.child<ThroughputResult>('throughput', params, peer.startsWith('arenakv') ? build : null, peer))
+      }
     }
+    const results = PEERS.map((p) => median(runs.get(p) ?? []))
     const lru = results.find((r) => r.peer === 'lru-cache')
     const ratio = (r: ThroughputResult): number => (lru === undefined ? NaN : r.opsPerSec / lru.opsPerSec)
     const getRatio = results.find((r) => r.peer === 'arenakv get')
@@ -35,7 +45,7 @@ export const throughputSuite: Suite = {
       allocators: [await ctx.allocatorEnv(build)],
       tables: [
         {
-          title: `${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B for ${durationMs / 1000} s, each peer in a fresh process`,
+          title: `${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B for ${durationMs / 1000} s, each peer in a fresh process (median of ${rounds} interleaved round${rounds === 1 ? '' : 's'})`,
           columns: ['peer', 'ops/s', '÷ lru-cache', 'hit ratio', 'loop delay p50 ms', 'p99 ms', 'max ms', 'RSS growth MB'],
           rows: results.map((r) => [
             r.peer, Math.round(r.opsPerSec), ratio(r), r.hitRatio, r.delayP50Ms, r.delayP99Ms, r.delayMaxMs, r.rssGrowth / MB,
@@ -54,7 +64,7 @@ export const throughputSuite: Suite = {
           `(a Buffer copy per hit) and ${ratio(results.find((r) => r.peer === 'arenakv getInto') ?? results[0]).toFixed(2)}× with getInto().`,
         `Operations run in chunks of 2,000 between event-loop turns, so the loop delay is a chunk plus any stall (GC, timers).`,
       ],
-      data: { keys, valueBytes: VALUE_BYTES, durationMs, results },
+      data: { keys, valueBytes: VALUE_BYTES, durationMs, rounds, results, runs: Object.fromEntries(runs) },
     }
   },
 }
