@@ -157,28 +157,10 @@ std::string zmallocVersion() {
 }
 bool zmallocHasArenas() { return false; }
 
-void* zmalloc(const ZHeap&, size_t size, size_t* usable) {
-  void* p = tc_malloc(size == 0 ? 1 : size);
-  if (p == nullptr) return nullptr;
-  *usable = tc_malloc_size(p);
-  account(static_cast<int64_t>(*usable));
-  return p;
-}
-
-void* zrealloc(const ZHeap&, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
-  void* p = tc_realloc(ptr, size == 0 ? 1 : size);
-  if (p == nullptr) return nullptr;
-  *usable = tc_malloc_size(p);
-  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
-  return p;
-}
-
-void zfree(const ZHeap&, void* ptr, size_t usable) {
-  if (ptr == nullptr) return;
-  account(-static_cast<int64_t>(usable));
-  tc_free(ptr);
-}
-
+// The primitives the shared non-jemalloc implementation below is written in.
+static void* rawMalloc(size_t size) { return tc_malloc(size); }
+static void* rawRealloc(void* ptr, size_t size) { return tc_realloc(ptr, size); }
+static void rawFree(void* ptr) { tc_free(ptr); }
 size_t zmallocSize(const void* ptr) { return tc_malloc_size(const_cast<void*>(ptr)); }
 size_t zmallocGoodSize(size_t n) { return tc_nallocx(n == 0 ? 1 : n, 0); }
 
@@ -218,8 +200,6 @@ std::string zmallocStatsText() {
   return text;
 }
 
-bool zmallocDefragHint(const void*) { return false; }
-void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
 
 bool zmallocPreloaded() {
   // Preloaded, the process's own malloc is tcmalloc's, so tcmalloc owns what plain malloc returns; loaded by
@@ -232,12 +212,6 @@ bool zmallocPreloaded() {
   return owned;
 }
 
-bool zheapCreate(ZHeap* heap, std::string*) {
-  *heap = ZHeap{};
-  return true;
-}
-void zheapFlush(const ZHeap&) {}
-void zheapDestroy(ZHeap* heap) { *heap = ZHeap{}; }
 
 #else  // libc
 
@@ -245,28 +219,9 @@ const char* zmallocName() { return "libc"; }
 std::string zmallocVersion() { return gnu_get_libc_version(); }
 bool zmallocHasArenas() { return false; }
 
-void* zmalloc(const ZHeap&, size_t size, size_t* usable) {
-  void* p = malloc(size == 0 ? 1 : size);
-  if (p == nullptr) return nullptr;
-  *usable = malloc_usable_size(p);
-  account(static_cast<int64_t>(*usable));
-  return p;
-}
-
-void* zrealloc(const ZHeap&, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
-  void* p = realloc(ptr, size == 0 ? 1 : size);
-  if (p == nullptr) return nullptr;
-  *usable = malloc_usable_size(p);
-  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
-  return p;
-}
-
-void zfree(const ZHeap&, void* ptr, size_t usable) {
-  if (ptr == nullptr) return;
-  account(-static_cast<int64_t>(usable));
-  free(ptr);
-}
-
+static void* rawMalloc(size_t size) { return malloc(size); }
+static void* rawRealloc(void* ptr, size_t size) { return realloc(ptr, size); }
+static void rawFree(void* ptr) { free(ptr); }
 size_t zmallocSize(const void* ptr) { return malloc_usable_size(const_cast<void*>(ptr)); }
 size_t zmallocGoodSize(size_t) { return 0; }
 
@@ -302,8 +257,34 @@ std::string zmallocStatsText() {
 }
 
 bool zmallocPreloaded() { return false; }
-bool zmallocDefragHint(const void*) { return false; }
-void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
+
+
+#endif
+
+#if !defined(USE_JEMALLOC)
+// tcmalloc and libc: one heap, no arenas, no placement hints; accounting as for jemalloc.
+
+void* zmalloc(const ZHeap&, size_t size, size_t* usable) {
+  void* p = rawMalloc(size == 0 ? 1 : size);
+  if (p == nullptr) return nullptr;
+  *usable = zmallocSize(p);
+  account(static_cast<int64_t>(*usable));
+  return p;
+}
+
+void* zrealloc(const ZHeap&, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
+  void* p = rawRealloc(ptr, size == 0 ? 1 : size);
+  if (p == nullptr) return nullptr;
+  *usable = zmallocSize(p);
+  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
+  return p;
+}
+
+void zfree(const ZHeap&, void* ptr, size_t usable) {
+  if (ptr == nullptr) return;
+  account(-static_cast<int64_t>(usable));
+  rawFree(ptr);
+}
 
 bool zheapCreate(ZHeap* heap, std::string*) {
   *heap = ZHeap{};
@@ -311,6 +292,8 @@ bool zheapCreate(ZHeap* heap, std::string*) {
 }
 void zheapFlush(const ZHeap&) {}
 void zheapDestroy(ZHeap* heap) { *heap = ZHeap{}; }
+bool zmallocDefragHint(const void*) { return false; }
+void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
 
 #endif
 
