@@ -6,11 +6,6 @@ import type { SuiteReport } from './output.js'
 export const SCALES = ['tiny', 'small', 'full'] as const
 export type Scale = (typeof SCALES)[number]
 
-export function parseScale(s: string): Scale {
-  if (!(SCALES as readonly string[]).includes(s)) throw new RangeError(`unknown scale '${s}' (one of ${SCALES.join(', ')})`)
-  return s as Scale
-}
-
 export interface SuiteContext {
   scale: Scale
   /** Allocator builds the suite compares (the alloc suite runs each; peer suites use the first). */

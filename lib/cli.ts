@@ -2,9 +2,15 @@
 // arenakv's command line: `arenakv demo` (the default) and `arenakv bench`. The bench runner (and vega) load
 // only when bench runs, so the demo starts fast.
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { parseAllocators, type AllocatorName } from '../bench/builds.js'
+import { SCALES, type Scale } from '../bench/suite.js'
 
-function collectScale(value: string): string {
-  return value
+function allocatorList(value: string): AllocatorName[] {
+  try {
+    return parseAllocators(value)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
 }
 
 const program = new Command()
@@ -16,7 +22,7 @@ program
 program
   .command('demo', { isDefault: true })
   .description('fill an engine under maxmemory with a realistic workload, then show INFO memory and MEMORY DOCTOR')
-  .addOption(new Option('--scale <scale>', 'workload size').choices(['tiny', 'normal']).default('normal'))
+  .addOption(new Option('--scale <scale>', 'workload size (tiny: a second, for tests)').choices(['tiny', 'normal']).default('normal'))
   .option('--maxmemory <size>', "the engine's maxmemory", '64mb')
   .option('--no-progress', 'no progress bar (plain progress lines are printed when stdout is not a terminal)')
   .action(async (opts: { scale: 'tiny' | 'normal'; maxmemory: string; progress: boolean }) => {
@@ -27,30 +33,26 @@ program
 program
   .command('bench')
   .description('run bench suites; prints the machine, Node and allocator versions, tables and peer ratios')
-  .argument('[suite...]', 'suites to run (default: all)')
-  .option('--allocators <list>', 'allocator builds: the alloc suite compares them, peer suites use the first', 'jemalloc,tcmalloc,libc')
+  .argument('[suite...]', 'suites to run (default: all; --list names them)')
+  .addOption(
+    new Option('--allocators <list>', 'allocator builds: the alloc suite compares them, peer suites use the first')
+      .argParser(allocatorList)
+      .default(['jemalloc', 'tcmalloc', 'libc'], 'jemalloc,tcmalloc,libc'),
+  )
   .option('--out <dir>', 'write <suite>.json, SVG charts and report.md here')
-  .option('--scale <scale>', 'tiny (seconds, for tests), small, or full (the workloads the issues define)', collectScale, 'full')
+  .addOption(
+    new Option('--scale <scale>', 'tiny (seconds, for tests), small, or full (the workloads the issues define)')
+      .choices(SCALES)
+      .default('full'),
+  )
   .option('--list', 'list the suites and exit')
-  .action(async (suites: string[], opts: { allocators: string; out?: string; scale: string; list?: boolean }) => {
-    const [{ runSuites, SUITES }, { parseAllocators }, { parseScale }] = await Promise.all([
-      import('../bench/runner.js'),
-      import('../bench/builds.js'),
-      import('../bench/suite.js'),
-    ])
+  .action(async (suites: string[], opts: { allocators: AllocatorName[]; out?: string; scale: Scale; list?: boolean }) => {
+    const { runSuites, SUITES } = await import('../bench/runner.js')
     if (opts.list === true) {
       for (const s of SUITES) process.stdout.write(`${s.name.padEnd(12)} ${s.description}\n`)
       return
     }
-    let allocators
-    let scale
-    try {
-      allocators = parseAllocators(opts.allocators)
-      scale = parseScale(opts.scale)
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message)
-    }
-    await runSuites({ suites, allocators, scale, out: opts.out })
+    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, out: opts.out })
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {
