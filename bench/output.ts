@@ -49,9 +49,11 @@ export function formatTable(t: Table): string {
 
 export function markdownTable(t: Table): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|')
+  // Text columns align left, figures right (a column is text when any of its cells is a string).
+  const textColumn = t.columns.map((_, i) => i === 0 || t.rows.some((r) => typeof r[i] === 'string'))
   return [
     `| ${t.columns.map(esc).join(' | ')} |`,
-    `|${t.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    `|${textColumn.map((text) => (text ? '---' : '---:')).join('|')}|`,
     ...t.rows.map((r) => `| ${r.map((c) => esc(formatCell(c))).join(' | ')} |`),
   ].join('\n')
 }
