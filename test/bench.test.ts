@@ -1,11 +1,11 @@
 // `arenakv bench alloc` on a tiny workload, every allocator build: the files it writes are valid and complete.
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { formatTable, markdownTable } from '../bench/output.js'
+import { runOk } from './helpers/run.js'
 import { ReplyParser, RedisServer, pipelined } from '../bench/redis.js'
 import { Rng, permutation } from '../bench/rng.js'
 import { ZipfSampler, hotSetTrace } from '../bench/zipf.js'
@@ -31,7 +31,7 @@ const WORKLOAD_FIGURES: Record<string, string[]> = {
  * dist/, and test files run in parallel, so an up-to-date dist/ (as `npm install` leaves it) is not rewritten
  * under another test's feet.
  */
-function ensureDist(): void {
+async function ensureDist(): Promise<void> {
   const stale = ['lib', 'bench'].some((dir) =>
     readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
@@ -40,9 +40,7 @@ function ensureDist(): void {
         return !existsSync(js) || statSync(js).mtimeMs < statSync(join(root, dir, f)).mtimeMs
       }),
   )
-  if (stale) {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })
-  }
+  if (stale) await runOk(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, timeout: 120_000 })
 }
 
 /**
@@ -81,15 +79,15 @@ describe('arenakv bench alloc --scale tiny', () => {
   let out: string
   let stdout: string
 
-  beforeAll(() => {
-    ensureDist()
+  beforeAll(async () => {
+    await ensureDist()
     out = mkdtempSync(join(tmpdir(), 'arenakv-bench-'))
-    stdout = execFileSync(
+    stdout = await runOk(
       process.execPath,
       [join(root, 'dist/lib/cli.js'), 'bench', 'alloc', '--allocators', ALLOCATORS.join(','), '--out', out, '--scale', 'tiny'],
-      { cwd: root, encoding: 'utf8', timeout: 170_000 },
+      { cwd: root, timeout: 170_000 },
     )
-  }, 180_000)
+  }, 300_000)
 
   afterAll(() => {
     if (out) rmSync(out, { recursive: true, force: true })
@@ -249,15 +247,15 @@ describe('arenakv bench (peer suites) --scale tiny', () => {
   let stdout: string
   const SUITES = ['fidelity', 'throughput', 'hitratio', 'expiry', 'reclaim']
 
-  beforeAll(() => {
-    ensureDist()
+  beforeAll(async () => {
+    await ensureDist()
     out = mkdtempSync(join(tmpdir(), 'arenakv-peers-'))
-    stdout = execFileSync(
+    stdout = await runOk(
       process.execPath,
       [join(root, 'dist/lib/cli.js'), 'bench', ...SUITES, '--allocators', 'jemalloc', '--out', out, '--scale', 'tiny'],
-      { cwd: root, encoding: 'utf8', timeout: 170_000 },
+      { cwd: root, timeout: 170_000 },
     )
-  }, 180_000)
+  }, 300_000)
 
   afterAll(() => {
     if (out) rmSync(out, { recursive: true, force: true })

@@ -1,15 +1,15 @@
 // The arenakv command line: the demo runs to completion and explains its memory; bench argument handling.
-import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { run as runProcess, runOk, type RunResult } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = join(root, 'dist/lib/cli.js')
 
 /** Compiles lib/ and bench/ unless dist/ is already newer than every source (see test/bench.test.ts). */
-function ensureDist(): void {
+async function ensureDist(): Promise<void> {
   const stale = ['lib', 'bench'].some((dir) =>
     readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
@@ -18,23 +18,20 @@ function ensureDist(): void {
         return !existsSync(js) || statSync(js).mtimeMs < statSync(join(root, dir, f)).mtimeMs
       }),
   )
-  if (stale) {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })
-  }
+  if (stale) await runOk(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, timeout: 120_000 })
 }
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 })
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+function run(args: string[]): Promise<RunResult> {
+  return runProcess(process.execPath, [cli, ...args], { cwd: root, timeout: 60_000 })
 }
 
 beforeAll(() => ensureDist(), 120_000)
 
 describe('arenakv demo', () => {
-  let out: ReturnType<typeof run>
+  let out: RunResult
 
-  beforeAll(() => {
-    out = run(['demo', '--scale', 'tiny'])
+  beforeAll(async () => {
+    out = await run(['demo', '--scale', 'tiny'])
   }, 60_000)
 
   test('runs to completion with plain progress lines when stdout is not a terminal', () => {
@@ -78,26 +75,26 @@ describe('arenakv demo', () => {
 })
 
 describe('arenakv bench arguments', () => {
-  test('--list names every suite', () => {
-    const r = run(['bench', '--list'])
+  test('--list names every suite', async () => {
+    const r = await run(['bench', '--list'])
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^alloc\s+/m)
   })
 
-  test('an unknown suite, allocator or scale is refused before anything runs', () => {
-    const suite = run(['bench', 'nosuch', '--scale', 'tiny', '--allocators', 'jemalloc'])
+  test('an unknown suite, allocator or scale is refused before anything runs', async () => {
+    const suite = await run(['bench', 'nosuch', '--scale', 'tiny', '--allocators', 'jemalloc'])
     expect(suite.status).not.toBe(0)
     expect(suite.stderr).toContain("unknown bench suite 'nosuch'")
-    const alloc = run(['bench', 'alloc', '--allocators', 'mimalloc'])
+    const alloc = await run(['bench', 'alloc', '--allocators', 'mimalloc'])
     expect(alloc.status).not.toBe(0)
     expect(alloc.stderr).toContain("unknown allocator 'mimalloc'")
-    const scale = run(['bench', 'alloc', '--scale', 'huge'])
+    const scale = await run(['bench', 'alloc', '--scale', 'huge'])
     expect(scale.status).not.toBe(0)
     expect(scale.stderr).toMatch(/argument 'huge' is invalid. Allowed choices are tiny, small, full/)
   })
 
-  test('--help describes both commands', () => {
-    const r = run(['--help'])
+  test('--help describes both commands', async () => {
+    const r = await run(['--help'])
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('demo')
     expect(r.stdout).toContain('bench')
