@@ -1,6 +1,6 @@
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
-import type { Keyspace } from './keyspace.js'
-import { estimateIdleTime, lfuDecrAndReturn, lruClock } from './lru.js'
+import { randomBelow, type Keyspace } from './keyspace.js'
+import { estimateIdleTime, lfuDecrAndReturn } from './lru.js'
 import { HANDLE_INDEX_MASK } from './store.js'
 
 // maxmemory enforcement (Redis's evict.c): the eviction pool filled by sampling, the eight policies, and
@@ -50,6 +50,8 @@ export interface EvictHost {
   readonly ks: Keyspace
   readonly cfg: EngineConfig
   now(): number
+  /** lruClock(now()) as an int32 (the same 32 bits, signed). */
+  lruStamp(): number
   usedMemory(): number
   /** Deletes a key chosen for eviction, counting it and emitting 'evicted'. */
   evictKey(handle: number, hash: number): void
@@ -96,12 +98,19 @@ export class Evictor {
     this.running = true
     try {
       const limitUs = evictionTimeLimitUs(cfg.maxmemoryEvictionTenacity)
-      const start = performance.now()
+      // The clock starts after the first key: a write under maxmemory usually needs exactly one eviction, and
+      // performance.now() returns a heap-allocated number (garbage on every write). Redis reads its clock only
+      // every 16 keys anyway; the first eviction's microsecond or two is left out of the budget.
+      let start = -1
       let freed = 0
       while (used + incoming > cfg.maxmemory) {
         if (!this.evictOne()) return EVICT_FAIL
         freed++
         used = this.host.usedMemory()
+        if (start < 0) {
+          if (used + incoming <= cfg.maxmemory) break
+          start = performance.now()
+        }
         if (freed % EVICTION_CLOCK_CHECK_KEYS === 0 && (performance.now() - start) * 1000 > limitUs) {
           if (used + incoming <= cfg.maxmemory) break
           this.startEvictionTimer()
@@ -139,7 +148,7 @@ export class Evictor {
     }
     if (policy === 'volatile-random') {
       if (ks.volatileCount === 0) return false
-      const handle = ks.volatileAt(Math.floor(Math.random() * ks.volatileCount))
+      const handle = ks.volatileAt(randomBelow(ks.volatileCount))
       this.host.evictKey(handle, ks.sampledHash)
       return true
     }
@@ -170,17 +179,20 @@ export class Evictor {
     } else {
       n = Math.min(samples, ks.volatileCount)
       for (let i = 0; i < n; i++) {
-        this.sampleHandles[i] = ks.volatileAt(Math.floor(Math.random() * ks.volatileCount))
+        this.sampleHandles[i] = ks.volatileAt(randomBelow(ks.volatileCount))
         this.sampleHashes[i] = ks.sampledHash
       }
     }
-    const now = this.host.now()
-    const nowStamp = lruClock(now)
+    const lru = policy === 'allkeys-lru' || policy === 'volatile-lru'
+    // LRU needs only the 32-bit stamp, fetched as an int32 (a small integer; the unix-ms double would be boxed on
+    // its way out of the host's clock, once per write under maxmemory).
+    const nowStamp = lru ? this.host.lruStamp() >>> 0 : 0
+    const now = lru ? 0 : this.host.now()
     for (let i = 0; i < n; i++) {
       const handle = this.sampleHandles[i]
       const index = handle & HANDLE_INDEX_MASK
       let score: number
-      if (policy === 'allkeys-lru' || policy === 'volatile-lru') {
+      if (lru) {
         score = estimateIdleTime(nowStamp, ks.lru[index])
       } else if (policy === 'allkeys-lfu' || policy === 'volatile-lfu') {
         score = 255 - lfuDecrAndReturn(ks.lru[index], now, cfg.lfuDecayTime)
@@ -188,11 +200,17 @@ export class Evictor {
         // volatile-ttl: the sooner the expire time, the better (Redis uses ULLONG_MAX - expire).
         score = Number.MAX_SAFE_INTEGER - ks.getExpire(handle)
       }
-      this.poolInsert(score, handle, this.sampleHashes[i])
+      // Passed through a typed array: a double argument to a call that is not inlined is boxed.
+      this.sampleScore[0] = score
+      this.poolInsert(handle, this.sampleHashes[i])
     }
   }
 
-  private poolInsert(score: number, handle: number, hash: number): void {
+  private readonly sampleScore = new Float64Array(1)
+
+  /** Offers the sample scored sampleScore[0] to the pool. */
+  private poolInsert(handle: number, hash: number): void {
+    const score = this.sampleScore[0]
     const size = this.poolSize
     for (let j = 0; j < size; j++) if (this.poolHandle[j] === handle) return
     let k = 0

@@ -26,6 +26,23 @@ const MIN_VOLATILE_CAPACITY = 16
 /** Per-process seed so a key set tuned to collide in one process does not collide in another. */
 const HASH_SEED = (Math.random() * 0x100000000) >>> 0
 
+/**
+ * xorshift32 state for sampling positions. Math.random returns a heap-allocated number in optimized code, and
+ * eviction samples on every write under maxmemory: that garbage alone made V8 grow its young generation by
+ * megabytes during a fill. Sampling needs speed and spread, not cryptographic quality.
+ */
+let rngState = ((Math.random() * 0x7fffffff) | 0) || 1
+
+/** A uniform integer in [0, n) for n ≤ 2^31 (a small integer: never boxed). */
+export function randomBelow(n: number): number {
+  let x = rngState
+  x ^= x << 13
+  x ^= x >>> 17
+  x ^= x << 5
+  rngState = x
+  return Math.floor(((x >>> 0) / 4294967296) * n)
+}
+
 export const NO_EXPIRE = -1
 /** replaceExisting found a candidate whose expire time has passed: expire it first (the engine's slow path). */
 export const REPLACE_EXPIRED = -1
@@ -207,9 +224,9 @@ export class Keyspace {
    * must delete it (counted, with its event) before anything is written, so the caller takes the slow path.
    */
   replaceExisting(key: string, hash: number, value: string | Uint8Array, now: number): number {
-    // Kept in a field read by the probe: a double field is updated in place, where a double argument to a call
-    // that is not inlined is boxed (a heap number per write).
-    this.replaceNow = now
+    // Handed to the probe through a typed array: a double argument to a call that is not inlined, or a double
+    // stored in an object field, is boxed (a heap number per write).
+    this.replaceNow[0] = now
     if (this.oldHandles !== null && this.oldHashes !== null) {
       const found = this.probeReplace(this.oldHashes, this.oldHandles, this.oldMask, key, hash, value)
       if (found !== EMPTY) return found
@@ -218,7 +235,7 @@ export class Keyspace {
   }
 
   /** The time replaceExisting compares expire times with (unix ms). */
-  private replaceNow = 0.5
+  private readonly replaceNow = new Float64Array(1)
 
   private probeReplace(
     hashes: Int32Array,
@@ -228,7 +245,7 @@ export class Keyspace {
     hash: number,
     value: string | Uint8Array,
   ): number {
-    const now = this.replaceNow
+    const now = this.replaceNow[0]
     hash |= 0
     for (let pos = hash & mask; ; pos = (pos + 1) & mask) {
       const handle = handles[2 * pos + 1]
@@ -496,10 +513,10 @@ export class Keyspace {
     // Tables are kept above SHRINK_LOAD, so random probes nearly always hit within a few tries; a table left
     // sparse in the middle of a rehash falls back to walking from a random position.
     for (let tries = 0; tries < 64; tries++) {
-      const handle = this.slotHandle(Math.floor(Math.random() * total), oldSpan)
+      const handle = this.slotHandle(randomBelow(total), oldSpan)
       if (handle !== EMPTY && handle !== TOMBSTONE) return handle
     }
-    for (let r = Math.floor(Math.random() * total), n = 0; n < total; n++, r = r + 1 === total ? 0 : r + 1) {
+    for (let r = randomBelow(total), n = 0; n < total; n++, r = r + 1 === total ? 0 : r + 1) {
       const handle = this.slotHandle(r, oldSpan)
       if (handle !== EMPTY && handle !== TOMBSTONE) return handle
     }
@@ -517,7 +534,7 @@ export class Keyspace {
     let steps = count * 10
     let got = 0
     let emptyRun = 0
-    let pos = Math.floor(Math.random() * total)
+    let pos = randomBelow(total)
     while (got < count && steps-- > 0) {
       const handle = this.slotHandle(pos, oldSpan)
       if (handle !== EMPTY && handle !== TOMBSTONE) {
@@ -526,7 +543,7 @@ export class Keyspace {
         got++
         emptyRun = 0
       } else if (++emptyRun >= 5 && emptyRun > count) {
-        pos = Math.floor(Math.random() * total)
+        pos = randomBelow(total)
         emptyRun = 0
         continue
       }

@@ -6,7 +6,8 @@ import { native, type ArenaStats, type NativeStore } from './native.js'
  * strings), in the arena the store was created for. Internal API for the engine.
  *
  * A handle is a 32-bit unsigned integer: the slot index in its low HANDLE_INDEX_BITS bits and a generation
- * (1..63) above them, so a stale handle is refused with a RangeError instead of reading a reused slot.
+ * (1..31) above them, so a stale handle is refused with a RangeError instead of reading a reused slot, and every
+ * handle is below 2^31 (a small integer in V8, never a heap-allocated number).
  * Handles never have generation 0, so 0 is free for use as "empty" in tables.
  * Keys are read from JS as UTF-16 and stored as WTF-8 (UTF-8 that also encodes lone surrogates), so every JS
  * string is its own key, and no

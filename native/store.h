@@ -18,10 +18,11 @@ struct SlotHeader {
 
 class Store {
  public:
-  // A handle is index | generation << kIndexBits; generation is 1..63, so a handle is never 0.
+  // A handle is index | generation << kIndexBits; generation is 1..31, so a handle is never 0 and stays below
+  // 2^31: a small integer in V8 (a handle of 2^31 or more crosses N-API as a heap-allocated number).
   static constexpr unsigned kIndexBits = 26;
   static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
-  static constexpr uint32_t kMaxGeneration = 63;
+  static constexpr uint32_t kMaxGeneration = 31;
   static constexpr uint32_t kMaxSlots = kIndexMask;  // index kIndexMask itself is never issued
   static constexpr size_t kMaxBytes = 512u * 1024 * 1024;  // Redis's proto-max-bulk-len, for keys and values
 
