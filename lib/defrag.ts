@@ -1,5 +1,6 @@
 import type { EngineConfig } from './config.js'
-import type { ArenaStats } from './native.js'
+import { allocator } from './allocator.js'
+import type { ArenaStats, NativeStore } from './native.js'
 
 // Active defragmentation (Redis's defrag.c): decide from the engine arena's small-bin fragmentation whether to
 // run and how much CPU to take, then move slots out of sparse slabs in bounded native steps until the cycle's time
@@ -62,6 +63,8 @@ export const DEFRAG_SLOTS_PER_STEP = 256
 /** What the controller needs of the native store: its arena's stats and one bounded defrag step. */
 export interface DefragTarget {
   arenaStats(): ArenaStats
+  /** Returns the arena's free pages to the OS (arena.<i>.purge). */
+  purge(): void
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
@@ -156,6 +159,10 @@ export class ActiveDefrag {
         this.stopRun()
         const futile = this.passHits === 0
         this.passHits = 0
+        // The moves emptied slabs whose pages jemalloc returns only as its decay clock advances, which needs
+        // allocation activity (or a background thread, which Redis runs by default): an idle engine would keep
+        // them. Hand them back now, so a finished pass lowers RSS, not just allocator_frag_ratio.
+        if (!futile) target.purge()
         if (futile) {
           this.lastComputeUs = this.nowUs()
           break
@@ -188,6 +195,12 @@ export class ActiveDefrag {
 /** The store as a defrag target when this build can defragment (jemalloc's utilization hints), else null. */
 export function defragTarget(store: object, supported: boolean): DefragTarget | null {
   if (!supported) return null
-  const s = store as Partial<DefragTarget>
-  return typeof s.defragStep === 'function' && typeof s.arenaStats === 'function' ? (store as DefragTarget) : null
+  const s = store as Partial<NativeStore>
+  if (typeof s.defragStep !== 'function' || typeof s.arenaStats !== 'function' || typeof s.arena !== 'number') return null
+  const native = store as NativeStore
+  return {
+    arenaStats: () => native.arenaStats(),
+    defragStep: (cursor, maxScan) => native.defragStep(cursor, maxScan),
+    purge: () => allocator.purgeArena(native.arena),
+  }
 }
