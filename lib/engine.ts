@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { markAsUntransferable } from 'node:worker_threads'
 import { allocator } from './allocator.js'
 import { configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
@@ -63,17 +64,35 @@ export interface EngineInternals {
 type EngineEvents = { evicted: [key: string]; expired: [key: string] }
 
 /**
- * The addon's clock (whole ms, as Date.now) written into a Float64Array: Date.now() returns a freshly allocated
- * heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew V8's young
- * generation by megabytes during a fill (RSS the cache is charged for). Absent from older binaries.
+ * The addon's clock: clockTick() writes the time in whole ms (as Date.now) into CLOCK_CELL. Date.now() returns a
+ * freshly allocated heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew
+ * V8's young generation by megabytes during a fill (RSS the cache is charged for). The tick returns the token of
+ * the cell it wrote: another copy of this module registering its own cell is seen, and we register again. Absent
+ * from older binaries (then Date.now is used).
  */
-const clockInto = (native as unknown as { clockInto?: (target: Float64Array) => void }).clockInto
+const nativeClock = native as unknown as {
+  clockRegister?: (cell: Float64Array) => number
+  clockTick?: () => number
+}
+const CLOCK_CELL = new Float64Array(1)
+// Native code writes into this memory: it must never be detached by a transfer to another thread.
+markAsUntransferable(CLOCK_CELL.buffer)
 /**
  * Date.now as loaded: the native clock stands in for it only while it is still the real one, so fake timers
  * installed later (which replace Date) still apply.
  */
 const REAL_DATE_NOW = Date.now
-const NATIVE_CLOCK = clockInto !== undefined && /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
+const NATIVE_CLOCK = nativeClock.clockRegister !== undefined && nativeClock.clockTick !== undefined &&
+  /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
+let clockToken = NATIVE_CLOCK ? nativeClock.clockRegister!(CLOCK_CELL) : 0
+
+/** Writes the current time to CLOCK_CELL[0] (callers read it there: no number is returned, so none is boxed). */
+function tickClock(): void {
+  if (nativeClock.clockTick!() !== clockToken) {
+    clockToken = nativeClock.clockRegister!(CLOCK_CELL)
+    nativeClock.clockTick!()
+  }
+}
 
 const SCAN_DEFAULT_COUNT = 10
 /** Bytes of a slot beyond its key and value (the native SlotHeader). */
@@ -130,13 +149,11 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
   private lfu: boolean
   /**
-   * True when `now` is the default clock and the addon has clockInto: hot paths then read the time through
-   * clockCell, never as a returned double (boxed: a heap number per operation when the call is not inlined).
+   * True when `now` is the default clock and the addon has the native clock: hot paths then read the time from
+   * CLOCK_CELL, never as a returned double (boxed: a heap number per operation when the call is not inlined).
    * Each use also checks Date.now is still the real one, so fake timers installed after construction apply.
    */
   private readonly systemClock: boolean
-  /** Where clockInto writes the time (see NATIVE_CLOCK). */
-  private readonly clockCell = new Float64Array(1)
   private closed = false
   /** The hash of the key the last lookupRead probed. */
   private lastHash = 0
@@ -159,8 +176,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       // An int32, never boxed; the native clock for the reason systemClock gives.
       lruStamp: () => {
         if (this.systemClock && Date.now === REAL_DATE_NOW) {
-          clockInto!(this.clockCell)
-          return lruClock(this.clockCell[0]) | 0
+          tickClock()
+          return lruClock(CLOCK_CELL[0]) | 0
         }
         return lruClock(this.now()) | 0
       },
@@ -207,8 +224,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     checkValue(value)
     let now: number
     if (this.systemClock && Date.now === REAL_DATE_NOW) {
-      clockInto!(this.clockCell)
-      now = this.clockCell[0]
+      tickClock()
+      now = CLOCK_CELL[0]
     } else now = this.now()
     let when = NO_EXPIRE
     let nx = false
@@ -670,8 +687,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     const ks = this.ks
     let now: number
     if (this.systemClock && Date.now === REAL_DATE_NOW) {
-      clockInto!(this.clockCell)
-      now = this.clockCell[0]
+      tickClock()
+      now = CLOCK_CELL[0]
     } else now = this.now()
     const index = handle & HANDLE_INDEX_MASK
     const p = ks.volatilePos[index]
