@@ -252,7 +252,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       // to be absent (no second probe). An expired match takes the general path below, which expires it first.
       const arrays = ks.arrayBytes
       const high = ks.highIndex
-      let handle = ks.replaceExisting(key, hash, value, now)
+      ks.replaceNow[0] = now
+      let handle = ks.replaceExisting(key, hash, value)
       if (handle !== REPLACE_EXPIRED) {
         if (handle !== 0) {
           // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru). The

@@ -220,13 +220,10 @@ export class Keyspace {
   /**
    * Overwrites an existing key's value with one native call per fingerprint match (store.replaceIfKey verifies
    * the key and replaces in the same call). Returns the key's handle, 0 when the key is absent, or
-   * REPLACE_EXPIRED when a fingerprint match has an expire time past `now`: that may be this key, and lazy expiry
+   * REPLACE_EXPIRED when a fingerprint match has an expire time past replaceNow[0]: that may be this key, and lazy expiry
    * must delete it (counted, with its event) before anything is written, so the caller takes the slow path.
    */
-  replaceExisting(key: string, hash: number, value: string | Uint8Array, now: number): number {
-    // Handed to the probe through a typed array: a double argument to a call that is not inlined, or a double
-    // stored in an object field, is boxed (a heap number per write).
-    this.replaceNow[0] = now
+  replaceExisting(key: string, hash: number, value: string | Uint8Array): number {
     if (this.oldHandles !== null && this.oldHashes !== null) {
       const found = this.probeReplace(this.oldHashes, this.oldHandles, this.oldMask, key, hash, value)
       if (found !== EMPTY) return found
@@ -234,8 +231,11 @@ export class Keyspace {
     return this.probeReplace(this.hashes, this.handles, this.mask, key, hash, value)
   }
 
-  /** The time replaceExisting compares expire times with (unix ms). */
-  private readonly replaceNow = new Float64Array(1)
+  /**
+   * The time replaceExisting compares expire times with (unix ms), written by the caller first: a double argument
+   * to a call that is not inlined, or a double stored in an object field, is boxed (a heap number per write).
+   */
+  readonly replaceNow = new Float64Array(1)
 
   private probeReplace(
     hashes: Int32Array,
