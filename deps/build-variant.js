@@ -5,7 +5,7 @@
 // running tests and programs load) is never replaced by another allocator's build.
 // Usage: node deps/build-variant.js [--if-stale] jemalloc|tcmalloc|libc|asan|ubsan [...more]
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -49,7 +49,7 @@ export function buildVariant(name) {
   }
   if (name === 'jemalloc' && defaultBuildIsFreshJemalloc()) {
     mkdirSync(dirname(variantPath(name)), { recursive: true })
-    copyFileSync(join(root, 'build', 'Release', 'arenakv.node'), variantPath(name))
+    install(join(root, 'build', 'Release', 'arenakv.node'), variantPath(name))
     process.stderr.write(`[build-variant] ${name} → ${variantPath(name)} (copied from build/Release)\n`)
     return
   }
@@ -57,11 +57,20 @@ export function buildVariant(name) {
   try {
     execFileSync(cmd, [...pre, '--loglevel=error', 'rebuild'], { cwd, stdio: ['ignore', 'ignore', 'inherit'], env: { ...clean, ...env } })
     mkdirSync(dirname(variantPath(name)), { recursive: true })
-    copyFileSync(join(cwd, 'build', 'Release', 'arenakv.node'), variantPath(name))
+    install(join(cwd, 'build', 'Release', 'arenakv.node'), variantPath(name))
   } finally {
     if (cwd !== root) rmSync(cwd, { recursive: true, force: true })
   }
   process.stderr.write(`[build-variant] ${name} → ${variantPath(name)}\n`)
+}
+
+// Copy then rename: a process that has the old build loaded keeps its (unlinked) file intact, where copying
+// over it in place would rewrite the code under its feet.
+function install(from, to) {
+  mkdirSync(dirname(to), { recursive: true })
+  const tmp = `${to}.${process.pid}.tmp`
+  copyFileSync(from, tmp)
+  renameSync(tmp, to)
 }
 
 // What a non-jemalloc build reads: binding.gyp, the sources, the switch, and node-addon-api (via node_modules).
