@@ -1,9 +1,10 @@
 // `arenakv bench alloc` on a tiny workload, every allocator build: the files it writes are valid and complete.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { ensureDist } from './helpers/dist.js'
 import { formatTable, markdownTable } from '../bench/output.js'
 import { runOk } from './helpers/run.js'
 import { ReplyParser, RedisServer, pipelined } from '../bench/redis.js'
@@ -24,23 +25,6 @@ const WORKLOAD_FIGURES: Record<string, string[]> = {
     'used_memory_full', 'used_memory_after_delete', 'allocator_allocated', 'allocator_active', 'allocator_frag_ratio',
     'active_to_allocated', 'rss_growth_to_used',
   ],
-}
-
-/**
- * Compiles lib/ and bench/ (tsc) unless every dist/ file is already newer than its source: the bench runs from
- * dist/, and test files run in parallel, so an up-to-date dist/ (as `npm install` leaves it) is not rewritten
- * under another test's feet.
- */
-async function ensureDist(): Promise<void> {
-  const stale = ['lib', 'bench'].some((dir) =>
-    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-      .some((f) => {
-        const js = join(root, 'dist', dir, f.replace(/\.ts$/, '.js'))
-        return !existsSync(js) || statSync(js).mtimeMs < statSync(join(root, dir, f)).mtimeMs
-      }),
-  )
-  if (stale) await runOk(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, timeout: 120_000 })
 }
 
 /**

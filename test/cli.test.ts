@@ -1,25 +1,12 @@
 // The arenakv command line: the demo runs to completion and explains its memory; bench argument handling.
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { run as runProcess, runOk, type RunResult } from './helpers/run.js'
+import { ensureDist } from './helpers/dist.js'
+import { run as runProcess, type RunResult } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const cli = join(root, 'dist/lib/cli.js')
-
-/** Compiles lib/ and bench/ unless dist/ is already newer than every source (see test/bench.test.ts). */
-async function ensureDist(): Promise<void> {
-  const stale = ['lib', 'bench'].some((dir) =>
-    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-      .some((f) => {
-        const js = join(root, 'dist', dir, f.replace(/\.ts$/, '.js'))
-        return !existsSync(js) || statSync(js).mtimeMs < statSync(join(root, dir, f)).mtimeMs
-      }),
-  )
-  if (stale) await runOk(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, timeout: 120_000 })
-}
 
 function run(args: string[]): Promise<RunResult> {
   return runProcess(process.execPath, [cli, ...args], { cwd: root, timeout: 60_000 })
