@@ -192,15 +192,23 @@ export class ActiveDefrag {
   }
 }
 
+// One target per store: the controller keeps its cursor while the target stays the same object.
+const targets = new WeakMap<object, DefragTarget>()
+
 /** The store as a defrag target when this build can defragment (jemalloc's utilization hints), else null. */
 export function defragTarget(store: object, supported: boolean): DefragTarget | null {
   if (!supported) return null
   const s = store as Partial<NativeStore>
   if (typeof s.defragStep !== 'function' || typeof s.arenaStats !== 'function' || typeof s.arena !== 'number') return null
-  const native = store as NativeStore
-  return {
-    arenaStats: () => native.arenaStats(),
-    defragStep: (cursor, maxScan) => native.defragStep(cursor, maxScan),
-    purge: () => allocator.purgeArena(native.arena),
+  let target = targets.get(store)
+  if (target === undefined) {
+    const native = store as NativeStore
+    target = {
+      arenaStats: () => native.arenaStats(),
+      defragStep: (cursor, maxScan) => native.defragStep(cursor, maxScan),
+      purge: () => allocator.purgeArena(native.arena),
+    }
+    targets.set(store, target)
   }
+  return target
 }

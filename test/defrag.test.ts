@@ -8,12 +8,14 @@ import {
   DEFRAG_SLOTS_PER_STEP,
   arenaFragmentation,
   defragCpuPercent,
+  defragTarget,
   defragTimeLimitUs,
   shouldStartDefrag,
   type DefragConfig,
   type DefragTarget,
 } from '../lib/defrag.js'
 import { Engine } from '../lib/engine.js'
+import { createStore } from '../lib/store.js'
 import type { ArenaStats } from '../lib/native.js'
 import type { NativeStore } from '../lib/native.js'
 
@@ -172,6 +174,21 @@ describe('controller', () => {
     target = new ScriptedTarget(DEFRAG_SLOTS_PER_STEP * 1000, 100 * MiB, clock, 1000)
     d.cycle()
     expect(target.steps[0][0]).toBe(0)
+  })
+})
+
+describe('defragTarget', () => {
+  it('is the same object for the same store, so the controller keeps its cursor across cycles', () => {
+    const store = createStore({ scratchBytes: 64 })
+    try {
+      const target = defragTarget(store, true)
+      expect(target).not.toBeNull()
+      expect(defragTarget(store, true)).toBe(target)
+      expect(defragTarget(store, false)).toBeNull()
+      expect(defragTarget({}, true)).toBeNull()
+    } finally {
+      store.close()
+    }
   })
 })
 
