@@ -11,6 +11,8 @@
         'native/addon.cc',
         'native/errors.cc',
         'native/jemalloc_ctl.cc',
+        'native/pages.cc',
+        'native/pages_binding.cc',
         'native/rss.cc',
         'native/store.cc',
         'native/store_binding.cc',

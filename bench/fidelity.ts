@@ -2,6 +2,10 @@
 // process, and report how much the process RSS grew against the bound.
 import { LRUCache } from 'lru-cache'
 import { collectGarbage, progressReporter, rssBytes, runChild, sleep } from './child.js'
+import { KeyDecoder } from './keys.js'
+
+/** Warm-up keys are numbered from here, far from the fill's own. */
+const WARMUP_KEY_BASE = 1e12
 
 export type FidelityPeer = 'arenakv' | 'lru-cache'
 
@@ -10,6 +14,8 @@ export interface FidelityParams {
   valueBytes: number
   writes: number
   maxmemory: number
+  /** Writes of a key deleted straight after, before the baseline (the suite says why). */
+  warmupWrites: number
 }
 
 export interface FidelityResult {
@@ -20,6 +26,8 @@ export interface FidelityResult {
   /** RSS growth over the baseline right after the fill, and the highest growth sampled during it. */
   rssGrowth: number
   rssGrowthPeak: number
+  /** RSS growth over the cold process, before the warm-up writes (what the fill and the warm-up cost together). */
+  rssGrowthCold: number
   /** RSS growth after a forced full GC (what a JS heap cache holds once its garbage is collected). */
   rssGrowthAfterGc: number
   /** Growth of V8's heap (heapTotal) over the fill: JS-side memory, garbage included. */
@@ -34,6 +42,7 @@ interface Cache {
   /** Whether the cache keeps the caller's Buffer (so each write needs its own) or copies the bytes. */
   keepsValue: boolean
   set(key: string, value: Buffer): void
+  delete(key: string): void
   size(): number
   usedMemory(): number | null
   close(): void
@@ -46,6 +55,7 @@ async function makeCache(p: FidelityParams): Promise<Cache> {
     return {
       keepsValue: false,
       set: (k, v) => void db.set(k, v),
+      delete: (k) => void db.del(k),
       size: () => db.dbsize(),
       usedMemory: () => db.usedMemory(),
       close: () => db.close(),
@@ -53,22 +63,38 @@ async function makeCache(p: FidelityParams): Promise<Cache> {
   }
   // lru-cache bounded by value bytes, as a user bounds it: maxSize with sizeCalculation = byteLength.
   const cache = new LRUCache<string, Buffer>({ maxSize: p.maxmemory, sizeCalculation: (v) => v.byteLength })
-  return { keepsValue: true, set: (k, v) => void cache.set(k, v), size: () => cache.size, usedMemory: () => null, close: () => cache.clear() }
+  return {
+    keepsValue: true,
+    set: (k, v) => void cache.set(k, v),
+    delete: (k) => void cache.delete(k),
+    size: () => cache.size,
+    usedMemory: () => null,
+    close: () => cache.clear(),
+  }
 }
 
 runChild<FidelityParams, FidelityResult>(async (p) => {
   const template = Buffer.alloc(p.valueBytes, 0x61)
   const cache = await makeCache(p)
+  const keys = new KeyDecoder()
+  // lru-cache keeps the Buffer it is given, so each write brings its own (as data from the network would);
+  // the engine copies the bytes into its arena, so the caller's buffer is transient and can be reused.
+  const valueFor = (): Buffer => (cache.keepsValue ? Buffer.from(template) : template)
   collectGarbage()
+  await sleep(50)
+  const rssCold = rssBytes()
+  for (let i = 0; i < p.warmupWrites; i++) {
+    const key = keys.key(WARMUP_KEY_BASE + i)
+    cache.set(key, valueFor())
+    cache.delete(key)
+  }
   await sleep(50)
   const rss0 = rssBytes()
   const heap0 = process.memoryUsage().heapTotal
   let peak = rss0
   const t0 = performance.now()
   for (let i = 0; i < p.writes; i++) {
-    // lru-cache keeps the Buffer it is given, so each write brings its own (as data from the network would);
-    // the engine copies the bytes into its arena, so the caller's buffer is transient and can be reused.
-    cache.set(`key:${i}`, cache.keepsValue ? Buffer.from(template) : template)
+    cache.set(keys.key(i), valueFor())
     if ((i & 0x3fff) === 0) {
       const rss = rssBytes()
       if (rss > peak) peak = rss
@@ -87,6 +113,7 @@ runChild<FidelityParams, FidelityResult>(async (p) => {
     keys: cache.size(),
     rssGrowth: rssEnd - rss0,
     rssGrowthPeak: Math.max(peak, rssEnd) - rss0,
+    rssGrowthCold: rssEnd - rssCold,
     rssGrowthAfterGc: rssGc - rss0,
     heapGrowth,
     usedMemory: cache.usedMemory(),

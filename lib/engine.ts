@@ -659,6 +659,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.activeExpire.stop()
     this.evictor.stop()
     this.store.close()
+    this.ks.release()
   }
 
   [Symbol.dispose](): void {

@@ -1,3 +1,4 @@
+import { allocArray, releaseArray } from './pages.js'
 import { HANDLE_INDEX_MASK, type SlotStore } from './store.js'
 
 // The keyspace: key → store handle in an open-addressing table over typed arrays, per-key metadata in parallel
@@ -369,9 +370,10 @@ export class Keyspace {
 
   private startResize(size: number): void {
     if (size === this.mask + 1) return
-    const hashes = new Int32Array(size * 2)
+    const hashes = allocArray(Int32Array, size * 2)
     const handles = new Uint32Array(hashes.buffer)
     if (this.fill === 0) {
+      releaseArray(this.hashes)
       this.hashes = hashes
       this.handles = handles
       this.mask = size - 1
@@ -425,6 +427,7 @@ export class Keyspace {
   }
 
   private endRehash(): void {
+    if (this.oldHashes !== null) releaseArray(this.oldHashes)
     this.oldHashes = null
     this.oldHandles = null
     this.oldMask = 0
@@ -436,10 +439,12 @@ export class Keyspace {
   private growMeta(minCapacity: number): void {
     let capacity = this.lru.length
     while (capacity < minCapacity) capacity *= 2
-    const lru = new Uint32Array(capacity)
+    const lru = allocArray(Uint32Array, capacity)
     lru.set(this.lru)
-    const volatilePos = new Uint32Array(capacity)
+    const volatilePos = allocArray(Uint32Array, capacity)
     volatilePos.set(this.volatilePos)
+    releaseArray(this.lru)
+    releaseArray(this.volatilePos)
     this.lru = lru
     this.volatilePos = volatilePos
     this.recountArrays()
@@ -491,16 +496,23 @@ export class Keyspace {
 
   private resizeVolatile(capacity: number): void {
     const n = this.volatileCount
-    const handles = new Uint32Array(capacity)
+    const handles = allocArray(Uint32Array, capacity)
     handles.set(this.volatileHandles.subarray(0, n))
-    const hashes = new Int32Array(capacity)
+    const hashes = allocArray(Int32Array, capacity)
     hashes.set(this.volatileHashes.subarray(0, n))
-    const expires = new Float64Array(capacity)
+    const expires = allocArray(Float64Array, capacity)
     expires.set(this.volatileExpires.subarray(0, n))
+    this.releaseVolatile()
     this.volatileHandles = handles
     this.volatileHashes = hashes
     this.volatileExpires = expires
     this.recountArrays()
+  }
+
+  private releaseVolatile(): void {
+    releaseArray(this.volatileHandles)
+    releaseArray(this.volatileHashes)
+    releaseArray(this.volatileExpires)
   }
 
   // ---- sampling ----
@@ -613,23 +625,10 @@ export class Keyspace {
     }
   }
 
-  /** Every handle in the table, for freeing them all at once. */
-  allHandles(): Uint32Array {
-    const out = new Uint32Array(this.count)
-    let n = 0
-    for (const handles of [this.oldHandles, this.handles]) {
-      if (handles === null) continue
-      for (let i = 1; i < handles.length; i += 2) {
-        const h = handles[i]
-        if (h !== EMPTY && h !== TOMBSTONE) out[n++] = h
-      }
-    }
-    return out
-  }
-
   /** Forgets every key (the caller frees or replaces the store) and returns every array to its initial size. */
   reset(store: SlotStore): void {
     this.store = store
+    this.release()
     this.hashes = new Int32Array(MIN_TABLE_SIZE * 2)
     this.handles = new Uint32Array(this.hashes.buffer)
     this.mask = MIN_TABLE_SIZE - 1
@@ -643,5 +642,14 @@ export class Keyspace {
     this.volatileCount = 0
     this.highIndex = 0
     this.recountArrays()
+  }
+
+  /** Hands every large array's memory back (the engine closing, or reset replacing them). */
+  release(): void {
+    this.endRehash()
+    releaseArray(this.hashes)
+    releaseArray(this.lru)
+    releaseArray(this.volatilePos)
+    this.releaseVolatile()
   }
 }

@@ -76,8 +76,15 @@ export interface NativeStoreFunctions {
   defragStep(id: number, cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
+/** ArrayBuffers over kernel pages (native/pages): release() hands the memory back at once, not at the next GC. */
+export interface NativePagesFunctions {
+  allocate(bytes: number): ArrayBuffer
+  release(buffer: ArrayBuffer): void
+}
+
 export interface NativeAddon {
   store: NativeStoreFunctions
+  pages: NativePagesFunctions
   allocatorName(): 'jemalloc' | 'tcmalloc' | 'libc'
   allocatorVersion(): string
   capabilities(): Capabilities

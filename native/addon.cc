@@ -8,6 +8,7 @@
 #include "args.h"
 #include "errors.h"
 #include "jemalloc_ctl.h"
+#include "pages_binding.h"
 #include "stats_object.h"
 #include "rss.h"
 #include "store_binding.h"
@@ -171,6 +172,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
   defineStoreFunctions(env, exports);
+  definePagesFunctions(env, exports);
   exports.Set("allocatorName", Napi::Function::New<allocatorName>(env, "allocatorName"));
   exports.Set("allocatorVersion", Napi::Function::New<allocatorVersion>(env, "allocatorVersion"));
   exports.Set("capabilities", Napi::Function::New<capabilities>(env, "capabilities"));

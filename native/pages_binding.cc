@@ -1,0 +1,91 @@
+#include "pages_binding.h"
+
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+
+#include "args.h"
+#include "errors.h"
+#include "pages.h"
+
+namespace arenakv {
+namespace {
+
+// 8 GiB: past the largest table the keyspace can build (2^27 slots of 8 bytes), far below what mmap takes.
+constexpr int64_t kMaxBytes = static_cast<int64_t>(1) << 33;
+
+// Every live mapping handed to JS. release() checks a buffer against it, so a buffer V8 allocated itself is
+// refused rather than having its memory zeroed; the finalizer (which may run on any environment's teardown,
+// in any worker) unmaps. Process-wide because buffers can outlive the environment that made them.
+std::mutex registryMutex;
+std::unordered_map<void*, size_t>& registry() {
+  static auto* live = new std::unordered_map<void*, size_t>();  // never destroyed: finalizers may run at exit
+  return *live;
+}
+
+void unmapFinalizer(Napi::Env, void* data) {
+  size_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(registryMutex);
+    auto it = registry().find(data);
+    if (it == registry().end()) return;
+    bytes = it->second;
+    registry().erase(it);
+  }
+  pagesUnmap(data, bytes);
+}
+
+Napi::Value allocate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto bytes = static_cast<size_t>(integerArg(info, 0, "bytes", 1, kMaxBytes));
+  void* data = pagesMap(bytes);
+  if (data == nullptr) fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "mmap refused " + std::to_string(bytes) + " bytes");
+  {
+    std::lock_guard<std::mutex> lock(registryMutex);
+    registry().emplace(data, bytes);
+  }
+  try {
+    return Napi::ArrayBuffer::New(env, data, bytes, unmapFinalizer);
+  } catch (...) {
+    // Not handed to V8 (external buffers refused): no finalizer will run for it.
+    {
+      std::lock_guard<std::mutex> lock(registryMutex);
+      registry().erase(data);
+    }
+    pagesUnmap(data, bytes);
+    throw;
+  }
+}
+
+// Gives the buffer's pages back to the kernel now. The buffer stays valid (it reads as zeros) until V8
+// collects it, so a view nobody should still hold can never reach unmapped memory.
+Napi::Value release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) {
+    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "buffer must be an ArrayBuffer from pages.allocate");
+  }
+  auto buffer = info[0].As<Napi::ArrayBuffer>();
+  void* data = buffer.Data();
+  size_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(registryMutex);
+    auto it = registry().find(data);
+    if (data == nullptr || it == registry().end() || it->second != buffer.ByteLength()) {
+      fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "buffer must be an ArrayBuffer from pages.allocate");
+    }
+    bytes = it->second;
+  }
+  pagesRelease(data, bytes);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void definePagesFunctions(Napi::Env env, Napi::Object exports) {
+  Napi::Object pages = Napi::Object::New(env);
+  pages.Set("allocate", Napi::Function::New<allocate>(env, "allocate"));
+  pages.Set("release", Napi::Function::New<release>(env, "release"));
+  exports.Set("pages", pages);
+}
+
+}  // namespace arenakv
