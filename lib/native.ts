@@ -80,6 +80,8 @@ export interface NativeStoreFunctions {
 export interface NativePagesFunctions {
   allocate(bytes: number): ArrayBuffer
   release(buffer: ArrayBuffer): void
+  /** Bytes allocated and not yet released, over the whole process. */
+  liveBytes(): number
 }
 
 export interface NativeAddon {

@@ -17,9 +17,14 @@ constexpr int64_t kMaxBytes = static_cast<int64_t>(1) << 33;
 // Every live mapping handed to JS. release() checks a buffer against it, so a buffer V8 allocated itself is
 // refused rather than having its memory zeroed; the finalizer (which may run on any environment's teardown,
 // in any worker) unmaps. Process-wide because buffers can outlive the environment that made them.
+struct Mapping {
+  size_t bytes;
+  bool released;
+};
 std::mutex registryMutex;
-std::unordered_map<void*, size_t>& registry() {
-  static auto* live = new std::unordered_map<void*, size_t>();  // never destroyed: finalizers may run at exit
+size_t unreleasedBytes = 0;  // mapped and not yet released: what the keyspace counts for its paged arrays
+std::unordered_map<void*, Mapping>& registry() {
+  static auto* live = new std::unordered_map<void*, Mapping>();  // never destroyed: finalizers may run at exit
   return *live;
 }
 
@@ -29,7 +34,8 @@ void unmapFinalizer(Napi::Env, void* data) {
     std::lock_guard<std::mutex> lock(registryMutex);
     auto it = registry().find(data);
     if (it == registry().end()) return;
-    bytes = it->second;
+    bytes = it->second.bytes;
+    if (!it->second.released) unreleasedBytes -= bytes;
     registry().erase(it);
   }
   pagesUnmap(data, bytes);
@@ -42,7 +48,8 @@ Napi::Value allocate(const Napi::CallbackInfo& info) {
   if (data == nullptr) fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "mmap refused " + std::to_string(bytes) + " bytes");
   {
     std::lock_guard<std::mutex> lock(registryMutex);
-    registry().emplace(data, bytes);
+    registry().emplace(data, Mapping{bytes, false});
+    unreleasedBytes += bytes;
   }
   try {
     return Napi::ArrayBuffer::New(env, data, bytes, unmapFinalizer);
@@ -51,6 +58,7 @@ Napi::Value allocate(const Napi::CallbackInfo& info) {
     {
       std::lock_guard<std::mutex> lock(registryMutex);
       registry().erase(data);
+      unreleasedBytes -= bytes;
     }
     pagesUnmap(data, bytes);
     throw;
@@ -70,13 +78,20 @@ Napi::Value release(const Napi::CallbackInfo& info) {
   {
     std::lock_guard<std::mutex> lock(registryMutex);
     auto it = registry().find(data);
-    if (data == nullptr || it == registry().end() || it->second != buffer.ByteLength()) {
+    if (data == nullptr || it == registry().end() || it->second.bytes != buffer.ByteLength()) {
       fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "buffer must be an ArrayBuffer from pages.allocate");
     }
-    bytes = it->second;
+    bytes = it->second.bytes;
+    if (!it->second.released) unreleasedBytes -= bytes;
+    it->second.released = true;
   }
   pagesRelease(data, bytes);
   return env.Undefined();
+}
+
+Napi::Value liveBytes(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(registryMutex);
+  return Napi::Number::New(info.Env(), static_cast<double>(unreleasedBytes));
 }
 
 }  // namespace
@@ -85,6 +100,7 @@ void definePagesFunctions(Napi::Env env, Napi::Object exports) {
   Napi::Object pages = Napi::Object::New(env);
   pages.Set("allocate", Napi::Function::New<allocate>(env, "allocate"));
   pages.Set("release", Napi::Function::New<release>(env, "release"));
+  pages.Set("liveBytes", Napi::Function::New<liveBytes>(env, "liveBytes"));
   exports.Set("pages", pages);
 }
 

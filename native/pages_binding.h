@@ -5,7 +5,7 @@
 
 namespace arenakv {
 
-// Adds `pages` ({ allocate(bytes): ArrayBuffer, release(buffer): void }) to exports.
+// Adds `pages` ({ allocate(bytes): ArrayBuffer, release(buffer): void, liveBytes(): number }) to exports.
 void definePagesFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace arenakv

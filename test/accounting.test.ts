@@ -3,6 +3,8 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { afterEach, describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
 import { Engine } from '../lib/engine.js'
+import { native } from '../lib/native.js'
+import { PAGED_MIN_BYTES } from '../lib/pages.js'
 
 // used_memory = the native store's exact usable bytes + the exact byte length of every typed array the keyspace
 // holds. The engine keeps no per-key JS object, so its per-key JS-heap model is 0 bytes; the last test calibrates
@@ -59,16 +61,30 @@ describe('used memory', () => {
     expect(arrays).toBeLessThan(50_000 * 48)
   })
 
-  it('counts the typed arrays as external (ArrayBuffer) memory, as V8 sees them', () => {
-    settle()
-    const before = process.memoryUsage().arrayBuffers
+  it('counts exactly the table pages the process holds, and hands replaced tables back at once', () => {
+    const live0 = native.pages.liveBytes()
     const db = new Engine()
     open.push(db)
-    for (let i = 0; i < 200_000; i++) db.set(`k${i}`, 'v', i % 2 ? { px: 1_000_000 } : undefined)
-    settle()
-    const external = process.memoryUsage().arrayBuffers - before
-    const counted = db.usedMemory() - db.slotStore.usedBytes() + db.slotStore.scratch.byteLength
-    expect(Math.abs(external - counted)).toBeLessThan(64 * 1024)
+    // Small arrays (under PAGED_MIN_BYTES) are ordinary typed arrays; the rest are on kernel pages.
+    const smallAtMost = 6 * PAGED_MIN_BYTES + db.usedMemory() - db.slotStore.usedBytes()
+    for (let i = 0; i < 200_000; i++) {
+      db.set(`k${i}`, 'v', i % 2 ? { px: 1_000_000 } : undefined)
+      // Through every resize the pages still mapped are the arrays in use, never the ones they replaced.
+      if ((i & 0x3fff) === 0) {
+        const counted = db.usedMemory() - db.slotStore.usedBytes()
+        const paged = native.pages.liveBytes() - live0
+        expect(paged).toBeLessThanOrEqual(counted)
+        expect(counted - paged).toBeLessThan(smallAtMost)
+      }
+    }
+    const counted = db.usedMemory() - db.slotStore.usedBytes()
+    expect(counted - (native.pages.liveBytes() - live0)).toBeLessThan(smallAtMost)
+    db.flushall()
+    expect(native.pages.liveBytes()).toBe(live0)
+    for (let i = 0; i < 50_000; i++) db.set(`k${i}`, 'v')
+    expect(native.pages.liveBytes()).toBeGreaterThan(live0)
+    db.close()
+    expect(native.pages.liveBytes()).toBe(live0)
   })
 
   it('keeps no per-key JS heap: V8 heap growth for 1M keys calibrates the model at 0 bytes per key', () => {
