@@ -2,6 +2,7 @@
 import { allocator } from '../lib/allocator.js'
 import { Engine } from '../lib/engine.js'
 import { collectGarbage, progressReporter, rssBytes, runChild } from './child.js'
+import { KeyDecoder } from './keys.js'
 import { purge, settledMemoryFigures } from './measure.js'
 import { ALLOC_SIZES, type AllocFigures, type AllocParams, type AllocResult, type AllocSizes, type AllocWorkload } from './alloc-sizes.js'
 import { Rng, permutation } from './rng.js'
@@ -21,10 +22,11 @@ async function fillEvict(s: AllocSizes): Promise<AllocFigures> {
   collectGarbage()
   const db = new Engine({ maxmemory: s.maxmemory, maxmemoryPolicy: 'allkeys-lru' })
   const v = value(VALUE_BYTES, 1)
+  const keys = new KeyDecoder()
   const rss0 = rssBytes()
   const t0 = performance.now()
   for (let i = 0; i < s.fillWrites; i++) {
-    db.set(`key:${i}`, v)
+    db.set(keys.key(i), v)
     if ((i & 0xffff) === 0) progress(`fill_evict ${Math.round((i / s.fillWrites) * 100)}%`)
   }
   const seconds = (performance.now() - t0) / 1000

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ensureDist } from './helpers/dist.js'
 import { formatTable, markdownTable } from '../bench/output.js'
 import { runOk } from './helpers/run.js'
+import { KeyDecoder } from '../bench/keys.js'
 import { ReplyParser, RedisServer, pipelined } from '../bench/redis.js'
 import { Rng, permutation } from '../bench/rng.js'
 import { ZipfSampler, hotSetTrace } from '../bench/zipf.js'
@@ -181,6 +182,16 @@ describe('bench building blocks', () => {
     expect(hot).toBeGreaterThan(0.88)
     expect(hot).toBeLessThan(0.92)
     expect(Math.max(...t)).toBeLessThan(10_000)
+  })
+
+  test('KeyDecoder gives the same strings as a template literal, each call a fresh string', () => {
+    const keys = new KeyDecoder()
+    const numbers = [0, 1, 9, 10, 99, 100, 12345, 999_999, 1_000_000, 2_999_999, 1e12 + 5, Number.MAX_SAFE_INTEGER]
+    for (let i = 0; i < 2000; i++) numbers.push(i * 7919)
+    for (const n of numbers) expect(keys.key(n)).toBe(`key:${n}`)
+    const a = keys.key(42)
+    keys.key(7)
+    expect(a).toBe('key:42')
   })
 
   test('the RESP parser reassembles replies split at any byte', () => {
