@@ -4,6 +4,7 @@ import { expect, test } from 'vitest'
 import { allocator } from '../../lib/allocator.js'
 import { Engine } from '../../lib/engine.js'
 import { ArenaKVError } from '../../lib/errors.js'
+import { native } from '../../lib/native.js'
 
 test(`engine reporting and activedefrag on ${allocator.name}`, () => {
   const db = new Engine()
@@ -36,4 +37,27 @@ test(`engine reporting and activedefrag on ${allocator.name}`, () => {
   } finally {
     db.close()
   }
+})
+
+test(`keyspace tables on kernel pages through grows, shrinks, flushall and close on ${allocator.name}`, () => {
+  const live0 = native.pages.liveBytes()
+  const db = new Engine()
+  try {
+    // 50K keys, half with a TTL: the table, the metadata and the volatile list all pass PAGED_MIN_BYTES.
+    for (let i = 0; i < 50_000; i++) db.set(`k${i}`, `v${i}`, i % 2 ? { px: 1_000_000 } : undefined)
+    expect(native.pages.liveBytes()).toBeGreaterThan(live0)
+    for (let i = 0; i < 50_000; i += 5) expect(db.getString(`k${i}`)).toBe(`v${i}`)
+    // Delete most keys (the table and the volatile list shrink), then check the survivors.
+    for (let i = 0; i < 50_000; i++) if (i % 16 !== 0) db.del(`k${i}`)
+    expect(db.dbsize()).toBe(3125)
+    for (let i = 0; i < 50_000; i += 16) expect(db.getString(`k${i}`)).toBe(`v${i}`)
+    expect(db.volatileCount()).toBe(0)
+    db.flushall()
+    expect(native.pages.liveBytes()).toBe(live0)
+    for (let i = 0; i < 20_000; i++) db.set(`k${i}`, 'x')
+    expect(db.dbsize()).toBe(20_000)
+  } finally {
+    db.close()
+  }
+  expect(native.pages.liveBytes()).toBe(live0)
 })
