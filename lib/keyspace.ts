@@ -633,7 +633,6 @@ export class Keyspace {
     this.handles = new Uint32Array(this.hashes.buffer)
     this.mask = MIN_TABLE_SIZE - 1
     this.fill = 0
-    this.endRehash()
     this.lru = new Uint32Array(MIN_META_CAPACITY)
     this.volatilePos = new Uint32Array(MIN_META_CAPACITY)
     this.volatileHandles = new Uint32Array(MIN_VOLATILE_CAPACITY)
