@@ -184,6 +184,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       usedMemory: () => this.usedMemory(),
       evictKey: (handle: number, hash: number) => this.removeWithEvent(handle, hash, 'evicted'),
       expireKey: (handle: number, hash: number) => this.removeWithEvent(handle, hash, 'expired'),
+      afterStep: () => this.flushEvents(),
     }
     this.evictor = new Evictor(host)
     this.ks.growAllowed = (extra) => this.cfg.maxmemory === 0 || this.usedMemory() + extra <= this.cfg.maxmemory
@@ -262,21 +263,29 @@ export class Engine extends EventEmitter<EngineEvents> {
           if (this.lfu) this.touchKey(handle, now)
           else ks.lru[handle & HANDLE_INDEX_MASK] = lruClock(now)
         } else {
-          if (xx) return false
+          if (xx) {
+            this.flushEvents()
+            return false
+          }
           handle = ks.insert(key, hash, value)
           ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
         }
         if (when !== NO_EXPIRE) ks.setExpire(handle, hash, when)
         else if (!keepttl) ks.clearExpire(handle)
         if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
+        this.flushEvents()
         return true
       }
     }
     let handle = this.lookupWrite(key, hash, now)
-    if ((nx && handle !== 0) || (xx && handle === 0)) return false
+    if ((nx && handle !== 0) || (xx && handle === 0)) {
+      this.flushEvents()
+      return false
+    }
     if (when !== NO_EXPIRE && when <= now) {
       // Already expired (Redis's checkAlreadyExpired): the key is deleted rather than written.
       if (handle !== 0) this.ks.remove(handle, hash)
+      this.flushEvents()
       return true
     }
     const arrays = this.ks.arrayBytes
@@ -285,6 +294,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (when !== NO_EXPIRE) this.ks.setExpire(handle, hash, when)
     else if (!keepttl) this.ks.clearExpire(handle)
     if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
+    this.flushEvents()
     return true
   }
 
@@ -292,7 +302,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.assertOpen()
     checkKey(key)
     const handle = this.lookupRead(key)
-    return handle === 0 ? undefined : this.copyValue(handle)
+    if (handle !== 0) return this.copyValue(handle)
+    // Only a miss can have expired the key.
+    this.flushEvents()
+    return undefined
   }
 
   getString(key: string): string | undefined {
@@ -305,7 +318,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.stats.keyspace_misses++
       return undefined
     }
-    return this.liveForRead(handle, hash) ? ks.readString : undefined
+    if (this.liveForRead(handle, hash)) return ks.readString
+    this.flushEvents()
+    return undefined
   }
 
   getInto(key: string, target: Uint8Array): number {
@@ -313,7 +328,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     checkKey(key)
     if (!(target instanceof Uint8Array)) throw new TypeError('target must be a Uint8Array')
     const handle = this.lookupRead(key)
-    if (handle === 0) return -1
+    if (handle === 0) {
+      this.flushEvents()
+      return -1
+    }
     const length = this.ks.readLength
     if (length > this.scratch.length) return this.store.readInto(handle, target)
     target.set(this.scratchView(Math.min(length, target.length)))
@@ -329,6 +347,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const handle = this.lookupRead(keys[i])
       out[i] = handle === 0 ? undefined : this.copyValue(handle)
     }
+    this.flushEvents()
     return out
   }
 
@@ -352,13 +371,17 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.ks.clearExpire(handle)
     }
     if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
+    this.flushEvents()
   }
 
   getdel(key: string): Buffer | undefined {
     this.assertOpen()
     checkKey(key)
     const handle = this.lookupRead(key)
-    if (handle === 0) return undefined
+    if (handle === 0) {
+      this.flushEvents()
+      return undefined
+    }
     const value = this.copyValue(handle)
     this.ks.remove(handle, this.lastHash)
     return value
@@ -382,7 +405,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       else if (opts.pxat !== undefined) when = absoluteExpire(opts.pxat, 1, 0, true, 'getex')
     }
     const handle = this.lookupRead(key)
-    if (handle === 0) return undefined
+    if (handle === 0) {
+      this.flushEvents()
+      return undefined
+    }
     const value = this.copyValue(handle)
     const hash = this.lastHash
     if (when !== NO_EXPIRE) {
@@ -406,6 +432,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const handle = this.lookupWrite(key, hash, now)
       if (handle !== 0 && this.ks.remove(handle, hash)) removed++
     }
+    this.flushEvents()
     return removed
   }
 
@@ -419,6 +446,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const key of keys) checkKey(key)
     let n = 0
     for (const key of keys) if (this.lookupNoTouch(key) !== 0) n++
+    this.flushEvents()
     return n
   }
 
@@ -433,6 +461,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         n++
       }
     }
+    this.flushEvents()
     return n
   }
 
@@ -476,7 +505,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const hash = this.ks.hashKey(key)
     const now = this.now()
     const handle = this.lookupWrite(key, hash, now)
-    if (handle === 0) return false
+    if (handle === 0) {
+      this.flushEvents()
+      return false
+    }
     this.touchKey(handle, now)
     return this.ks.clearExpire(handle)
   }
@@ -520,8 +552,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     const now = this.now()
     const keys: string[] = []
     for (let i = 0; i < handles.length; i++) {
-      // An 'expired' listener may have changed the keyspace while this loop deleted keys.
-      if (!this.ks.contains(handles[i], hashes[i])) continue
       if (isExpired(this.ks, handles[i], now)) {
         this.removeWithEvent(handles[i], hashes[i], 'expired')
         continue
@@ -529,6 +559,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const key = this.store.key(handles[i])
       if (!usePattern || globMatch(match, key)) keys.push(key)
     }
+    this.flushEvents()
     return [next, keys]
   }
 
@@ -547,7 +578,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.assertOpen()
     checkKey(key)
     const handle = this.lookupNoTouch(key)
-    if (handle === 0) return undefined
+    if (handle === 0) {
+      this.flushEvents()
+      return undefined
+    }
     if (this.lfu) throw syntaxError(LFU_IDLETIME_ERROR)
     const idleMs = estimateIdleTime(lruClock(this.now()), this.ks.lru[handle & HANDLE_INDEX_MASK])
     return Math.floor(idleMs / 1000)
@@ -557,7 +591,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.assertOpen()
     checkKey(key)
     const handle = this.lookupNoTouch(key)
-    if (handle === 0) return undefined
+    if (handle === 0) {
+      this.flushEvents()
+      return undefined
+    }
     if (!this.lfu) throw syntaxError(LFU_FREQ_ERROR)
     return lfuDecrAndReturn(this.ks.lru[handle & HANDLE_INDEX_MASK], this.now(), this.cfg.lfuDecayTime)
   }
@@ -577,6 +614,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
       if (changed === 'maxmemoryPolicy') this.policyChanged(before)
       this.evictor.performEvictions(0)
+      this.flushEvents()
     } else if (changed === 'hz' || changed === 'activeExpireEffort') {
       this.activeExpire.configure(this.cfg.activeExpireEffort, this.cfg.hz)
     }
@@ -772,13 +810,56 @@ export class Engine extends EventEmitter<EngineEvents> {
   private view: Uint8Array = new Uint8Array(0)
   private viewLength = 0
 
+  /**
+   * Deletes a key evicted or expired by the engine itself. Its event is queued, not emitted: listeners run once
+   * the command (or timer step) that caused it has finished (ARCHITECTURE.md, "Events").
+   */
   private removeWithEvent(handle: number, hash: number, event: 'evicted' | 'expired'): void {
     const key = this.listenerCount(event) > 0 ? this.store.key(handle) : undefined
     if (!this.ks.remove(handle, hash)) return
     if (event === 'evicted') this.stats.evicted_keys++
     else this.stats.expired_keys++
-    if (key !== undefined) this.emit(event, key)
+    if (key !== undefined) {
+      this.queuedEvents.push(event)
+      this.queuedKeys.push(key)
+    }
   }
+
+  /** Delivers the queued events when there are any; called as every command and timer step ends. */
+  private flushEvents(): void {
+    if (this.queuedKeys.length !== 0) this.deliverEvents()
+  }
+
+  /**
+   * Emits the queued events in order, including those queued meanwhile by commands the listeners run; a nested
+   * call (a listener's own command ending) leaves them to this loop. Every event is delivered even when a
+   * listener throws; then the first error is thrown (an AggregateError for several), after the command's effect.
+   */
+  private deliverEvents(): void {
+    if (this.delivering) return
+    this.delivering = true
+    let errors: unknown[] | undefined
+    try {
+      for (let i = 0; i < this.queuedKeys.length; i++) {
+        try {
+          this.emit(this.queuedEvents[i], this.queuedKeys[i])
+        } catch (error) {
+          ;(errors ??= []).push(error)
+        }
+      }
+    } finally {
+      this.queuedEvents.length = 0
+      this.queuedKeys.length = 0
+      this.delivering = false
+    }
+    if (errors !== undefined) {
+      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} event listeners threw`)
+    }
+  }
+
+  private readonly queuedEvents: Array<'evicted' | 'expired'> = []
+  private readonly queuedKeys: string[] = []
+  private delivering = false
 
   // ---- private: memory ----
 
@@ -794,7 +875,15 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** Evicts to make room for `incoming` bytes; the OOM error when that is impossible. */
   private reserve(incoming: number): void {
-    if (this.evictor.performEvictions(incoming) === EVICT_FAIL) throw oomError()
+    if (this.evictor.performEvictions(incoming) !== EVICT_FAIL) return
+    // The refused command is over: what it evicted is reported before the OOM error, which takes precedence.
+    const oom = oomError()
+    try {
+      this.flushEvents()
+    } catch (error) {
+      oom.cause = error
+    }
+    throw oom
   }
 
   /**
@@ -832,7 +921,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const when = absoluteExpire(value, unitMs, absolute ? 0 : now, false, command)
     const hash = this.ks.hashKey(key)
     const handle = this.lookupWrite(key, hash, now)
-    if (handle === 0) return false
+    if (handle === 0) {
+      this.flushEvents()
+      return false
+    }
     // lookupKeyWrite is an access in Redis (it updates the LRU/LFU clock).
     this.touchKey(handle, now)
     if (!expireFlagsAllow(bits, this.ks.getExpire(handle), when)) return false
@@ -853,7 +945,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.assertOpen()
     checkKey(key)
     const handle = this.lookupNoTouch(key)
-    if (handle === 0) return -2
+    if (handle === 0) {
+      this.flushEvents()
+      return -2
+    }
     return this.ks.getExpire(handle)
   }
 }

@@ -53,8 +53,10 @@ export interface EvictHost {
   /** lruClock(now()) as an int32 (the same 32 bits, signed). */
   lruStamp(): number
   usedMemory(): number
-  /** Deletes a key chosen for eviction, counting it and emitting 'evicted'. */
+  /** Deletes a key chosen for eviction, counting it and queueing its 'evicted' event. */
   evictKey(handle: number, hash: number): void
+  /** Ends a timer step: delivers the events it queued (may throw a listener's error). */
+  afterStep(): void
 }
 
 export class Evictor {
@@ -67,7 +69,6 @@ export class Evictor {
   private readonly sampleHandles = new Uint32Array(64)
   private readonly sampleHashes = new Int32Array(64)
   private timer: NodeJS.Immediate | null = null
-  private running = false
 
   constructor(private readonly host: EvictHost) {}
 
@@ -93,46 +94,42 @@ export class Evictor {
     let used = this.host.usedMemory()
     if (used + incoming <= cfg.maxmemory) return EVICT_OK
     if (cfg.maxmemoryPolicy === 'noeviction') return EVICT_FAIL
-    // A write from an 'evicted' listener: the eviction loop around it accounts for what it adds.
-    if (this.running) return EVICT_RUNNING
-    this.running = true
-    try {
-      const limitUs = evictionTimeLimitUs(cfg.maxmemoryEvictionTenacity)
-      // The clock starts after the first key: a write under maxmemory usually needs exactly one eviction, and
-      // performance.now() returns a heap-allocated number (garbage on every write). Redis reads its clock only
-      // every 16 keys anyway; the first eviction's microsecond or two is left out of the budget.
-      let start = -1
-      let freed = 0
-      while (used + incoming > cfg.maxmemory) {
-        if (!this.evictOne()) return EVICT_FAIL
-        freed++
-        used = this.host.usedMemory()
-        if (start < 0) {
-          if (used + incoming <= cfg.maxmemory) break
-          start = performance.now()
-        }
-        if (freed % EVICTION_CLOCK_CHECK_KEYS === 0 && (performance.now() - start) * 1000 > limitUs) {
-          if (used + incoming <= cfg.maxmemory) break
-          this.startEvictionTimer()
-          return EVICT_RUNNING
-        }
+    const limitUs = evictionTimeLimitUs(cfg.maxmemoryEvictionTenacity)
+    // The clock starts after the first key: a write under maxmemory usually needs exactly one eviction, and
+    // performance.now() returns a heap-allocated number (garbage on every write). Redis reads its clock only
+    // every 16 keys anyway; the first eviction's microsecond or two is left out of the budget.
+    let start = -1
+    let freed = 0
+    while (used + incoming > cfg.maxmemory) {
+      if (!this.evictOne()) return EVICT_FAIL
+      freed++
+      used = this.host.usedMemory()
+      if (start < 0) {
+        if (used + incoming <= cfg.maxmemory) break
+        start = performance.now()
       }
-      return EVICT_OK
-    } finally {
-      this.running = false
+      if (freed % EVICTION_CLOCK_CHECK_KEYS === 0 && (performance.now() - start) * 1000 > limitUs) {
+        if (used + incoming <= cfg.maxmemory) break
+        this.startEvictionTimer()
+        return EVICT_RUNNING
+      }
     }
+    return EVICT_OK
   }
 
   /**
    * Redis's evictionTimeProc, a 0 ms time event that runs once per event-loop turn until under maxmemory;
    * setImmediate is Node's once-per-turn callback. It stays ref'd: an unref'd immediate only runs when something
-   * else wakes the loop, and this work always ends (each turn frees keys, or finds none and stops).
+   * else wakes the loop, and this work always ends (each turn frees keys, or finds none and stops). The next turn
+   * is armed before listeners run, so one that throws cannot stop eviction, and one that closes the engine
+   * clears it (stop()).
    */
   private startEvictionTimer(): void {
     if (this.timer !== null) return
     this.timer = setImmediate(() => {
       this.timer = null
       if (this.performEvictions(0) === EVICT_RUNNING) this.startEvictionTimer()
+      this.host.afterStep()
     })
   }
 

@@ -144,8 +144,10 @@ export interface ExpireHost {
   readonly ks: Keyspace
   readonly stats: ExpireStats
   now(): number
-  /** Deletes a key whose time has come, counting it and emitting 'expired'. */
+  /** Deletes a key whose time has come, counting it and queueing its 'expired' event. */
   expireKey(handle: number, hash: number): void
+  /** Ends a timer step: delivers the events it queued (may throw a listener's error). */
+  afterStep(): void
 }
 
 /**
@@ -199,10 +201,12 @@ export class ActiveExpire {
     this.slowTimer = timer
   }
 
+  /** Listeners run last, once the step is complete and the next one armed; one that closes the engine stops both. */
   private slowTick(): void {
     this.cron()
     this.cycle(CYCLE_SLOW)
     this.scheduleFast()
+    this.host.afterStep()
   }
 
   stop(): void {
@@ -232,6 +236,7 @@ export class ActiveExpire {
       self.fastTimer = null
       self.cycle(CYCLE_FAST)
       self.scheduleFast()
+      self.host.afterStep()
     }, delayMs)
     this.fastTimer.unref()
   }

@@ -273,6 +273,7 @@ describe('active expire cycle', () => {
       ks,
       stats,
       now: clock.now,
+      afterStep: () => {},
       expireKey: (handle: number, hash: number) => {
         ks.remove(handle, hash)
         stats.expired_keys++
@@ -309,6 +310,7 @@ describe('active expire cycle', () => {
       ks,
       stats,
       now: clock.now,
+      afterStep: () => {},
       expireKey: (handle: number, hash: number) => {
         // A slow deletion, so the 1 µs budget of hz 1M... is exceeded well within 16 loops.
         const until = performance.now() + 0.05
