@@ -5,6 +5,7 @@ import { allocator } from '../../lib/allocator.js'
 import { Engine } from '../../lib/engine.js'
 import { ArenaKVError } from '../../lib/errors.js'
 import { native } from '../../lib/native.js'
+import { ModelFuzz } from '../helpers/model-fuzz.js'
 
 test(`engine reporting and activedefrag on ${allocator.name}`, () => {
   const db = new Engine()
@@ -60,4 +61,14 @@ test(`keyspace tables on kernel pages through grows, shrinks, flushall and close
     db.close()
   }
   expect(native.pages.liveBytes()).toBe(live0)
+})
+
+test(`the model-based fuzz on ${allocator.name}`, async () => {
+  const fuzz = new ModelFuzz(0x2545f491)
+  try {
+    const result = await fuzz.run(Number(process.env.ARENAKV_CONTRACT_FUZZ_OPS ?? 20_000), 2000)
+    expect(result.events.evicted + result.events.expired).toBeGreaterThan(0)
+  } finally {
+    fuzz.close()
+  }
 })
