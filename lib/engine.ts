@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { markAsUntransferable } from 'node:worker_threads'
 import { allocator } from './allocator.js'
-import { configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
+import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
 import { closedError, oomError, syntaxError, unsupportedError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
@@ -571,6 +571,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   configSet(name: string, value: string | number): void {
     this.assertOpen()
+    checkConfigSetArgs(name, value)
     const before = this.cfg.maxmemoryPolicy
     if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
     const changed = configSet(this.cfg, name, value)
