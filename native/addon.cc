@@ -107,7 +107,12 @@ Napi::Value createArena(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireJemalloc(env, "arenas");
   unsigned arena = 0;
-  if (!jectl::arenaCreate(&arena)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "arenas.create failed");
+  if (!jectl::arenaCreate(&arena)) {
+    if (jectl::arenaIndicesExhausted()) {
+      fail(env, ErrorKind::kArenaKV, "ERR_ARENA_LIMIT", "cannot create another arena: " + jectl::arenaLimitText());
+    }
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "arenas.create failed");
+  }
   return Napi::Number::New(env, arena);
 }
 
