@@ -407,6 +407,13 @@ Napi::Value defragStep(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+bool storeUsesArena(Napi::Env env, unsigned arena) {
+  for (const StoreState* s : addonData(env)->stores) {
+    if (s != nullptr && s->store.heap().arena == static_cast<int>(arena)) return true;
+  }
+  return false;
+}
+
 void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   Napi::Object store = Napi::Object::New(env);
   store.Set("open", Napi::Function::New<open>(env, "open"));

@@ -49,6 +49,14 @@ describe('engines open at once (jemalloc arenas)', () => {
     expect(again.slotStore.arena).toBe(freed)
     expect(again.set('k', 'v')).toBe(true)
     expect(() => new Engine()).toThrow(expect.objectContaining({ code: 'ERR_ARENA_LIMIT' }))
+
+    // An arena from createArena holds an index as an engine does, and destroyArena gives it back.
+    open.pop()?.close()
+    const arena = allocator.createArena()
+    expect(() => new Engine()).toThrow(expect.objectContaining({ code: 'ERR_ARENA_LIMIT' }))
+    allocator.destroyArena(arena)
+    open.push(new Engine())
+    expect(open[open.length - 1].slotStore.arena).toBe(arena)
   })
 
   it('every engine can be opened again once the others are closed', () => {
