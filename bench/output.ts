@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import type { TopLevelSpec } from './specs.js'
 import { formatEnv, type AllocatorEnv, type MachineEnv } from './env.js'
 
@@ -63,6 +63,52 @@ export function printReport(r: SuiteReport, log: (line: string) => void): void {
   log(`== ${r.title}`)
   for (const t of r.tables) log('\n' + formatTable(t))
   if (r.notes.length > 0) log('\n' + r.notes.map((n) => `• ${n}`).join('\n'))
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path)
+  } catch {
+    return null
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * Makes sure the reports can be written to `outDir` before any suite runs (a full run takes many minutes, and
+ * writeReports comes last): creates the directory when it is missing, then creates and removes a file in it.
+ * Throws an Error whose message starts with `--out <outDir>:` and says what is in the way.
+ */
+export function prepareOutDir(outDir: string): void {
+  const refuse = (why: string): never => {
+    throw new Error(`--out ${outDir}: ${why}`)
+  }
+  const stats = statOrNull(outDir)
+  if (stats !== null && !stats.isDirectory()) refuse('not a directory (it is a file)')
+  if (stats === null) {
+    try {
+      mkdirSync(outDir, { recursive: true })
+    } catch (err) {
+      // Name the first ancestor that exists and is not a directory, the usual reason (ENOTDIR).
+      for (let dir = dirname(resolve(outDir)); dir !== dirname(dir); dir = dirname(dir)) {
+        const st = statOrNull(dir)
+        if (st !== null && !st.isDirectory()) refuse(`cannot create the directory: ${dir} is a file, not a directory`)
+        if (st !== null) break
+      }
+      refuse(`cannot create the directory: ${errorText(err)}`)
+    }
+  }
+  // Permission bits do not tell (root ignores them; a read-only mount does not show in them): try a write.
+  const probe = join(outDir, `.arenakv-write-check-${process.pid}`)
+  try {
+    writeFileSync(probe, '', { flag: 'wx' })
+    rmSync(probe)
+  } catch (err) {
+    refuse(`cannot write in the directory: ${errorText(err)}`)
+  }
 }
 
 export interface WrittenFiles {

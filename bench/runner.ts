@@ -1,6 +1,6 @@
 import { ensureVariants, variantEnv, type AllocatorName } from './builds.js'
 import { formatEnv, machineEnv, type AllocatorEnv } from './env.js'
-import { printReport, writeReports, type SuiteReport, type WrittenFiles } from './output.js'
+import { prepareOutDir, printReport, writeReports, type SuiteReport, type WrittenFiles } from './output.js'
 import { redisServerVersion } from './redis.js'
 import { runChildScript } from './spawn.js'
 import type { Scale, Suite, SuiteContext } from './suite.js'
@@ -39,6 +39,8 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
     if (s === undefined) throw new RangeError(`unknown bench suite '${n}' (one of ${suiteNames().join(', ')})`)
     return s
   })
+  // Before anything runs or prints: the reports are written last, after minutes of work.
+  if (options.out !== undefined) prepareOutDir(options.out)
   const env = machineEnv(redisServerVersion())
   ensureVariants(options.allocators, log)
 

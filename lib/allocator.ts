@@ -23,8 +23,18 @@ export const allocator = {
   goodSize: (size: number): number => native.goodSize(size),
   backgroundThread: (): boolean => native.backgroundThread(),
   setBackgroundThread: (on: boolean): void => native.setBackgroundThread(on),
-  /** jemalloc: a new arena (arenas.create); its index. */
+  /**
+   * jemalloc: a new arena (arenas.create); its index. Arenas share jemalloc's 4095 arena indices with the
+   * engines (one each): past the last free one this throws an ArenaKVError with code ERR_ARENA_LIMIT. Give the
+   * index back with destroyArena.
+   */
   createArena: (): number => native.createArena(),
+  /**
+   * jemalloc: destroys an arena createArena made (arena.<i>.destroy: its memory is discarded at once), and
+   * createArena may hand its index out again. Any other index (an automatic arena, an engine's, one destroyed
+   * already) is a RangeError with code ERR_OUT_OF_RANGE; builds without jemalloc throw ERR_UNSUPPORTED.
+   */
+  destroyArena: (arena: number): void => native.destroyArena(arena),
   arenaStats: (arena: number): ArenaStats => native.arenaStats(arena),
   purgeArena: (arena: number): void => native.purgeArena(arena),
 } as const

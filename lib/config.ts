@@ -278,7 +278,7 @@ export function resolveOptions(opts?: EngineOptions): EngineConfig {
   const cfg = defaults()
   if (opts === undefined) return cfg
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new TypeError(`options must be an object, got ${opts === null ? 'null' : typeof opts}`)
+    throw new TypeError(`options must be an object, got ${typeName(opts)}`)
   }
   const unknown = Object.keys(opts).filter((k) => !BY_FIELD.has(k))
   if (unknown.length > 0) {
@@ -339,8 +339,26 @@ function parseSetNumber(p: NumberParam, text: string): number {
   return p.adjust === undefined ? n : p.adjust(n)
 }
 
+/** `typeof`, except that null and arrays say what they are: for messages about an argument of the wrong type. */
+function typeName(value: unknown): string {
+  if (value === null) return 'null'
+  return Array.isArray(value) ? 'array' : typeof value
+}
+
+/**
+ * The argument checks of CONFIG SET, for configSet and for the engine, which looks the name up (and reads the
+ * value as text) before calling configSet: a TypeError naming the argument, before either is used.
+ */
+export function checkConfigSetArgs(name: unknown, value: unknown): asserts value is string | number {
+  if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${typeName(name)}`)
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new TypeError(`value must be a string or a number, got ${typeName(value)}`)
+  }
+}
+
 /** The EngineConfig field behind a Redis parameter name (any ASCII case), or undefined. */
 export function configField(name: string): keyof EngineConfig | undefined {
+  if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${typeName(name)}`)
   return BY_NAME.get(asciiLower(name))?.field
 }
 
@@ -350,10 +368,7 @@ export function configField(name: string): keyof EngineConfig | undefined {
  * maxmemory goes down, re-time its cycles when hz changes).
  */
 export function configSet(cfg: EngineConfig, name: string, value: string | number): keyof EngineConfig {
-  if (typeof name !== 'string') throw new TypeError(`config name must be a string, got ${typeof name}`)
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new TypeError(`config value must be a string or a number, got ${typeof value}`)
-  }
+  checkConfigSetArgs(name, value)
   const p = BY_NAME.get(asciiLower(name))
   if (p === undefined) {
     throw new ArenaKVError('ERR_CONFIG', `Unknown option or number of arguments for CONFIG SET - '${name}'`)
@@ -402,7 +417,7 @@ const GLOB_CHARS = /[[*?]/
  * is looked up directly and echoed back as it was given ('MAXMEMORY' → { MAXMEMORY: '0' }).
  */
 export function configGet(cfg: EngineConfig, pattern: string): Record<string, string> {
-  if (typeof pattern !== 'string') throw new TypeError(`pattern must be a string, got ${typeof pattern}`)
+  if (typeof pattern !== 'string') throw new TypeError(`pattern must be a string, got ${typeName(pattern)}`)
   const out: Record<string, string> = {}
   if (!GLOB_CHARS.test(pattern)) {
     const p = BY_NAME.get(asciiLower(pattern))

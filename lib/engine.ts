@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { markAsUntransferable } from 'node:worker_threads'
 import { allocator } from './allocator.js'
-import { configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
+import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
 import { closedError, oomError, syntaxError, unsupportedError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
@@ -158,6 +158,21 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** The hash of the key the last lookupRead probed. */
   private lastHash = 0
 
+  /**
+   * Opens an engine: its keys and values live in a jemalloc arena of its own, which {@link Engine.close}
+   * destroys (the engine's native memory goes back at once, and the arena's index is free for the next engine).
+   *
+   * Limit: jemalloc has 4095 arena indices per process and keeps some for its automatic arenas (by default
+   * 4 per CPU, plus one for huge allocations: 4086 are left on 2 CPUs, 3838 on 64). Each open engine, and each
+   * arena from `allocator.createArena()` not yet destroyed, holds one; opening an engine past that throws an
+   * `ArenaKVError` with code `ERR_ARENA_LIMIT` whose message gives this process's limit. Close engines
+   * you no longer use: one dropped without close() holds its arena until the garbage collector gets to it.
+   * Builds without jemalloc (tcmalloc, libc) have no arenas and no such limit.
+   *
+   * @param options Redis's configuration knobs in camelCase (see {@link EngineOptions}); TypeError for an
+   *   argument that is not an object or an unknown option, RangeError for a value out of Redis's range.
+   * @throws `ArenaKVError` with code `ERR_ARENA_LIMIT` when every jemalloc arena index is taken.
+   */
   constructor(options?: EngineOptions, internals: EngineInternals = {}) {
     super()
     this.cfg = resolveOptions(options)
@@ -608,6 +623,7 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   configSet(name: string, value: string | number): void {
     this.assertOpen()
+    checkConfigSetArgs(name, value)
     const before = this.cfg.maxmemoryPolicy
     if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
     const changed = configSet(this.cfg, name, value)

@@ -9,6 +9,8 @@ export type ArenaKVErrorCode =
   | 'ERR_UNSUPPORTED'
   | 'ERR_CONFIG'
   | 'ERR_NATIVE'
+  /** Every jemalloc arena index is taken: too many engines (or allocator.createArena() arenas) open at once. */
+  | 'ERR_ARENA_LIMIT'
 
 export class ArenaKVError extends Error {
   readonly code: ArenaKVErrorCode

@@ -100,6 +100,7 @@ export interface NativeAddon {
   backgroundThread(): boolean
   setBackgroundThread(on: boolean): void
   createArena(): number
+  destroyArena(arena: number): void
   arenaStats(arena: number): ArenaStats
   purgeArena(arena: number): void
   setErrorClass(ctor: typeof ArenaKVError): void

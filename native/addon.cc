@@ -2,8 +2,10 @@
 // and conversions only; the allocator logic lives in the files it calls.
 #include <napi.h>
 
+#include <bitset>
 #include <cstdint>
 #include <ctime>
+#include <mutex>
 
 #include "args.h"
 #include "errors.h"
@@ -103,12 +105,49 @@ Napi::Value setBackgroundThread(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The arenas createArena made and destroyArena has not destroyed: the only ones destroyArena accepts, since
+// jemalloc's arena.<i>.destroy would also discard an arena an engine's store still allocates from. Process-wide,
+// as arenas are: an arena made in one worker thread may be destroyed from another. Both are trivially
+// destructible, so no thread can find them destroyed at exit.
+std::mutex createdArenasMutex;
+std::bitset<jectl::kArenaIndices> createdArenas;
+
 Napi::Value createArena(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireJemalloc(env, "arenas");
+  std::lock_guard<std::mutex> lock(createdArenasMutex);
   unsigned arena = 0;
-  if (!jectl::arenaCreate(&arena)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "arenas.create failed");
+  if (!jectl::arenaCreate(&arena)) {
+    if (jectl::arenaIndicesExhausted()) {
+      fail(env, ErrorKind::kArenaKV, "ERR_ARENA_LIMIT", "cannot create another arena: " + jectl::arenaLimitText());
+    }
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "arenas.create failed");
+  }
+  createdArenas.set(arena);
   return Napi::Number::New(env, arena);
+}
+
+// destroyArena(arena): jemalloc's arena.<i>.destroy, which discards the arena's memory at once and lets
+// arenas.create hand its index out again. Only for an arena from createArena: nothing allocates from those
+// (no API places allocations in them), and the lock keeps two threads from destroying one twice.
+Napi::Value destroyArena(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto arena = static_cast<unsigned>(integerArg(info, 0, "arena", 0, jectl::kArenaIndices - 1));
+  requireJemalloc(env, "arenas");
+  std::lock_guard<std::mutex> lock(createdArenasMutex);
+  if (!createdArenas.test(arena)) {
+    std::string name = "arena " + std::to_string(arena);
+    if (storeUsesArena(env, arena)) {
+      fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", name + " is an open engine's (its store's): close the engine instead");
+    }
+    fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE",
+         name + " was not created by allocator.createArena() or is destroyed already: only those can be destroyed");
+  }
+  if (!jectl::arenaDestroy(arena)) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "arena." + std::to_string(arena) + ".destroy failed");
+  }
+  createdArenas.reset(arena);
+  return env.Undefined();
 }
 
 Napi::Value arenaStats(const Napi::CallbackInfo& info) {
@@ -186,6 +225,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("backgroundThread", Napi::Function::New<backgroundThread>(env, "backgroundThread"));
   exports.Set("setBackgroundThread", Napi::Function::New<setBackgroundThread>(env, "setBackgroundThread"));
   exports.Set("createArena", Napi::Function::New<createArena>(env, "createArena"));
+  exports.Set("destroyArena", Napi::Function::New<destroyArena>(env, "destroyArena"));
   exports.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   exports.Set("purgeArena", Napi::Function::New<purgeArena>(env, "purgeArena"));
   exports.Set("setErrorClass", Napi::Function::New<setErrorClass>(env, "setErrorClass"));

@@ -90,6 +90,33 @@ bool arenaDestroy(unsigned arena) {
   return je_mallctl(name, nullptr, nullptr, nullptr, 0) == 0;
 }
 
+bool arenaIndicesExhausted() {
+  // arenas.narenas counts every index ever initialized, destroyed ones included; arenas.create reuses a
+  // destroyed index first (ctl_arena_init), so it fails for want of an index only when all kArenaIndices are
+  // initialized and none is destroyed.
+  unsigned narenas = 0;
+  return read("arenas.narenas", &narenas) && narenas >= kArenaIndices;
+}
+
+unsigned arenaIndicesReserved() {
+  unsigned automatic = 0;
+  size_t oversize = 0;
+  read("opt.narenas", &automatic);
+  // arena_init_huge reserves the index after the automatic ones, and sets the option to 0 when it does not.
+  read("opt.oversize_threshold", &oversize);
+  return automatic + (oversize != 0 ? 1 : 0);
+}
+
+std::string arenaLimitText() {
+  unsigned reserved = arenaIndicesReserved();
+  unsigned usable = kArenaIndices > reserved ? kArenaIndices - reserved : 0;
+  return "every jemalloc arena index is in use. Each open engine (its store) and each allocator.createArena() "
+         "arena not yet destroyed holds one: jemalloc has " + std::to_string(kArenaIndices) +
+         " arena indices and keeps " + std::to_string(reserved) + " for its automatic arenas, so at most " +
+         std::to_string(usable) + " engines and arenas can be open at once in a process. Close an engine, or "
+         "destroy an arena with allocator.destroyArena(), to free one";
+}
+
 bool tcacheCreate(unsigned* tcache) { return read("tcache.create", tcache); }
 bool tcacheFlush(unsigned tcache) { return writeUnsigned("tcache.flush", tcache); }
 bool tcacheDestroy(unsigned tcache) { return writeUnsigned("tcache.destroy", tcache); }
@@ -194,6 +221,9 @@ bool writeUnsigned(const char*, unsigned) { return false; }
 bool version(std::string*) { return false; }
 bool arenaCreate(unsigned*) { return false; }
 bool arenaDestroy(unsigned) { return false; }
+bool arenaIndicesExhausted() { return false; }
+unsigned arenaIndicesReserved() { return 0; }
+std::string arenaLimitText() { return {}; }
 bool tcacheCreate(unsigned*) { return false; }
 bool tcacheFlush(unsigned) { return false; }
 bool tcacheDestroy(unsigned) { return false; }

@@ -19,8 +19,21 @@ bool writeBool(const char* name, bool value);
 bool writeUnsigned(const char* name, unsigned value);
 bool version(std::string* out);
 
+// jemalloc keeps an arena's index in 12 bits (MALLOCX_ARENA_BITS in its jemalloc_internal_types.h):
+// MALLOCX_ARENA_LIMIT = 4095 indices, 0..4094, for automatic and explicit (arenas.create) arenas together.
+constexpr unsigned kArenaIndices = 4095;
+
 bool arenaCreate(unsigned* arena);
+// arena.<i>.destroy: jemalloc refuses automatic arenas and indices with no arena; the index is then reused by
+// arenas.create. Callers make sure nothing still allocates from it.
 bool arenaDestroy(unsigned arena);
+// After a failed arenas.create: whether every index has an arena, rather than the allocator being out of memory.
+bool arenaIndicesExhausted();
+// Indices jemalloc keeps for itself (opt.narenas automatic arenas, and the huge arena unless
+// opt.oversize_threshold is 0): arenas.create hands out the other kArenaIndices - arenaIndicesReserved().
+unsigned arenaIndicesReserved();
+// What the limit is and how to get below it, for the error thrown when arenas.create runs out of indices.
+std::string arenaLimitText();
 bool tcacheCreate(unsigned* tcache);
 bool tcacheFlush(unsigned tcache);
 bool tcacheDestroy(unsigned tcache);

@@ -176,7 +176,13 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   if (scratch.ByteLength() < 16) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "scratch must hold at least 16 bytes");
   auto state = std::make_unique<StoreState>();
   std::string error;
-  if (!state->store.open(ownArena, &error)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
+  if (!state->store.open(ownArena, &error)) {
+    // The one arenas.create failure a user can cause: more engines open than jemalloc has arena indices.
+    if (jectl::arenaIndicesExhausted()) {
+      fail(env, ErrorKind::kArenaKV, "ERR_ARENA_LIMIT", "cannot open another engine: " + jectl::arenaLimitText());
+    }
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
+  }
   state->scratch = scratch.Data();
   state->scratchLen = scratch.ByteLength();
   state->scratchRef = Napi::Persistent(scratch);
@@ -400,6 +406,13 @@ Napi::Value defragStep(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+bool storeUsesArena(Napi::Env env, unsigned arena) {
+  for (const StoreState* s : addonData(env)->stores) {
+    if (s != nullptr && s->store.heap().arena == static_cast<int>(arena)) return true;
+  }
+  return false;
+}
 
 void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   Napi::Object store = Napi::Object::New(env);

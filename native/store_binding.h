@@ -10,4 +10,7 @@ namespace arenakv {
 // Adds `store` (an object of functions) to exports.
 void defineStoreFunctions(Napi::Env env, Napi::Object exports);
 
+// Whether a store opened from this environment and not closed allocates from jemalloc arena `arena`.
+bool storeUsesArena(Napi::Env env, unsigned arena);
+
 }  // namespace arenakv

@@ -1,7 +1,9 @@
 // The arenakv command line: the demo runs to completion and explains its memory; bench argument handling.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ensureDist } from './helpers/dist.js'
 import { run as runProcess, type RunResult } from './helpers/run.js'
 
@@ -78,6 +80,36 @@ describe('arenakv bench arguments', () => {
     const scale = await run(['bench', 'alloc', '--scale', 'huge'])
     expect(scale.status).not.toBe(0)
     expect(scale.stderr).toMatch(/argument 'huge' is invalid. Allowed choices are tiny, small, full/)
+  })
+
+  describe('--out is checked before any suite runs', () => {
+    let dir: string
+    let file: string
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'arenakv-cli-out-'))
+      file = join(dir, 'results.txt')
+      writeFileSync(file, 'not a directory\n')
+    })
+    afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+    const bench = (out: string) => run(['bench', 'expiry', '--allocators', 'jemalloc', '--scale', 'tiny', '--out', out])
+
+    test('a regular file: refused at once, nothing run, the file untouched', async () => {
+      const r = await bench(file)
+      expect(r.status).toBe(1)
+      expect(r.stderr).toBe(`arenakv: --out ${file}: not a directory (it is a file)\n`)
+      expect(r.stdout).toBe('')
+      expect(readFileSync(file, 'utf8')).toBe('not a directory\n')
+    })
+
+    test('a path under a regular file: refused at once, naming the file in the way', async () => {
+      const r = await bench(join(file, 'sub', 'dir'))
+      expect(r.status).toBe(1)
+      expect(r.stderr).toBe(
+        `arenakv: --out ${join(file, 'sub', 'dir')}: cannot create the directory: ${file} is a file, not a directory\n`,
+      )
+      expect(r.stdout).toBe('')
+    })
   })
 
   test('--help describes both commands', async () => {

@@ -3,7 +3,7 @@
 // write; hz re-times the cycles). activedefrag on builds without jemalloc's hints: test/contract/engine.contract.ts.
 import { afterEach, describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
-import { CONFIG_NAMES } from '../lib/config.js'
+import { CONFIG_NAMES, type EngineOptions, type MaxmemoryPolicy } from '../lib/config.js'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
 
@@ -158,3 +158,54 @@ describe('CONFIG GET / SET on an engine (jemalloc)', () => {
     expect(db.configGet('activedefrag')).toEqual({ activedefrag: 'yes' })
   })
 })
+
+describe('CONFIG GET / SET and options given the wrong types', () => {
+  // Whatever a caller passes, the answer is a TypeError or RangeError that names the argument: never a crash
+  // inside the lookup (null.replace) or in turning the value into text (String of a prototype-less object).
+  const NOT_STRINGS: unknown[] = [null, undefined, 42, true, 1n, Symbol('s'), {}, [], Object.create(null), () => 'maxmemory']
+
+  it('configSet refuses a name that is not a string', () => {
+    const db = engine()
+    for (const name of NOT_STRINGS) {
+      expect(() => db.configSet(name as string, 1), String(typeof name)).toThrow(TypeError)
+      expect(() => db.configSet(name as string, 1)).toThrow(/^name must be a string, got /)
+    }
+  })
+
+  it('configSet refuses a value that is neither a string nor a number, for every name', () => {
+    const db = engine()
+    const before = db.configGet('*')
+    const values = NOT_STRINGS.filter((v) => typeof v !== 'number')
+    for (const name of [...CONFIG_NAMES, 'no-such-name']) {
+      for (const value of values) {
+        expect(() => db.configSet(name, value as string), `${name} ${typeof value}`).toThrow(TypeError)
+        expect(() => db.configSet(name, value as string)).toThrow(/^value must be a string or a number, got /)
+      }
+    }
+    expect(db.configGet('*')).toEqual(before)
+  })
+
+  it('configGet refuses a pattern that is not a string', () => {
+    const db = engine()
+    for (const pattern of NOT_STRINGS) {
+      expect(() => db.configGet(pattern as string), String(typeof pattern)).toThrow(TypeError)
+      expect(() => db.configGet(pattern as string)).toThrow(/^pattern must be a string, got /)
+    }
+  })
+
+  it('the constructor refuses options that are not a plain object, and option values of the wrong type', () => {
+    for (const options of [null, 42, 'maxmemory', true, 1n, Symbol('o'), [], () => ({})]) {
+      expect(() => engine(options as EngineOptions), String(typeof options)).toThrow(TypeError)
+      expect(() => engine(options as EngineOptions)).toThrow(/^options must be an object, got /)
+    }
+    for (const value of [Symbol('v'), {}, 1n, null, [1]]) {
+      expect(() => engine({ maxmemory: value as number })).toThrow(TypeError)
+      expect(() => engine({ maxmemoryPolicy: value as MaxmemoryPolicy })).toThrow(TypeError)
+      expect(() => engine({ hz: value as number })).toThrow(TypeError)
+      expect(() => engine({ activedefrag: value as boolean })).toThrow(TypeError)
+    }
+    expect(() => engine({ maxmemory: NaN })).toThrow(RangeError)
+    expect(() => engine({ hz: Infinity })).toThrow(RangeError)
+  })
+})
+

@@ -460,4 +460,10 @@ describe('configField', () => {
     // strcasecmp folds ASCII only: the Kelvin sign is not 'k'.
     expect(configField('active-defrag-cycle-ma\u212a')).toBeUndefined()
   })
+
+  it('refuses a name that is not a string with a TypeError naming it', () => {
+    for (const name of [null, undefined, 5, {}]) {
+      expect(() => configField(name as unknown as string)).toThrow(/^name must be a string, got /)
+    }
+  })
 })

@@ -72,11 +72,15 @@ describe(`allocator contract: ${allocator.name} ${allocator.version}`, () => {
       expect(allocator.arenaStats(store.arena).allocated).toBe(store.usedBytes())
       const arena = allocator.createArena()
       expect(allocator.arenaStats(arena).allocated).toBe(0)
+      expect(() => allocator.destroyArena(store.arena)).toThrow(RangeError)
+      allocator.destroyArena(arena)
+      expect(() => allocator.destroyArena(arena)).toThrow(RangeError)
       expect(() => allocator.arenaStats(4000)).toThrow(RangeError)
     } else {
       expect(store.arena).toBe(-1)
       expect(() => store.arenaStats()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
       expect(() => allocator.createArena()).toThrow(ArenaKVError)
+      expect(() => allocator.destroyArena(1)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
       expect(() => allocator.arenaStats(0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
       expect(() => store.defragStep(0, 100)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
     }
