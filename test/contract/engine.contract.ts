@@ -66,7 +66,7 @@ test(`keyspace tables on kernel pages through grows, shrinks, flushall and close
 test(`the model-based fuzz on ${allocator.name}`, async () => {
   const fuzz = new ModelFuzz(0x2545f491)
   try {
-    const result = await fuzz.run(Number(process.env.ARENAKV_CONTRACT_FUZZ_OPS ?? 20_000), 2000)
+    const result = await fuzz.run(Number(process.env.ARENAKV_CONTRACT_FUZZ_OPS ?? 100_000), 2000)
     expect(result.events.evicted + result.events.expired).toBeGreaterThan(0)
   } finally {
     fuzz.close()
