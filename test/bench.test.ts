@@ -69,7 +69,7 @@ describe('arenakv bench alloc --scale tiny', () => {
     out = mkdtempSync(join(tmpdir(), 'arenakv-bench-'))
     stdout = await runOk(
       process.execPath,
-      [join(root, 'dist/lib/cli.js'), 'bench', 'alloc', '--allocators', ALLOCATORS.join(','), '--out', out, '--scale', 'tiny'],
+      [join(root, 'dist/cli/arenakv.js'), 'bench', 'alloc', '--allocators', ALLOCATORS.join(','), '--out', out, '--scale', 'tiny'],
       { cwd: root, timeout: 170_000 },
     )
   }, 300_000)
@@ -247,7 +247,7 @@ describe('arenakv bench (peer suites) --scale tiny', () => {
     out = mkdtempSync(join(tmpdir(), 'arenakv-peers-'))
     stdout = await runOk(
       process.execPath,
-      [join(root, 'dist/lib/cli.js'), 'bench', ...SUITES, '--allocators', 'jemalloc', '--out', out, '--scale', 'tiny'],
+      [join(root, 'dist/cli/arenakv.js'), 'bench', ...SUITES, '--allocators', 'jemalloc', '--out', out, '--scale', 'tiny'],
       { cwd: root, timeout: 170_000 },
     )
   }, 300_000)

@@ -8,7 +8,7 @@ import { ensureDist } from './helpers/dist.js'
 import { run as runProcess, type RunResult } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const cli = join(root, 'dist/lib/cli.js')
+const cli = join(root, 'dist/cli/arenakv.js')
 
 function run(args: string[]): Promise<RunResult> {
   return runProcess(process.execPath, [cli, ...args], { cwd: root, timeout: 60_000 })

@@ -5,11 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { allocator } from '../lib/allocator.js'
 import { Engine } from '../lib/engine.js'
-import { formatTable } from './output.js'
-import { reportingOf } from './measure.js'
-import { Progress } from './progress.js'
-import { Rng } from './rng.js'
-import { ZipfSampler } from './zipf.js'
+import { formatTable } from '../bench/output.js'
+import { reportingOf } from '../bench/measure.js'
+import { Progress } from '../bench/progress.js'
+import { Rng } from '../bench/rng.js'
+import { ZipfSampler } from '../bench/zipf.js'
 
 export interface DemoOptions {
   /** normal: the full demo (~10 s); tiny: the same steps on a small engine (tests). */

@@ -26,7 +26,7 @@ program
   .option('--maxmemory <size>', "the engine's maxmemory", '64mb')
   .option('--no-progress', 'no progress bar (plain progress lines are printed when stdout is not a terminal)')
   .action(async (opts: { scale: 'tiny' | 'normal'; maxmemory: string; progress: boolean }) => {
-    const { runDemo } = await import('../bench/demo.js')
+    const { runDemo } = await import('./demo.js')
     await runDemo({ scale: opts.scale, maxmemory: opts.maxmemory, progress: opts.progress })
   })
 
