@@ -64,34 +64,27 @@ export interface EngineInternals {
 type EngineEvents = { evicted: [key: string]; expired: [key: string] }
 
 /**
- * The addon's clock: clockTick() writes the time in whole ms (as Date.now) into CLOCK_CELL. Date.now() returns a
- * freshly allocated heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew
- * V8's young generation by megabytes during a fill (RSS the cache is charged for). The tick returns the token of
- * the cell it wrote: another copy of this module registering its own cell is seen, and we register again. Absent
- * from older binaries (then Date.now is used).
+ * The addon's clock: clockTick() writes the time in whole ms (as Date.now) into CLOCK_CELL, a view of the
+ * environment's one native clock cell (every copy of this module reads the same one). Date.now() returns a freshly
+ * allocated heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew V8's
+ * young generation by megabytes during a fill (RSS the cache is charged for). Absent from older binaries (then
+ * Date.now is used).
  */
-const nativeClock = native as unknown as {
-  clockRegister?: (cell: Float64Array) => number
-  clockTick?: () => number
-}
-const CLOCK_CELL = new Float64Array(1)
-// Native code writes into this memory: it must never be detached by a transfer to another thread.
+const nativeClock = native as Partial<Pick<typeof native, 'clockCell' | 'clockTick'>>
+const HAS_CLOCK_CELL = nativeClock.clockCell !== undefined && nativeClock.clockTick !== undefined
+const CLOCK_CELL = HAS_CLOCK_CELL ? new Float64Array(nativeClock.clockCell!(), 0, 1) : new Float64Array(1)
+// Native code owns the cell, so a transfer cannot harm it; refusing transfers keeps this view reading the clock.
 markAsUntransferable(CLOCK_CELL.buffer)
 /**
  * Date.now as loaded: the native clock stands in for it only while it is still the real one, so fake timers
  * installed later (which replace Date) still apply.
  */
 const REAL_DATE_NOW = Date.now
-const NATIVE_CLOCK = nativeClock.clockRegister !== undefined && nativeClock.clockTick !== undefined &&
-  /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
-let clockToken = NATIVE_CLOCK ? nativeClock.clockRegister!(CLOCK_CELL) : 0
+const NATIVE_CLOCK = HAS_CLOCK_CELL && /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
 
 /** Writes the current time to CLOCK_CELL[0] (callers read it there: no number is returned, so none is boxed). */
 function tickClock(): void {
-  if (nativeClock.clockTick!() !== clockToken) {
-    clockToken = nativeClock.clockRegister!(CLOCK_CELL)
-    nativeClock.clockTick!()
-  }
+  nativeClock.clockTick!()
 }
 
 const SCAN_DEFAULT_COUNT = 10
@@ -116,6 +109,21 @@ function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError('key must be a string')
 }
 
+/** What lib/report.ts and tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
+export interface EngineInternalAccess {
+  /** The native store (MEMORY USAGE, allocator statistics). */
+  readonly slotStore: SlotStore
+  /** A key's handle without touching it or its statistics, or undefined. */
+  peekHandle(key: string): number | undefined
+}
+
+let internalAccess: (db: Engine) => EngineInternalAccess
+
+/** The engine's internals, kept off the instance so that nothing a user holds reveals them. */
+export function engineInternals(db: Engine): EngineInternalAccess {
+  return internalAccess(db)
+}
+
 function checkValue(value: unknown): asserts value is Value {
   if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
     throw new TypeError('value must be a string or a Uint8Array')
@@ -127,6 +135,16 @@ function checkValue(value: unknown): asserts value is Value {
  * metadata), the evictor (maxmemory) and the active expire cycle.
  */
 export class Engine extends EventEmitter<EngineEvents> {
+  static {
+    internalAccess = (db) => ({
+      get slotStore() {
+        db.assertOpen()
+        return db.store
+      },
+      peekHandle: (key) => db.#peekHandle(key),
+    })
+  }
+
   private store: SlotStore
   private scratch: Buffer
   private readonly ks: Keyspace
@@ -202,7 +220,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       arrayBytes: () => {
         const ks = this.ks
         const expires = ks.volatileHandles.byteLength + ks.volatileHashes.byteLength + ks.volatileExpires.byteLength
-        return { main: ks.arrayBytes - expires, expires, fixed: this.evictor.arrayBytes }
+        return { main: ks.arrayBytes - expires, expires, fixed: this.evictor.arrayBytes + this.store.scratchUsable }
       },
       now: this.now,
     })
@@ -601,14 +619,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.ks.volatileCount
   }
 
-  /** The native store (for MEMORY USAGE and allocator statistics). */
-  get slotStore(): SlotStore {
-    this.assertOpen()
-    return this.store
-  }
-
   /** A key's handle without touching it or its statistics, or undefined (for MEMORY USAGE). */
-  peekHandle(key: string): number | undefined {
+  #peekHandle(key: string): number | undefined {
     this.assertOpen()
     checkKey(key)
     const hash = this.ks.hashKey(key)
@@ -631,7 +643,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** The slot's usable bytes plus the key model (DESIGN §3); undefined for a missing or expired key. */
   memoryUsage(key: string, opts?: { samples?: number }): number | undefined {
     checkUsageSamples(opts)
-    const handle = this.peekHandle(key)
+    const handle = this.#peekHandle(key)
     if (handle === undefined) return undefined
     return this.store.usableSize(handle) + keyModelBytes(this.ks.volatilePos[handle & HANDLE_INDEX_MASK] !== 0)
   }

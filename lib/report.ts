@@ -48,13 +48,13 @@ export interface ReportStats {
   readonly keyspace_misses: number
 }
 
-/** Typed-array bytes by role (their sum plus the evictor's fixed arrays is what the engine holds on the JS side). */
+/** Bytes held outside the store's slots by role: the typed arrays, and the fixed buffers beside them. */
 export interface ArrayBytes {
   /** The hash table (both tables while rehashing) and the per-slot metadata arrays. */
   main: number
   /** The volatile list (keys with a TTL). */
   expires: number
-  /** Arrays whose size never changes (the eviction pool). */
+  /** Buffers whose size never changes (the eviction pool, the store's scratch block). */
   fixed: number
 }
 

@@ -23,7 +23,7 @@ void Store::close() {
   zheapDestroy(&heap_);
   issued_ = 0;
   freeHead_ = kNoFree;
-  live_ = slotBytes_ = tableBytes_ = 0;
+  live_ = slotBytes_ = tableBytes_ = heldBytes_ = 0;
   open_ = false;
 }
 

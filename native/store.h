@@ -60,7 +60,10 @@ class Store {
   };
   DefragStep defrag(uint32_t cursor, uint32_t maxScan);
 
-  size_t usedBytes() const { return slotBytes_ + tableBytes_; }
+  // Everything the store holds natively: slots, the slot table and what its owner holds beside them
+  // (setHeldBytes: the scratch block).
+  size_t usedBytes() const { return slotBytes_ + tableBytes_ + heldBytes_; }
+  void setHeldBytes(size_t bytes) { heldBytes_ = bytes; }
   size_t count() const { return live_; }
   const ZHeap& heap() const { return heap_; }
 
@@ -88,6 +91,7 @@ class Store {
   size_t live_ = 0;
   size_t slotBytes_ = 0;
   size_t tableBytes_ = 0;
+  size_t heldBytes_ = 0;
 };
 
 }  // namespace arenakv

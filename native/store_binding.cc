@@ -10,6 +10,7 @@
 #include "args.h"
 #include "errors.h"
 #include "jemalloc_ctl.h"
+#include "shared_block.h"
 #include "stats_object.h"
 #include "store.h"
 #include "wtf8.h"
@@ -20,8 +21,11 @@ namespace arenakv {
 class StoreState {
  public:
   Store store;
-  Napi::Reference<Napi::Uint8Array> scratchRef;  // keeps the JS-owned scratch memory alive while open
-  uint8_t* scratch = nullptr;
+  // The scratch `read` copies into: native memory JS sees through one external ArrayBuffer (scratchRef, made
+  // once at open), so no JS action can free or move it under native code (shared_block.h).
+  SharedBlockPtr scratchBlock;
+  Napi::Reference<Napi::ArrayBuffer> scratchRef;
+  uint8_t* scratch = nullptr;  // scratchBlock's data, cached for the hot path
   size_t scratchLen = 0;
   std::u16string units;
   std::string keyBytes;
@@ -34,6 +38,8 @@ AddonData::~AddonData() {
 }
 
 namespace {
+
+constexpr size_t kMaxScratchBytes = 64 * 1024 * 1024;
 
 constexpr double kIdIndexSpan = 1 << 20;  // id = index + generation × 2^20
 
@@ -168,18 +174,24 @@ void writeValue(Napi::Env env, StoreState* s, const ValueArg& arg, uint8_t* dst,
 
 Napi::Value number(Napi::Env env, double v) { return Napi::Number::New(env, v); }
 
-// open(ownArena, scratch: Uint8Array) → id
+// open(ownArena, scratchBytes) → id; scratch(id) then gives the scratch buffer.
 Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool ownArena = boolArg(info, 0, "ownArena");
-  Napi::Uint8Array scratch = bytesArg(info, 1, "scratch");
-  if (scratch.ByteLength() < 16) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "scratch must hold at least 16 bytes");
+  auto scratchBytes = static_cast<size_t>(integerArg(info, 1, "scratchBytes", 16, kMaxScratchBytes));
   auto state = std::make_unique<StoreState>();
   std::string error;
   if (!state->store.open(ownArena, &error)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
-  state->scratch = scratch.Data();
-  state->scratchLen = scratch.ByteLength();
-  state->scratchRef = Napi::Persistent(scratch);
+  state->scratchBlock.reset(SharedBlock::create(scratchBytes));
+  if (!state->scratchBlock) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate " + std::to_string(scratchBytes) + " bytes");
+  }
+  state->scratch = state->scratchBlock->data();
+  state->scratchLen = scratchBytes;
+  state->store.setHeldBytes(state->scratchBlock->usable());
+  napi_value buffer = state->scratchBlock->expose(env);
+  if (buffer == nullptr) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not create the scratch ArrayBuffer");
+  state->scratchRef = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
   AddonData* data = addonData(env);
   size_t index;
   if (!data->freeIndices.empty()) {
@@ -213,6 +225,9 @@ Napi::Value close(const Napi::CallbackInfo& info) {
   }
   return env.Undefined();
 }
+
+// scratch(id) → the store's scratch ArrayBuffer (the same one on every call: it is made once, at open).
+Napi::Value scratch(const Napi::CallbackInfo& info) { return storeArg(info)->scratchRef.Value(); }
 
 Napi::Value put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -405,6 +420,7 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   Napi::Object store = Napi::Object::New(env);
   store.Set("open", Napi::Function::New<open>(env, "open"));
   store.Set("close", Napi::Function::New<close>(env, "close"));
+  store.Set("scratch", Napi::Function::New<scratch>(env, "scratch"));
   store.Set("put", Napi::Function::New<put>(env, "put"));
   store.Set("replace", Napi::Function::New<replace>(env, "replace"));
   store.Set("replaceIfKey", Napi::Function::New<replaceIfKey>(env, "replaceIfKey"));

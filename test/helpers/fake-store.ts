@@ -19,6 +19,8 @@ function usableOf(bytes: number): number {
 
 export class FakeStore implements SlotStore {
   readonly scratch = new Uint8Array(65536)
+  /** The fake's usedBytes leaves its scratch out. */
+  readonly scratchUsable = 0
   readonly arena = -1
   private slots: (Slot | null)[] = []
   private generations: number[] = []
