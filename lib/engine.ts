@@ -3,7 +3,7 @@ import { markAsUntransferable } from 'node:worker_threads'
 import { allocator } from './allocator.js'
 import { configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
-import { closedError, oomError, syntaxError, unsupportedError } from './errors.js'
+import { closedError, oomError, syntaxError, unsupportedError, valueTooLargeError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
 import {
   ActiveExpire,
@@ -20,7 +20,7 @@ import { Keyspace, NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
 import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
 import { Reporter, checkUsageSamples, engineArenaResident, keyModelBytes } from './report.js'
 import { native } from './native.js'
-import { HANDLE_INDEX_MASK, createStore, type SlotStore } from './store.js'
+import { HANDLE_INDEX_MASK, MAX_VALUE_BYTES, createStore, type SlotStore } from './store.js'
 
 export type Value = string | Uint8Array
 export type { ExpireFlag } from './expire.js'
@@ -105,8 +105,17 @@ function assertDefragSupported(): void {
   if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
 }
 
+/** Keys up to this many UTF-16 units are within 512 MB whatever they hold (a unit encodes to at most 3 bytes). */
+const KEY_UNITS_ALWAYS_FIT = Math.floor(MAX_VALUE_BYTES / 3)
+
+/**
+ * A key is a string of at most 512 MB encoded (Redis's proto-max-bulk-len), checked here for every command, as the
+ * native store checks the keys it is given: reads of an absent key never reach it. Buffer.byteLength counts a lone
+ * surrogate as 3 bytes, as WTF-8 (the stored form) does.
+ */
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError('key must be a string')
+  if (key.length > KEY_UNITS_ALWAYS_FIT && Buffer.byteLength(key) > MAX_VALUE_BYTES) throw valueTooLargeError('key')
 }
 
 /** What lib/report.ts and tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */

@@ -39,7 +39,28 @@ AddonData::~AddonData() {
 
 namespace {
 
+// Argument buffers larger than this are released when the call ends: one huge key or value must not leave its
+// copy behind, held by the store and counted nowhere (everything the engine holds natively is counted in
+// used_memory or released right after the call).
+constexpr size_t kKeepBufferBytes = 64 * 1024;
 constexpr size_t kMaxScratchBytes = 64 * 1024 * 1024;
+
+// Declared first in every call that fills the argument buffers, so they are trimmed on the way out, thrown
+// errors included. A capacity compare per buffer per call.
+class TrimBuffers {
+ public:
+  explicit TrimBuffers(StoreState* s) : s_(s) {}
+  TrimBuffers(const TrimBuffers&) = delete;
+  TrimBuffers& operator=(const TrimBuffers&) = delete;
+  ~TrimBuffers() {
+    if (s_->units.capacity() * sizeof(char16_t) > kKeepBufferBytes) std::u16string().swap(s_->units);
+    if (s_->keyBytes.capacity() > kKeepBufferBytes) std::string().swap(s_->keyBytes);
+    if (s_->valueBytes.capacity() > kKeepBufferBytes) std::string().swap(s_->valueBytes);
+  }
+
+ private:
+  StoreState* s_;
+};
 
 constexpr double kIdIndexSpan = 1 << 20;  // id = index + generation × 2^20
 
@@ -92,7 +113,13 @@ const SlotHeader* slotArg(const Napi::CallbackInfo& info, StoreState* s, size_t 
   return slot;
 }
 
-// Reads a JS string key as UTF-16 and encodes it to WTF-8 in s->keyBytes.
+[[noreturn]] void keyTooLarge(Napi::Env env) {
+  fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB (proto-max-bulk-len)");
+}
+
+// Reads a JS string key as UTF-16 and encodes it to WTF-8 in s->keyBytes. The limit applies to the encoded
+// bytes: a key of more than kMaxBytes UTF-16 units is too large whatever it holds (every unit encodes to at least
+// one byte); below that, only a key that could exceed it (over a third of it in units) is measured exactly.
 void keyArg(const Napi::CallbackInfo& info, StoreState* s, size_t i) {
   Napi::Env env = info.Env();
   napi_value v = info[i];
@@ -103,14 +130,14 @@ void keyArg(const Napi::CallbackInfo& info, StoreState* s, size_t i) {
   if (st == napi_ok && len + 1 >= s->units.size()) {
     st = napi_get_value_string_utf16(env, v, nullptr, 0, &len);
     if (st == napi_ok) {
-      if (len * 3 > Store::kMaxBytes) fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB");
+      if (len > Store::kMaxBytes) keyTooLarge(env);
       s->units.resize(len + 1);
       st = napi_get_value_string_utf16(env, v, s->units.data(), s->units.size(), &len);
     }
   }
   if (st != napi_ok) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read the key string");
+  if (len > Store::kMaxBytes / 3 && wtf8::encodedLength(s->units.data(), len) > Store::kMaxBytes) keyTooLarge(env);
   wtf8::encode(s->units.data(), len, &s->keyBytes);
-  if (s->keyBytes.size() > Store::kMaxBytes) fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB");
 }
 
 bool keyMatches(const StoreState* s, const SlotHeader* slot) {
@@ -232,6 +259,7 @@ Napi::Value scratch(const Napi::CallbackInfo& info) { return storeArg(info)->scr
 Napi::Value put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   keyArg(info, s, 1);
   ValueArg value = valueArg(info, 2);
   uint32_t handle = 0;
@@ -253,6 +281,7 @@ void replaceValue(const Napi::CallbackInfo& info, StoreState* s, uint32_t handle
 
 Napi::Value replace(const Napi::CallbackInfo& info) {
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   uint32_t handle = 0;
   const SlotHeader* slot = slotArg(info, s, 1, &handle);
   replaceValue(info, s, handle, slot, valueArg(info, 2));
@@ -263,6 +292,7 @@ Napi::Value replace(const Napi::CallbackInfo& info) {
 Napi::Value replaceIfKey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   uint32_t handle = 0;
   const SlotHeader* slot = slotArg(info, s, 1, &handle);
   keyArg(info, s, 2);
@@ -274,6 +304,7 @@ Napi::Value replaceIfKey(const Napi::CallbackInfo& info) {
 
 Napi::Value keyEquals(const Napi::CallbackInfo& info) {
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   keyArg(info, s, 2);
   return Napi::Boolean::New(info.Env(), keyMatches(s, slot));
@@ -282,6 +313,7 @@ Napi::Value keyEquals(const Napi::CallbackInfo& info) {
 Napi::Value read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   keyArg(info, s, 2);
   if (!keyMatches(s, slot)) return number(env, -1);
@@ -292,6 +324,7 @@ Napi::Value read(const Napi::CallbackInfo& info) {
 Napi::Value readStringIfKey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   keyArg(info, s, 2);
   if (!keyMatches(s, slot)) return env.Undefined();
@@ -320,6 +353,7 @@ Napi::Value readString(const Napi::CallbackInfo& info) {
 
 Napi::Value key(const Napi::CallbackInfo& info) {
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   wtf8::decode(Store::keyOf(slot), slot->keyLen, &s->units);
   return Napi::String::New(info.Env(), s->units);
