@@ -226,6 +226,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       storeBytes: () => this.store.usedBytes(),
       slotsIssued: () => this.ks.highIndex,
       arenaResident: () => engineArenaResident(this.store),
+      storePeak: () => this.storePeak(),
       arrayBytes: () => {
         const ks = this.ks
         const expires = ks.volatileHandles.byteLength + ks.volatileHashes.byteLength + ks.volatileExpires.byteLength
@@ -470,7 +471,8 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   flushall(): void {
     this.assertOpen()
-    this.reporter.updatePeak(this.usedMemory())
+    // The peak the store recorded goes with it: carry it over first.
+    this.reporter.updatePeak(Math.max(this.usedMemory(), this.storePeak()))
     this.store.close()
     this.store = this.makeStore()
     this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
@@ -691,6 +693,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private assertOpen(): void {
     if (this.closed) throw closedError()
+  }
+
+  /** The store's high-water mark of usedMemory(): it holds everything but the evictor's fixed arrays. */
+  private storePeak(): number {
+    return this.store.peakBytes() + this.evictor.arrayBytes
   }
 
   /** Read lookup: lazy expiry, hit/miss statistics, access clock; the value is read in the same native call. */

@@ -76,6 +76,8 @@ export interface NativeStoreFunctions {
   free(id: number, handle: number): number
   freeMany(id: number, handles: Uint32Array, count: number): number
   usedBytes(id: number): number
+  setExtraBytes(id: number, bytes: number): void
+  peakBytes(id: number): number
   count(id: number): number
   arena(id: number): number
   arenaStats(id: number): ArenaStats

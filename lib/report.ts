@@ -73,6 +73,11 @@ export interface ReportHost {
   arrayBytes(): ArrayBytes
   /** Resident bytes of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
   arenaResident(): number | null
+  /**
+   * The highest usedMemory() the store saw, checked natively on every write that grows memory (Redis records the
+   * peak after every command, in call()), so bursts between two samples count.
+   */
+  storePeak(): number
   /** Unix ms (the engine's clock). */
   now(): number
 }
@@ -242,7 +247,7 @@ export class Reporter {
   overhead(): MemoryOverhead {
     const host = this.host
     const used = host.usedMemory()
-    this.updatePeak(used)
+    this.updatePeak(Math.max(used, host.storePeak()))
     const s = this.memorySample()
     const arrays = host.arrayBytes()
     const slotTable = Math.ceil(host.slotsIssued() / SLOT_TABLE_CHUNK_SLOTS) * SLOT_TABLE_CHUNK_USABLE

@@ -45,6 +45,10 @@ export interface SlotStore {
   replaceIfKey(handle: number, key: string, value: string | Uint8Array): boolean
   /** Usable bytes of live slots, the native slot table and the scratch block. */
   usedBytes(): number
+  /** Bytes the owner holds outside the store (the keyspace's arrays), counted in the peak; call when they change. */
+  setExtraBytes(bytes: number): void
+  /** The highest usedBytes() + extra bytes since the store opened, checked wherever either grows. */
+  peakBytes(): number
   count(): number
   /** The jemalloc arena this store allocates from, or -1 when the allocator has no arenas. */
   readonly arena: number
@@ -136,6 +140,12 @@ class Store implements NativeStore {
   }
   usedBytes(): number {
     return fns.usedBytes(this.id)
+  }
+  setExtraBytes(bytes: number): void {
+    fns.setExtraBytes(this.id, bytes)
+  }
+  peakBytes(): number {
+    return fns.peakBytes(this.id)
   }
   count(): number {
     return fns.count(this.id)

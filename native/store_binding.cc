@@ -414,6 +414,17 @@ Napi::Value usedBytes(const Napi::CallbackInfo& info) {
   return number(info.Env(), static_cast<double>(storeArg(info)->store.usedBytes()));
 }
 
+// setExtraBytes(id, bytes): the bytes the engine holds outside the store, for the peak (called when they change).
+Napi::Value setExtraBytes(const Napi::CallbackInfo& info) {
+  StoreState* s = storeArg(info);
+  s->store.setExtraBytes(static_cast<size_t>(integerArg(info, 1, "bytes", 0, INT64_C(1) << 50)));
+  return info.Env().Undefined();
+}
+
+Napi::Value peakBytes(const Napi::CallbackInfo& info) {
+  return number(info.Env(), static_cast<double>(storeArg(info)->store.peakBytes()));
+}
+
 Napi::Value count(const Napi::CallbackInfo& info) {
   return number(info.Env(), static_cast<double>(storeArg(info)->store.count()));
 }
@@ -470,6 +481,8 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("freeMany", Napi::Function::New<freeMany>(env, "freeMany"));
   store.Set("usedBytes", Napi::Function::New<usedBytes>(env, "usedBytes"));
   store.Set("count", Napi::Function::New<count>(env, "count"));
+  store.Set("setExtraBytes", Napi::Function::New<setExtraBytes>(env, "setExtraBytes"));
+  store.Set("peakBytes", Napi::Function::New<peakBytes>(env, "peakBytes"));
   store.Set("arena", Napi::Function::New<arena>(env, "arena"));
   store.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   store.Set("defragStep", Napi::Function::New<defragStep>(env, "defragStep"));

@@ -88,6 +88,8 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => st.open(pick(notNumbers.filter((v) => typeof v !== 'boolean')), 64),
     () => st.open(true, pick([15, 64 * 1024 * 1024 + 1, 64.5, -1, NaN, new Uint8Array(64), 'x', null])),
     () => st.scratch(pick([closedId, -1, 0.5, 'x', null, 123456789])),
+    () => st.setExtraBytes(pick([closedId, 'x', null]), 0),
+    () => st.setExtraBytes(liveId, pick([-1, 0.5, 'x', null, 2 ** 51])),
     () => st.read(pick([-1, 0.5, 2 ** 53, 'x', null, 123456789]), live[0], 'live:0'),
     () => st.put(closedId, 'k', 'v'),
   ]

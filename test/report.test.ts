@@ -169,6 +169,26 @@ describe('INFO memory', () => {
     expect(num(later, 'allocator_allocated')).toBeGreaterThan(num(first, 'allocator_allocated'))
   })
 
+  it('records the peak of a burst of writes and deletes within one turn, as Redis does after every command', () => {
+    const db = engine()
+    for (let i = 0; i < 200_000; i++) db.set(`key:${i}`, 'x'.repeat(100))
+    const high = db.usedMemory()
+    for (let i = 0; i < 180_000; i++) db.del(`key:${i}`)
+    const m = db.infoObject('memory')
+    expect(num(m, 'used_memory_peak')).toBeGreaterThanOrEqual(high)
+    expect(db.memoryStats()['peak.allocated']).toBe(num(m, 'used_memory_peak'))
+    // Designed for the doctor's peak finding: over 5 MiB still in use, a peak over 1.5 times that.
+    expect(num(m, 'used_memory')).toBeGreaterThan(5 * 1024 * 1024)
+    expect(high / num(m, 'used_memory')).toBeGreaterThan(1.5)
+    expect(db.memoryDoctor()).toMatch(/Usage once reached/)
+    // flushall replaces the store: the peak it recorded is carried over, with no tick in between.
+    for (let i = 0; i < 400_000; i++) db.set(`key:${i}`, 'x'.repeat(100))
+    const higher = db.usedMemory()
+    for (let i = 0; i < 400_000; i++) db.del(`key:${i}`)
+    db.flushall()
+    expect(num(db.infoObject('memory'), 'used_memory_peak')).toBeGreaterThanOrEqual(higher)
+  })
+
   it('keeps the peak across deletes and a flushall', async () => {
     const db = engine({ hz: 100 })
     fill(db, 20_000, () => 300)

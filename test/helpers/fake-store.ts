@@ -27,6 +27,8 @@ export class FakeStore implements SlotStore {
   private freeList: number[] = []
   private live = 0
   private slotBytes = 0
+  private extraBytes = 0
+  private peak = 0
   private closed = false
 
   private slot(handle: number): Slot {
@@ -59,6 +61,7 @@ export class FakeStore implements SlotStore {
     this.generations[index] = generation
     this.live++
     this.slotBytes += usable
+    this.notePeak()
     return (index | (generation << HANDLE_INDEX_BITS)) >>> 0
   }
 
@@ -69,6 +72,7 @@ export class FakeStore implements SlotStore {
     s.value = bytes
     s.usable = usableOf(HEADER_BYTES + Buffer.byteLength(s.key) + bytes.length)
     this.slotBytes += s.usable
+    this.notePeak()
   }
 
   keyEquals(handle: number, key: string): boolean {
@@ -127,6 +131,20 @@ export class FakeStore implements SlotStore {
   usedBytes(): number {
     if (this.closed) throw closedError()
     return this.slotBytes + this.slots.length * ENTRY_BYTES
+  }
+
+  setExtraBytes(bytes: number): void {
+    this.extraBytes = bytes
+    this.notePeak()
+  }
+
+  peakBytes(): number {
+    return this.peak
+  }
+
+  private notePeak(): void {
+    if (this.closed) return
+    this.peak = Math.max(this.peak, this.usedBytes() + this.extraBytes)
   }
 
   count(): number {
