@@ -3,7 +3,7 @@ import { markAsUntransferable } from 'node:worker_threads'
 import { allocator } from './allocator.js'
 import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
-import { closedError, oomError, syntaxError, unsupportedError } from './errors.js'
+import { closedError, oomError, syntaxError, unsupportedError, valueTooLargeError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
 import {
   ActiveExpire,
@@ -20,7 +20,7 @@ import { Keyspace, NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
 import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
 import { Reporter, checkUsageSamples, engineArenaResident, keyModelBytes } from './report.js'
 import { native } from './native.js'
-import { HANDLE_INDEX_MASK, createStore, type SlotStore } from './store.js'
+import { HANDLE_INDEX_MASK, MAX_VALUE_BYTES, createStore, type SlotStore } from './store.js'
 
 export type Value = string | Uint8Array
 export type { ExpireFlag } from './expire.js'
@@ -64,34 +64,27 @@ export interface EngineInternals {
 type EngineEvents = { evicted: [key: string]; expired: [key: string] }
 
 /**
- * The addon's clock: clockTick() writes the time in whole ms (as Date.now) into CLOCK_CELL. Date.now() returns a
- * freshly allocated heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew
- * V8's young generation by megabytes during a fill (RSS the cache is charged for). The tick returns the token of
- * the cell it wrote: another copy of this module registering its own cell is seen, and we register again. Absent
- * from older binaries (then Date.now is used).
+ * The addon's clock: clockTick() writes the time in whole ms (as Date.now) into CLOCK_CELL, a view of the
+ * environment's one native clock cell (every copy of this module reads the same one). Date.now() returns a freshly
+ * allocated heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew V8's
+ * young generation by megabytes during a fill (RSS the cache is charged for). Absent from older binaries (then
+ * Date.now is used).
  */
-const nativeClock = native as unknown as {
-  clockRegister?: (cell: Float64Array) => number
-  clockTick?: () => number
-}
-const CLOCK_CELL = new Float64Array(1)
-// Native code writes into this memory: it must never be detached by a transfer to another thread.
+const nativeClock = native as Partial<Pick<typeof native, 'clockCell' | 'clockTick'>>
+const HAS_CLOCK_CELL = nativeClock.clockCell !== undefined && nativeClock.clockTick !== undefined
+const CLOCK_CELL = HAS_CLOCK_CELL ? new Float64Array(nativeClock.clockCell!(), 0, 1) : new Float64Array(1)
+// Native code owns the cell, so a transfer cannot harm it; refusing transfers keeps this view reading the clock.
 markAsUntransferable(CLOCK_CELL.buffer)
 /**
  * Date.now as loaded: the native clock stands in for it only while it is still the real one, so fake timers
  * installed later (which replace Date) still apply.
  */
 const REAL_DATE_NOW = Date.now
-const NATIVE_CLOCK = nativeClock.clockRegister !== undefined && nativeClock.clockTick !== undefined &&
-  /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
-let clockToken = NATIVE_CLOCK ? nativeClock.clockRegister!(CLOCK_CELL) : 0
+const NATIVE_CLOCK = HAS_CLOCK_CELL && /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
 
 /** Writes the current time to CLOCK_CELL[0] (callers read it there: no number is returned, so none is boxed). */
 function tickClock(): void {
-  if (nativeClock.clockTick!() !== clockToken) {
-    clockToken = nativeClock.clockRegister!(CLOCK_CELL)
-    nativeClock.clockTick!()
-  }
+  nativeClock.clockTick!()
 }
 
 const SCAN_DEFAULT_COUNT = 10
@@ -112,8 +105,32 @@ function assertDefragSupported(): void {
   if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
 }
 
+/** Keys up to this many UTF-16 units are within 512 MB whatever they hold (a unit encodes to at most 3 bytes). */
+const KEY_UNITS_ALWAYS_FIT = Math.floor(MAX_VALUE_BYTES / 3)
+
+/**
+ * A key is a string of at most 512 MB encoded (Redis's proto-max-bulk-len), checked here for every command, as the
+ * native store checks the keys it is given: reads of an absent key never reach it. Buffer.byteLength counts a lone
+ * surrogate as 3 bytes, as WTF-8 (the stored form) does.
+ */
 function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string') throw new TypeError('key must be a string')
+  if (key.length > KEY_UNITS_ALWAYS_FIT && Buffer.byteLength(key) > MAX_VALUE_BYTES) throw valueTooLargeError('key')
+}
+
+/** What lib/report.ts and tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
+export interface EngineInternalAccess {
+  /** The native store (MEMORY USAGE, allocator statistics). */
+  readonly slotStore: SlotStore
+  /** A key's handle without touching it or its statistics, or undefined. */
+  peekHandle(key: string): number | undefined
+}
+
+let internalAccess: (db: Engine) => EngineInternalAccess
+
+/** The engine's internals, kept off the instance so that nothing a user holds reveals them. */
+export function engineInternals(db: Engine): EngineInternalAccess {
+  return internalAccess(db)
 }
 
 function checkValue(value: unknown): asserts value is Value {
@@ -127,6 +144,16 @@ function checkValue(value: unknown): asserts value is Value {
  * metadata), the evictor (maxmemory) and the active expire cycle.
  */
 export class Engine extends EventEmitter<EngineEvents> {
+  static {
+    internalAccess = (db) => ({
+      get slotStore() {
+        db.assertOpen()
+        return db.store
+      },
+      peekHandle: (key) => db.#peekHandle(key),
+    })
+  }
+
   private store: SlotStore
   private scratch: Buffer
   private readonly ks: Keyspace
@@ -215,10 +242,11 @@ export class Engine extends EventEmitter<EngineEvents> {
       storeBytes: () => this.store.usedBytes(),
       slotsIssued: () => this.ks.highIndex,
       arenaResident: () => engineArenaResident(this.store),
+      storePeak: () => this.storePeak(),
       arrayBytes: () => {
         const ks = this.ks
         const expires = ks.volatileHandles.byteLength + ks.volatileHashes.byteLength + ks.volatileExpires.byteLength
-        return { main: ks.arrayBytes - expires, expires, fixed: this.evictor.arrayBytes }
+        return { main: ks.arrayBytes - expires, expires, fixed: this.evictor.arrayBytes + this.store.scratchUsable }
       },
       now: this.now,
     })
@@ -487,13 +515,39 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   flushall(): void {
     this.assertOpen()
-    this.reporter.updatePeak(this.usedMemory())
-    this.store.close()
-    this.store = this.makeStore()
+    // The peak the store recorded goes with it: carry it over first.
+    this.reporter.updatePeak(Math.max(this.usedMemory(), this.storePeak()))
+    this.store = this.replaceStore()
     this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
     this.viewLength = -1
     this.ks.reset(this.store)
     this.evictor.resetPool()
+  }
+
+  /**
+   * A fresh store for FLUSHALL, opened before the old one closes so a failure (every arena index taken) leaves the
+   * engine whole. With no index to spare, the old store's is freed first and taken again at once.
+   */
+  private replaceStore(): SlotStore {
+    let fresh: SlotStore
+    try {
+      fresh = this.makeStore()
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_ARENA_LIMIT') throw error
+      this.store.close()
+      try {
+        return this.makeStore()
+      } catch (reopen) {
+        // Another thread took the index meanwhile: the engine has no store left, so it is closed.
+        this.closed = true
+        this.activeExpire.stop()
+        this.evictor.stop()
+        this.ks.release()
+        throw reopen
+      }
+    }
+    this.store.close()
+    return fresh
   }
 
   // ---- expire family ----
@@ -655,14 +709,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.ks.volatileCount
   }
 
-  /** The native store (for MEMORY USAGE and allocator statistics). */
-  get slotStore(): SlotStore {
-    this.assertOpen()
-    return this.store
-  }
-
   /** A key's handle without touching it or its statistics, or undefined (for MEMORY USAGE). */
-  peekHandle(key: string): number | undefined {
+  #peekHandle(key: string): number | undefined {
     this.assertOpen()
     checkKey(key)
     const hash = this.ks.hashKey(key)
@@ -685,7 +733,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** The slot's usable bytes plus the key model (DESIGN §3); undefined for a missing or expired key. */
   memoryUsage(key: string, opts?: { samples?: number }): number | undefined {
     checkUsageSamples(opts)
-    const handle = this.peekHandle(key)
+    const handle = this.#peekHandle(key)
     if (handle === undefined) return undefined
     return this.store.usableSize(handle) + keyModelBytes(this.ks.volatilePos[handle & HANDLE_INDEX_MASK] !== 0)
   }
@@ -724,6 +772,11 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private assertOpen(): void {
     if (this.closed) throw closedError()
+  }
+
+  /** The store's high-water mark of usedMemory(): it holds everything but the evictor's fixed arrays. */
+  private storePeak(): number {
+    return this.store.peakBytes() + this.evictor.arrayBytes
   }
 
   /** Read lookup: lazy expiry, hit/miss statistics, access clock; the value is read in the same native call. */

@@ -41,6 +41,11 @@ export function invalidExpireError(command: string): ArenaKVError {
   return new ArenaKVError('ERR_INVALID_EXPIRE', `invalid expire time in '${command}' command`)
 }
 
+/** Redis's proto-max-bulk-len refusal, for a key or value over 512 MB (the native store's code and wording). */
+export function valueTooLargeError(what: 'key' | 'value'): ArenaKVError {
+  return new ArenaKVError('ERR_VALUE_TOO_LARGE', `${what} is larger than 512 MB (proto-max-bulk-len)`)
+}
+
 export function unsupportedError(what: string): ArenaKVError {
   return new ArenaKVError('ERR_UNSUPPORTED', `${what} is not supported by this allocator build`)
 }

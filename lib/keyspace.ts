@@ -135,12 +135,18 @@ export class Keyspace {
   /** One past the highest slot index seen: a new high means the store may have grown its own slot table. */
   highIndex = 0
 
+  /** Set by release(): the store may be closed already, so it is told nothing more until reset(). */
+  private released = false
+
   private recountArrays(): void {
     // hashes and handles share one buffer: count it once.
     let bytes = this.hashes.byteLength + this.lru.byteLength + this.volatilePos.byteLength
     bytes += this.volatileHandles.byteLength + this.volatileHashes.byteLength + this.volatileExpires.byteLength
     if (this.oldHashes !== null) bytes += this.oldHashes.byteLength
     this.arrayBytes = bytes
+    // Arrays change only on a resize, so this is the rare call that keeps the store's peak (which includes them)
+    // exact between reports.
+    if (!this.released) this.store.setExtraBytes(bytes)
   }
 
   /**
@@ -629,6 +635,7 @@ export class Keyspace {
   reset(store: SlotStore): void {
     this.store = store
     this.release()
+    this.released = false
     this.hashes = new Int32Array(MIN_TABLE_SIZE * 2)
     this.handles = new Uint32Array(this.hashes.buffer)
     this.mask = MIN_TABLE_SIZE - 1
@@ -645,6 +652,7 @@ export class Keyspace {
 
   /** Hands every large array's memory back (the engine closing, or reset replacing them). */
   release(): void {
+    this.released = true
     this.endRehash()
     releaseArray(this.hashes)
     releaseArray(this.lru)

@@ -54,7 +54,13 @@ export interface NativeStore extends SlotStore {
 
 /** The store's native functions: the store id returned by open() comes first (lib/store.ts wraps them). */
 export interface NativeStoreFunctions {
-  open(ownArena: boolean, scratch: Uint8Array): number
+  /** Opens a store with a native-owned scratch block of scratchBytes (16 to 64 MiB). */
+  open(ownArena: boolean, scratchBytes: number): number
+  /**
+   * The store's scratch block as an external ArrayBuffer, the same object on every call. Native code owns the
+   * memory: detaching the buffer only cuts JS off from it.
+   */
+  scratch(id: number): ArrayBuffer
   close(id: number): void
   put(id: number, key: string, value: string | Uint8Array): number
   replace(id: number, handle: number, value: string | Uint8Array): void
@@ -70,6 +76,8 @@ export interface NativeStoreFunctions {
   free(id: number, handle: number): number
   freeMany(id: number, handles: Uint32Array, count: number): number
   usedBytes(id: number): number
+  setExtraBytes(id: number, bytes: number): void
+  peakBytes(id: number): number
   count(id: number): number
   arena(id: number): number
   arenaStats(id: number): ArenaStats
@@ -104,6 +112,10 @@ export interface NativeAddon {
   arenaStats(arena: number): ArenaStats
   purgeArena(arena: number): void
   setErrorClass(ctor: typeof ArenaKVError): void
+  /** The clock cell (8 bytes, one per environment, the same ArrayBuffer on every call). */
+  clockCell(): ArrayBuffer
+  /** Writes the wall clock in whole ms (as Date.now) into the clock cell. */
+  clockTick(): void
 }
 
 const require = createRequire(import.meta.url)

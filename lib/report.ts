@@ -48,13 +48,13 @@ export interface ReportStats {
   readonly keyspace_misses: number
 }
 
-/** Typed-array bytes by role (their sum plus the evictor's fixed arrays is what the engine holds on the JS side). */
+/** Bytes held outside the store's slots by role: the typed arrays, and the fixed buffers beside them. */
 export interface ArrayBytes {
   /** The hash table (both tables while rehashing) and the per-slot metadata arrays. */
   main: number
   /** The volatile list (keys with a TTL). */
   expires: number
-  /** Arrays whose size never changes (the eviction pool). */
+  /** Buffers whose size never changes (the eviction pool, the store's scratch block). */
   fixed: number
 }
 
@@ -73,6 +73,11 @@ export interface ReportHost {
   arrayBytes(): ArrayBytes
   /** Resident bytes of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
   arenaResident(): number | null
+  /**
+   * The highest usedMemory() the store saw, checked natively on every write that grows memory (Redis records the
+   * peak after every command, in call()), so bursts between two samples count.
+   */
+  storePeak(): number
   /** Unix ms (the engine's clock). */
   now(): number
 }
@@ -242,7 +247,7 @@ export class Reporter {
   overhead(): MemoryOverhead {
     const host = this.host
     const used = host.usedMemory()
-    this.updatePeak(used)
+    this.updatePeak(Math.max(used, host.storePeak()))
     const s = this.memorySample()
     const arrays = host.arrayBytes()
     const slotTable = Math.ceil(host.slotsIssued() / SLOT_TABLE_CHUNK_SLOTS) * SLOT_TABLE_CHUNK_USABLE

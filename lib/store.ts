@@ -14,8 +14,13 @@ import { native, type ArenaStats, type NativeStore } from './native.js'
  * caller-supplied encoding hint is needed or trusted.
  */
 export interface SlotStore {
-  /** The scratch buffer `read` copies into (registered once; never reallocated by native code). */
+  /**
+   * The scratch buffer `read` copies into: native memory seen through an external ArrayBuffer (never reallocated;
+   * freed once the store is closed and the buffer collected).
+   */
   readonly scratch: Uint8Array
+  /** What the allocator charged for the scratch block: part of usedBytes(), overhead rather than data. */
+  readonly scratchUsable: number
   /** Stores key (as UTF-8) + value; returns the new handle. */
   put(key: string, value: string | Uint8Array): number
   /** Replaces the value in place (reallocating in the same arena); the handle stays valid. */
@@ -38,8 +43,12 @@ export interface SlotStore {
   freeMany(handles: Uint32Array, count: number): number
   /** Replaces the value when the slot's key is `key` (one native call per overwrite); false otherwise. */
   replaceIfKey(handle: number, key: string, value: string | Uint8Array): boolean
-  /** Usable bytes of live slots plus the native slot table. */
+  /** Usable bytes of live slots, the native slot table and the scratch block. */
   usedBytes(): number
+  /** Bytes the owner holds outside the store (the keyspace's arrays), counted in the peak; call when they change. */
+  setExtraBytes(bytes: number): void
+  /** The highest usedBytes() + extra bytes since the store opened, checked wherever either grows. */
+  peakBytes(): number
   count(): number
   /** The jemalloc arena this store allocates from, or -1 when the allocator has no arenas. */
   readonly arena: number
@@ -70,17 +79,20 @@ const unclosed = new FinalizationRegistry<number>((id) => fns.close(id))
 /** The native store behind a thin class: each method is one N-API call with the store's id first. */
 class Store implements NativeStore {
   readonly scratch: Uint8Array
+  readonly scratchUsable: number
   private readonly id: number
 
   constructor(ownArena: boolean, scratchBytes: number) {
     if (!Number.isInteger(scratchBytes) || scratchBytes < 16 || scratchBytes > 64 * 1024 * 1024) {
       throw new RangeError('scratchBytes must be an integer from 16 to 67108864')
     }
-    this.scratch = new Uint8Array(scratchBytes)
-    // Native code writes into this memory: it must never be detached by a transfer to another thread.
-    markAsUntransferable(this.scratch.buffer)
-    this.id = fns.open(ownArena, this.scratch)
+    this.id = fns.open(ownArena, scratchBytes)
     unclosed.register(this, this.id, this)
+    this.scratch = new Uint8Array(fns.scratch(this.id))
+    // A new store holds nothing but its scratch block.
+    this.scratchUsable = fns.usedBytes(this.id)
+    // Native code owns this memory, so a transfer cannot harm it; refusing transfers keeps the view usable.
+    markAsUntransferable(this.scratch.buffer)
   }
 
   get arena(): number {
@@ -128,6 +140,12 @@ class Store implements NativeStore {
   }
   usedBytes(): number {
     return fns.usedBytes(this.id)
+  }
+  setExtraBytes(bytes: number): void {
+    fns.setExtraBytes(this.id, bytes)
+  }
+  peakBytes(): number {
+    return fns.peakBytes(this.id)
   }
   count(): number {
     return fns.count(this.id)

@@ -167,36 +167,33 @@ Napi::Value purgeArena(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// clockRegister(cell: Float64Array) once (it returns a token), then clockTick() writes the wall clock in whole
-// milliseconds (what Date.now() returns) to cell[0] and returns the token of the cell it wrote, so a second copy
-// of the JS module registering its own cell is noticed rather than leaving the first reading a stale time. The engine reads its clock on every operation; Date.now() returns a freshly
-// allocated heap number in optimized code (16 bytes of garbage per call), and that garbage grew V8's young
-// generation by megabytes during a fill. No arguments to check per tick: a typed-array argument costs more than
-// the clock. Exact, never cached: expiry decisions use it.
-Napi::Value clockRegister(const Napi::CallbackInfo& info) {
+// clockTick() writes the wall clock in whole milliseconds (what Date.now() returns) to the cell clockCell() gives
+// (a Float64Array's worth of native memory, one per environment). The engine reads its clock on every operation;
+// Date.now() returns a freshly allocated heap number in optimized code (16 bytes of garbage per call), and that
+// garbage grew V8's young generation by megabytes during a fill. No arguments to check per tick: a typed-array
+// argument costs more than the clock. Exact, never cached: expiry decisions use it.
+Napi::Value clockCell(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      info[0].As<Napi::TypedArray>().ElementLength() < 1) {
-    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "cell must be a non-empty Float64Array");
-  }
-  auto cell = info[0].As<Napi::Float64Array>();
   auto* data = env.GetInstanceData<AddonData>();
-  data->clockRef = Napi::Persistent(cell);
-  data->clockCell = cell.Data();
-  data->clockToken = data->clockToken == INT32_MAX ? 1 : data->clockToken + 1;
-  return Napi::Number::New(env, data->clockToken);
+  if (data->clockRef.IsEmpty()) {
+    data->clockBlock.reset(SharedBlock::create(sizeof(double)));
+    if (!data->clockBlock) fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate the clock cell");
+    napi_value buffer = data->clockBlock->expose(env);
+    if (buffer == nullptr) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not create the clock ArrayBuffer");
+    data->clockRef = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
+  }
+  return data->clockRef.Value();
 }
 
 Napi::Value clockTick(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto* data = env.GetInstanceData<AddonData>();
-  if (data->clockCell == nullptr) return Napi::Number::New(env, 0);
+  SharedBlock* cell = env.GetInstanceData<AddonData>()->clockBlock.get();
+  if (cell == nullptr) return env.Undefined();  // nobody asked for the cell yet
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  *data->clockCell =
+  *reinterpret_cast<double*>(cell->data()) =
       static_cast<double>(static_cast<int64_t>(ts.tv_sec) * 1000 + static_cast<int64_t>(ts.tv_nsec / 1000000));
-  return Napi::Number::New(env, data->clockToken);
+  return env.Undefined();
 }
 
 // lib/native.ts hands over ArenaKVError once, so native errors are instances of the class users catch.
@@ -229,7 +226,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   exports.Set("purgeArena", Napi::Function::New<purgeArena>(env, "purgeArena"));
   exports.Set("setErrorClass", Napi::Function::New<setErrorClass>(env, "setErrorClass"));
-  exports.Set("clockRegister", Napi::Function::New<clockRegister>(env, "clockRegister"));
+  exports.Set("clockCell", Napi::Function::New<clockCell>(env, "clockCell"));
   exports.Set("clockTick", Napi::Function::New<clockTick>(env, "clockTick"));
   return exports;
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "shared_block.h"
+
 namespace arenakv {
 
 enum class ErrorKind { kType, kRange, kArenaKV };
@@ -26,11 +28,10 @@ struct AddonData {
   std::vector<StoreState*> stores;       // nullptr once closed
   std::vector<uint32_t> generations;     // per index, so a closed store's id is never mistaken for a new one
   std::vector<uint32_t> freeIndices;
-  // The engine's clock cell (clockRegister/clockTick in addon.cc): kept alive by the reference, never detached
-  // (the JS side marks it untransferable).
-  Napi::Reference<Napi::Float64Array> clockRef;
-  double* clockCell = nullptr;
-  int32_t clockToken = 0;  // which registration the cell belongs to (two copies of the JS module may register)
+  // The engine's clock cell (clockCell/clockTick in addon.cc): one per environment, native memory that every copy
+  // of the JS module reads through the same ArrayBuffer (made at most once, kept by clockRef).
+  SharedBlockPtr clockBlock;
+  Napi::Reference<Napi::ArrayBuffer> clockRef;
 };
 
 }  // namespace arenakv

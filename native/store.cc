@@ -23,7 +23,7 @@ void Store::close() {
   zheapDestroy(&heap_);
   issued_ = 0;
   freeHead_ = kNoFree;
-  live_ = slotBytes_ = tableBytes_ = 0;
+  live_ = slotBytes_ = tableBytes_ = heldBytes_ = extraBytes_ = peak_ = 0;
   open_ = false;
 }
 
@@ -40,6 +40,7 @@ bool Store::grow() {
     throw;
   }
   tableBytes_ += usable;
+  notePeak();
   return true;
 }
 
@@ -91,6 +92,7 @@ Store::Status Store::put(const char* key, size_t keyLen, size_t valueLen, uint32
   std::memcpy(slot + 1, key, keyLen);
   live_++;
   slotBytes_ += usable;
+  notePeak();
   *handle = index | (e->generation << kIndexBits);
   *value = reinterpret_cast<uint8_t*>(slot + 1) + keyLen;
   *spare = usable - need;
@@ -105,6 +107,7 @@ Store::Status Store::resize(uint32_t handle, size_t valueLen, uint8_t** value, s
   auto* slot = static_cast<SlotHeader*>(zrealloc(heap_, e->ptr, e->usable, need, &usable));
   if (slot == nullptr) return Status::kNoMemory;
   slotBytes_ = slotBytes_ - e->usable + usable;
+  notePeak();
   e->ptr = slot;
   e->usable = static_cast<uint32_t>(usable);
   slot->valueLen = static_cast<uint32_t>(valueLen);

@@ -60,7 +60,21 @@ class Store {
   };
   DefragStep defrag(uint32_t cursor, uint32_t maxScan);
 
-  size_t usedBytes() const { return slotBytes_ + tableBytes_; }
+  // Everything the store holds natively: slots, the slot table and what its owner holds beside them
+  // (setHeldBytes: the scratch block).
+  size_t usedBytes() const { return slotBytes_ + tableBytes_ + heldBytes_; }
+  void setHeldBytes(size_t bytes) {
+    heldBytes_ = bytes;
+    notePeak();
+  }
+  // Bytes the engine holds outside the store (the keyspace's typed arrays): not used bytes of the store, but part
+  // of the high-water mark, which Redis records after every command (call() in server.c).
+  void setExtraBytes(size_t bytes) {
+    extraBytes_ = bytes;
+    notePeak();
+  }
+  // The highest usedBytes() + extra bytes seen since open, checked wherever either grows.
+  size_t peakBytes() const { return peak_; }
   size_t count() const { return live_; }
   const ZHeap& heap() const { return heap_; }
 
@@ -77,6 +91,10 @@ class Store {
   Entry* entry(uint32_t index) const { return &chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }
   Entry* findEntry(uint32_t handle) const;
   bool grow();
+  void notePeak() {
+    size_t now = slotBytes_ + tableBytes_ + heldBytes_ + extraBytes_;
+    if (now > peak_) peak_ = now;
+  }
 
   ZHeap heap_;
   bool open_ = false;
@@ -88,6 +106,9 @@ class Store {
   size_t live_ = 0;
   size_t slotBytes_ = 0;
   size_t tableBytes_ = 0;
+  size_t heldBytes_ = 0;
+  size_t extraBytes_ = 0;
+  size_t peak_ = 0;
 };
 
 }  // namespace arenakv

@@ -10,6 +10,7 @@
 #include "args.h"
 #include "errors.h"
 #include "jemalloc_ctl.h"
+#include "shared_block.h"
 #include "stats_object.h"
 #include "store.h"
 #include "wtf8.h"
@@ -20,8 +21,11 @@ namespace arenakv {
 class StoreState {
  public:
   Store store;
-  Napi::Reference<Napi::Uint8Array> scratchRef;  // keeps the JS-owned scratch memory alive while open
-  uint8_t* scratch = nullptr;
+  // The scratch `read` copies into: native memory JS sees through one external ArrayBuffer (scratchRef, made
+  // once at open), so no JS action can free or move it under native code (shared_block.h).
+  SharedBlockPtr scratchBlock;
+  Napi::Reference<Napi::ArrayBuffer> scratchRef;
+  uint8_t* scratch = nullptr;  // scratchBlock's data, cached for the hot path
   size_t scratchLen = 0;
   std::u16string units;
   std::string keyBytes;
@@ -34,6 +38,29 @@ AddonData::~AddonData() {
 }
 
 namespace {
+
+// Argument buffers larger than this are released when the call ends: one huge key or value must not leave its
+// copy behind, held by the store and counted nowhere (everything the engine holds natively is counted in
+// used_memory or released right after the call).
+constexpr size_t kKeepBufferBytes = 64 * 1024;
+constexpr size_t kMaxScratchBytes = 64 * 1024 * 1024;
+
+// Declared first in every call that fills the argument buffers, so they are trimmed on the way out, thrown
+// errors included. A capacity compare per buffer per call.
+class TrimBuffers {
+ public:
+  explicit TrimBuffers(StoreState* s) : s_(s) {}
+  TrimBuffers(const TrimBuffers&) = delete;
+  TrimBuffers& operator=(const TrimBuffers&) = delete;
+  ~TrimBuffers() {
+    if (s_->units.capacity() * sizeof(char16_t) > kKeepBufferBytes) std::u16string().swap(s_->units);
+    if (s_->keyBytes.capacity() > kKeepBufferBytes) std::string().swap(s_->keyBytes);
+    if (s_->valueBytes.capacity() > kKeepBufferBytes) std::string().swap(s_->valueBytes);
+  }
+
+ private:
+  StoreState* s_;
+};
 
 constexpr double kIdIndexSpan = 1 << 20;  // id = index + generation × 2^20
 
@@ -86,7 +113,13 @@ const SlotHeader* slotArg(const Napi::CallbackInfo& info, StoreState* s, size_t 
   return slot;
 }
 
-// Reads a JS string key as UTF-16 and encodes it to WTF-8 in s->keyBytes.
+[[noreturn]] void keyTooLarge(Napi::Env env) {
+  fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB (proto-max-bulk-len)");
+}
+
+// Reads a JS string key as UTF-16 and encodes it to WTF-8 in s->keyBytes. The limit applies to the encoded
+// bytes: a key of more than kMaxBytes UTF-16 units is too large whatever it holds (every unit encodes to at least
+// one byte); below that, only a key that could exceed it (over a third of it in units) is measured exactly.
 void keyArg(const Napi::CallbackInfo& info, StoreState* s, size_t i) {
   Napi::Env env = info.Env();
   napi_value v = info[i];
@@ -97,14 +130,14 @@ void keyArg(const Napi::CallbackInfo& info, StoreState* s, size_t i) {
   if (st == napi_ok && len + 1 >= s->units.size()) {
     st = napi_get_value_string_utf16(env, v, nullptr, 0, &len);
     if (st == napi_ok) {
-      if (len * 3 > Store::kMaxBytes) fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB");
+      if (len > Store::kMaxBytes) keyTooLarge(env);
       s->units.resize(len + 1);
       st = napi_get_value_string_utf16(env, v, s->units.data(), s->units.size(), &len);
     }
   }
   if (st != napi_ok) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read the key string");
+  if (len > Store::kMaxBytes / 3 && wtf8::encodedLength(s->units.data(), len) > Store::kMaxBytes) keyTooLarge(env);
   wtf8::encode(s->units.data(), len, &s->keyBytes);
-  if (s->keyBytes.size() > Store::kMaxBytes) fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB");
 }
 
 bool keyMatches(const StoreState* s, const SlotHeader* slot) {
@@ -168,12 +201,11 @@ void writeValue(Napi::Env env, StoreState* s, const ValueArg& arg, uint8_t* dst,
 
 Napi::Value number(Napi::Env env, double v) { return Napi::Number::New(env, v); }
 
-// open(ownArena, scratch: Uint8Array) → id
+// open(ownArena, scratchBytes) → id; scratch(id) then gives the scratch buffer.
 Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool ownArena = boolArg(info, 0, "ownArena");
-  Napi::Uint8Array scratch = bytesArg(info, 1, "scratch");
-  if (scratch.ByteLength() < 16) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "scratch must hold at least 16 bytes");
+  auto scratchBytes = static_cast<size_t>(integerArg(info, 1, "scratchBytes", 16, kMaxScratchBytes));
   auto state = std::make_unique<StoreState>();
   std::string error;
   if (!state->store.open(ownArena, &error)) {
@@ -183,9 +215,16 @@ Napi::Value open(const Napi::CallbackInfo& info) {
     }
     fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
   }
-  state->scratch = scratch.Data();
-  state->scratchLen = scratch.ByteLength();
-  state->scratchRef = Napi::Persistent(scratch);
+  state->scratchBlock.reset(SharedBlock::create(scratchBytes));
+  if (!state->scratchBlock) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate " + std::to_string(scratchBytes) + " bytes");
+  }
+  state->scratch = state->scratchBlock->data();
+  state->scratchLen = scratchBytes;
+  state->store.setHeldBytes(state->scratchBlock->usable());
+  napi_value buffer = state->scratchBlock->expose(env);
+  if (buffer == nullptr) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not create the scratch ArrayBuffer");
+  state->scratchRef = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
   AddonData* data = addonData(env);
   size_t index;
   if (!data->freeIndices.empty()) {
@@ -220,9 +259,13 @@ Napi::Value close(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// scratch(id) → the store's scratch ArrayBuffer (the same one on every call: it is made once, at open).
+Napi::Value scratch(const Napi::CallbackInfo& info) { return storeArg(info)->scratchRef.Value(); }
+
 Napi::Value put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   keyArg(info, s, 1);
   ValueArg value = valueArg(info, 2);
   uint32_t handle = 0;
@@ -244,6 +287,7 @@ void replaceValue(const Napi::CallbackInfo& info, StoreState* s, uint32_t handle
 
 Napi::Value replace(const Napi::CallbackInfo& info) {
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   uint32_t handle = 0;
   const SlotHeader* slot = slotArg(info, s, 1, &handle);
   replaceValue(info, s, handle, slot, valueArg(info, 2));
@@ -254,6 +298,7 @@ Napi::Value replace(const Napi::CallbackInfo& info) {
 Napi::Value replaceIfKey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   uint32_t handle = 0;
   const SlotHeader* slot = slotArg(info, s, 1, &handle);
   keyArg(info, s, 2);
@@ -265,6 +310,7 @@ Napi::Value replaceIfKey(const Napi::CallbackInfo& info) {
 
 Napi::Value keyEquals(const Napi::CallbackInfo& info) {
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   keyArg(info, s, 2);
   return Napi::Boolean::New(info.Env(), keyMatches(s, slot));
@@ -273,6 +319,7 @@ Napi::Value keyEquals(const Napi::CallbackInfo& info) {
 Napi::Value read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   keyArg(info, s, 2);
   if (!keyMatches(s, slot)) return number(env, -1);
@@ -283,6 +330,7 @@ Napi::Value read(const Napi::CallbackInfo& info) {
 Napi::Value readStringIfKey(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   keyArg(info, s, 2);
   if (!keyMatches(s, slot)) return env.Undefined();
@@ -311,6 +359,7 @@ Napi::Value readString(const Napi::CallbackInfo& info) {
 
 Napi::Value key(const Napi::CallbackInfo& info) {
   StoreState* s = storeArg(info);
+  TrimBuffers trim(s);
   const SlotHeader* slot = slotArg(info, s, 1);
   wtf8::decode(Store::keyOf(slot), slot->keyLen, &s->units);
   return Napi::String::New(info.Env(), s->units);
@@ -371,6 +420,17 @@ Napi::Value usedBytes(const Napi::CallbackInfo& info) {
   return number(info.Env(), static_cast<double>(storeArg(info)->store.usedBytes()));
 }
 
+// setExtraBytes(id, bytes): the bytes the engine holds outside the store, for the peak (called when they change).
+Napi::Value setExtraBytes(const Napi::CallbackInfo& info) {
+  StoreState* s = storeArg(info);
+  s->store.setExtraBytes(static_cast<size_t>(integerArg(info, 1, "bytes", 0, INT64_C(1) << 50)));
+  return info.Env().Undefined();
+}
+
+Napi::Value peakBytes(const Napi::CallbackInfo& info) {
+  return number(info.Env(), static_cast<double>(storeArg(info)->store.peakBytes()));
+}
+
 Napi::Value count(const Napi::CallbackInfo& info) {
   return number(info.Env(), static_cast<double>(storeArg(info)->store.count()));
 }
@@ -418,6 +478,7 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   Napi::Object store = Napi::Object::New(env);
   store.Set("open", Napi::Function::New<open>(env, "open"));
   store.Set("close", Napi::Function::New<close>(env, "close"));
+  store.Set("scratch", Napi::Function::New<scratch>(env, "scratch"));
   store.Set("put", Napi::Function::New<put>(env, "put"));
   store.Set("replace", Napi::Function::New<replace>(env, "replace"));
   store.Set("replaceIfKey", Napi::Function::New<replaceIfKey>(env, "replaceIfKey"));
@@ -433,6 +494,8 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("freeMany", Napi::Function::New<freeMany>(env, "freeMany"));
   store.Set("usedBytes", Napi::Function::New<usedBytes>(env, "usedBytes"));
   store.Set("count", Napi::Function::New<count>(env, "count"));
+  store.Set("setExtraBytes", Napi::Function::New<setExtraBytes>(env, "setExtraBytes"));
+  store.Set("peakBytes", Napi::Function::New<peakBytes>(env, "peakBytes"));
   store.Set("arena", Napi::Function::New<arena>(env, "arena"));
   store.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   store.Set("defragStep", Napi::Function::New<defragStep>(env, "defragStep"));

@@ -9,8 +9,29 @@
 
 namespace arenakv::wtf8 {
 
+// The length encode() gives, without encoding: 1 byte per unit below 0x80, 2 below 0x800, 4 per surrogate pair,
+// 3 for everything else (lone surrogates included).
+inline size_t encodedLength(const char16_t* units, size_t n) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t c = units[i];
+    if (c < 0x80) {
+      bytes += 1;
+    } else if (c < 0x800) {
+      bytes += 2;
+    } else if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && units[i + 1] >= 0xDC00 && units[i + 1] <= 0xDFFF) {
+      bytes += 4;
+      i++;
+    } else {
+      bytes += 3;
+    }
+  }
+  return bytes;
+}
+
 inline void encode(const char16_t* units, size_t n, std::string* out) {
   out->clear();
+  out->reserve(n);
   for (size_t i = 0; i < n; i++) {
     uint32_t c = units[i];
     if (c < 0x80) {

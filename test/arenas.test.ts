@@ -3,7 +3,7 @@
 // all the automatic arenas and the arena an engine's store allocates from. Other builds: the allocator contract.
 import { describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
-import { Engine } from '../lib/engine.js'
+import { Engine, engineInternals } from '../lib/engine.js'
 
 const refused = (arena: number) =>
   expect(() => allocator.destroyArena(arena), `arena ${arena}`).toThrow(
@@ -46,7 +46,7 @@ describe('allocator.destroyArena (jemalloc)', () => {
     const db = new Engine()
     try {
       db.set('k', 'v')
-      const arena = db.slotStore.arena
+      const arena = engineInternals(db).slotStore.arena
       expect(arena).toBeGreaterThan(0)
       refused(arena)
       expect(() => allocator.destroyArena(arena)).toThrow(/engine/)

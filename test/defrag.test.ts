@@ -14,7 +14,7 @@ import {
   type DefragConfig,
   type DefragTarget,
 } from '../lib/defrag.js'
-import { Engine } from '../lib/engine.js'
+import { Engine, engineInternals } from '../lib/engine.js'
 import { createStore } from '../lib/store.js'
 import type { ArenaStats } from '../lib/native.js'
 import type { NativeStore } from '../lib/native.js'
@@ -215,7 +215,7 @@ describe('on the engine (jemalloc)', () => {
     for (let i = 0; i < n; i++) db.set(`key:${i}`, valueOf(i), i % 5 === 0 ? { ex: 3600 } : undefined)
     const keep = (i: number) => (i * 2654435761) % 7 >= 4
     for (let i = 0; i < n; i++) if (!keep(i)) db.del(`key:${i}`)
-    const store = db.slotStore as NativeStore
+    const store = engineInternals(db).slotStore as NativeStore
     const ratio = (s: ArenaStats) => s.fragSmallbinsBytes / s.allocated + 1
     const before = store.arenaStats()
     expect(ratio(before)).toBeGreaterThan(1.3)

@@ -4,7 +4,7 @@
 // Its own file: it takes every arena index of the process (vitest runs each file in its own process).
 import { afterEach, describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
-import { Engine } from '../lib/engine.js'
+import { Engine, engineInternals } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
 
 const JEMALLOC_ARENA_INDICES = 4095
@@ -34,7 +34,7 @@ describe('engines open at once (jemalloc arenas)', () => {
     // Every index but the automatic arenas' went to an engine, and the message gives the limit it hit.
     const opened = open.length
     expect(opened).toBeGreaterThan(JEMALLOC_ARENA_INDICES - 1024)
-    expect(open.map((db) => db.slotStore.arena).sort((a, b) => b - a)[0]).toBe(JEMALLOC_ARENA_INDICES - 1)
+    expect(open.map((db) => engineInternals(db).slotStore.arena).sort((a, b) => b - a)[0]).toBe(JEMALLOC_ARENA_INDICES - 1)
     expect(e.message).toContain(`at most ${opened} `)
     expect(e.message).toContain(`${JEMALLOC_ARENA_INDICES} arena indices`)
     expect(e.message).toMatch(/close an engine/i)
@@ -42,11 +42,11 @@ describe('engines open at once (jemalloc arenas)', () => {
     expect(() => allocator.createArena()).toThrow(expect.objectContaining({ code: 'ERR_ARENA_LIMIT' }))
 
     const closed = open.splice(123, 1)[0]
-    const freed = closed.slotStore.arena
+    const freed = engineInternals(closed).slotStore.arena
     closed.close()
     const again = new Engine()
     open.push(again)
-    expect(again.slotStore.arena).toBe(freed)
+    expect(engineInternals(again).slotStore.arena).toBe(freed)
     expect(again.set('k', 'v')).toBe(true)
     expect(() => new Engine()).toThrow(expect.objectContaining({ code: 'ERR_ARENA_LIMIT' }))
 
@@ -56,7 +56,18 @@ describe('engines open at once (jemalloc arenas)', () => {
     expect(() => new Engine()).toThrow(expect.objectContaining({ code: 'ERR_ARENA_LIMIT' }))
     allocator.destroyArena(arena)
     open.push(new Engine())
-    expect(open[open.length - 1].slotStore.arena).toBe(arena)
+    expect(engineInternals(open[open.length - 1]).slotStore.arena).toBe(arena)
+  })
+
+  it('FLUSHALL with every arena index taken empties the engine and keeps it working', () => {
+    expect(openUpTo(4100)).toBeInstanceOf(ArenaKVError)
+    const db = open[open.length - 1]
+    for (let i = 0; i < 100; i++) db.set(`k${i}`, 'v')
+    db.flushall()
+    expect(db.dbsize()).toBe(0)
+    expect(db.set('after', 'flush')).toBe(true)
+    expect(db.getString('after')).toBe('flush')
+    expect(() => new Engine()).toThrow(expect.objectContaining({ code: 'ERR_ARENA_LIMIT' }))
   })
 
   it('every engine can be opened again once the others are closed', () => {
@@ -72,7 +83,7 @@ describe('engines open at once (jemalloc arenas)', () => {
     for (let i = 0; i < 5000; i++) {
       const db = new Engine()
       db.set('k', 'v'.repeat(i % 300))
-      arenas.add(db.slotStore.arena)
+      arenas.add(engineInternals(db).slotStore.arena)
       db.close()
     }
     expect(arenas.size).toBe(1)

@@ -32,6 +32,13 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   const closedHandle = closed.put('k', 'v')
   closed.close()
   const huge = new Uint8Array(512 * 1024 * 1024 + 1)
+  const st = native.store as unknown as Record<string, (...args: unknown[]) => unknown>
+  const liveId = st.open(false, 64) as number
+  const closedId = st.open(true, 64) as number
+  // Held to the end: a closed store's scratch block is freed once V8 collects its buffer, which must not happen
+  // between the two memory readings.
+  const closedScratch = st.scratch(closedId)
+  st.close(closedId)
   const base = allocator.usedMemory()
   const storeBytes = store.usedBytes()
 
@@ -49,9 +56,6 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   const badHandle = () => (random() < 0.8 ? pick(badHandles)() : pick(notNumbers))
   const s = store as unknown as Record<string, (...args: unknown[]) => unknown>
   const n = native as unknown as Record<string, (...args: unknown[]) => unknown>
-  const st = native.store as unknown as Record<string, (...args: unknown[]) => unknown>
-  const closedId = st.open(true, new Uint8Array(64)) as number
-  st.close(closedId)
 
   const calls: Array<() => unknown> = [
     () => s.read(badHandle(), 'live:0'),
@@ -81,8 +85,11 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => n.purgeArena(pick([-1, 4096, 0.5, 'x', null])),
     () => n.setBackgroundThread(pick(['yes', 1, undefined, null])),
     () => n.setErrorClass(pick([5, 'x', undefined, {}])),
-    () => st.open(pick(notNumbers.filter((v) => typeof v !== 'boolean')), new Uint8Array(64)),
-    () => st.open(true, pick([new Uint8Array(4), new Uint16Array(64), 64, 'x', null])),
+    () => st.open(pick(notNumbers.filter((v) => typeof v !== 'boolean')), 64),
+    () => st.open(true, pick([15, 64 * 1024 * 1024 + 1, 64.5, -1, NaN, new Uint8Array(64), 'x', null])),
+    () => st.scratch(pick([closedId, -1, 0.5, 'x', null, 123456789])),
+    () => st.setExtraBytes(pick([closedId, 'x', null]), 0),
+    () => st.setExtraBytes(liveId, pick([-1, 0.5, 'x', null, 2 ** 51])),
     () => st.read(pick([-1, 0.5, 2 ** 53, 'x', null, 123456789]), live[0], 'live:0'),
     () => st.put(closedId, 'k', 'v'),
   ]
@@ -110,5 +117,7 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   expect([...codes.keys()].sort()).toEqual(
     expect.arrayContaining(['ERR_CLOSED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HANDLE', 'ERR_OUT_OF_RANGE', 'ERR_VALUE_TOO_LARGE']),
   )
+  expect(closedScratch).toBeInstanceOf(ArrayBuffer)
   store.close()
+  native.store.close(liveId)
 }, 120_000)

@@ -2,7 +2,7 @@
 // formulas, and figures that agree with each other and with the store byte for byte.
 import { afterEach, describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
-import { Engine } from '../lib/engine.js'
+import { Engine, engineInternals } from '../lib/engine.js'
 import { formatFixed } from '../lib/format.js'
 import {
   KEY_MODEL_BYTES,
@@ -149,7 +149,7 @@ describe('INFO memory', () => {
     const db = engine()
     fill(db, 10_000, (i) => i % 500, 2)
     let slots = 0
-    for (let i = 0; i < 10_000; i++) slots += db.slotStore.usableSize(db.peekHandle(`key:${i}`) as number)
+    for (let i = 0; i < 10_000; i++) slots += engineInternals(db).slotStore.usableSize(engineInternals(db).peekHandle(`key:${i}`) as number)
     const m = db.infoObject('memory')
     expect(num(m, 'used_memory_dataset')).toBe(slots)
     expect(num(m, 'used_memory_overhead')).toBe(db.usedMemory() - slots)
@@ -167,6 +167,26 @@ describe('INFO memory', () => {
     await sleep(MEMORY_SAMPLE_PERIOD_MS + 20)
     const later = db.infoObject('memory')
     expect(num(later, 'allocator_allocated')).toBeGreaterThan(num(first, 'allocator_allocated'))
+  })
+
+  it('records the peak of a burst of writes and deletes within one turn, as Redis does after every command', () => {
+    const db = engine()
+    for (let i = 0; i < 200_000; i++) db.set(`key:${i}`, 'x'.repeat(100))
+    const high = db.usedMemory()
+    for (let i = 0; i < 180_000; i++) db.del(`key:${i}`)
+    const m = db.infoObject('memory')
+    expect(num(m, 'used_memory_peak')).toBeGreaterThanOrEqual(high)
+    expect(db.memoryStats()['peak.allocated']).toBe(num(m, 'used_memory_peak'))
+    // Designed for the doctor's peak finding: over 5 MiB still in use, a peak over 1.5 times that.
+    expect(num(m, 'used_memory')).toBeGreaterThan(5 * 1024 * 1024)
+    expect(high / num(m, 'used_memory')).toBeGreaterThan(1.5)
+    expect(db.memoryDoctor()).toMatch(/Usage once reached/)
+    // flushall replaces the store: the peak it recorded is carried over, with no tick in between.
+    for (let i = 0; i < 400_000; i++) db.set(`key:${i}`, 'x'.repeat(100))
+    const higher = db.usedMemory()
+    for (let i = 0; i < 400_000; i++) db.del(`key:${i}`)
+    db.flushall()
+    expect(num(db.infoObject('memory'), 'used_memory_peak')).toBeGreaterThanOrEqual(higher)
   })
 
   it('keeps the peak across deletes and a flushall', async () => {
@@ -318,21 +338,38 @@ describe('MEMORY STATS', () => {
 })
 
 describe('MEMORY USAGE', () => {
+  it('reaches the store and key handles through engineInternals only: an Engine instance reveals neither', () => {
+    const db = engine()
+    db.set('k', 'v')
+    const seen = new Set<string | symbol>()
+    for (let o: object | null = db; o !== null; o = Object.getPrototypeOf(o)) {
+      for (const name of Reflect.ownKeys(o)) seen.add(name)
+    }
+    for (const name of ['slotStore', 'peekHandle']) {
+      expect(Object.keys(db)).not.toContain(name)
+      expect(name in db).toBe(false)
+      expect(seen.has(name)).toBe(false)
+    }
+    const internals = engineInternals(db)
+    expect(internals.slotStore.readString(internals.peekHandle('k') as number)).toBe('v')
+    expect(internals.peekHandle('absent')).toBeUndefined()
+  })
+
   it("is the slot's usable size plus the key model, growing with the value", () => {
     const db = engine()
     let last = 0
     for (const size of [0, 10, 100, 1000, 10_000, 100_000]) {
       db.set('k', 'x'.repeat(size))
       const usage = db.memoryUsage('k') as number
-      const handle = db.peekHandle('k') as number
-      expect(usage).toBe(db.slotStore.usableSize(handle) + KEY_MODEL_BYTES)
+      const handle = engineInternals(db).peekHandle('k') as number
+      expect(usage).toBe(engineInternals(db).slotStore.usableSize(handle) + KEY_MODEL_BYTES)
       expect(usage).toBeGreaterThan(last)
       expect(usage).toBeGreaterThanOrEqual(8 + 1 + size + KEY_MODEL_BYTES)
       last = usage
     }
     db.set('t', 'value', { ex: 100 })
-    const handle = db.peekHandle('t') as number
-    expect(db.memoryUsage('t')).toBe(db.slotStore.usableSize(handle) + keyModelBytes(true))
+    const handle = engineInternals(db).peekHandle('t') as number
+    expect(db.memoryUsage('t')).toBe(engineInternals(db).slotStore.usableSize(handle) + keyModelBytes(true))
     expect(keyModelBytes(true) - keyModelBytes(false)).toBe(KEY_MODEL_VOLATILE_BYTES)
     expect(db.memoryUsage('t', { samples: 0 })).toBe(db.memoryUsage('t', { samples: 5 }))
   })

@@ -1,7 +1,15 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, test } from 'vitest'
 import { ArenaKVError } from '../lib/errors.js'
-import type { NativeStore } from '../lib/native.js'
+import { native, type NativeStore } from '../lib/native.js'
 import { HANDLE_INDEX_BITS, createStore, handleIndex } from '../lib/store.js'
+import { ensureDist } from './helpers/dist.js'
+import { run } from './helpers/run.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const asanBinary = `${root}build-variants/asan/arenakv.node`
 
 const stores: NativeStore[] = []
 function open(scratchBytes = 1024): NativeStore {
@@ -174,4 +182,62 @@ describe('store slots', () => {
     const both = s.usableSize(a) + s.usableSize(b)
     expect(s.freeMany(Uint32Array.from([a, b]), 2)).toBe(both)
   })
+
+  test('scratch memory is native: usedBytes counts it, and it is the same ArrayBuffer for the store’s life', () => {
+    const s = open(1024)
+    expect(s.scratchUsable).toBeGreaterThanOrEqual(1024)
+    expect(s.usedBytes()).toBe(s.scratchUsable)
+    const h = s.put('k', 'v'.repeat(100))
+    expect(s.usedBytes()).toBeGreaterThanOrEqual(s.scratchUsable + s.usableSize(h))
+    s.free(h)
+    const ids = native.store
+    const id = ids.open(false, 64)
+    try {
+      expect(ids.scratch(id)).toBe(ids.scratch(id))
+      expect(ids.scratch(id).byteLength).toBe(64)
+      for (const bad of [15, 64 * 1024 * 1024 + 1, 1.5, -1]) expect(() => ids.open(false, bad)).toThrow(RangeError)
+      expect(() => ids.open(false, '64' as unknown as number)).toThrow(TypeError)
+    } finally {
+      ids.close(id)
+    }
+    expect(() => ids.scratch(id)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+  })
+
+  test('the clock cell is one native ArrayBuffer per environment that clockTick writes the time into', () => {
+    const buffer = native.clockCell()
+    expect(native.clockCell()).toBe(buffer)
+    const cell = new Float64Array(buffer, 0, 1)
+    const before = Date.now()
+    native.clockTick()
+    const after = Date.now()
+    expect(cell[0]).toBeGreaterThanOrEqual(before)
+    expect(cell[0]).toBeLessThanOrEqual(after)
+    expect(Number.isInteger(cell[0])).toBe(true)
+  })
+
+  // A BYOB read transfers the view's ArrayBuffer whatever markAsUntransferable says; once V8 collects it, native
+  // code must not be left writing into freed memory. The script checks every value and that memory V8 handed out
+  // again still holds what JS wrote there; under ASAN any stray access aborts the run.
+  test('a scratch buffer detached by a BYOB stream read and collected leaves native code in its own memory', async () => {
+    await ensureDist()
+    const script = `${root}test/scripts/scratch-detach.mjs`
+    const builds: { name: string; env: Record<string, string> }[] = [{ name: 'default', env: {} }]
+    if (existsSync(asanBinary)) {
+      const libasan = execFileSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim()
+      builds.push({
+        name: 'asan',
+        env: { ARENAKV_BINARY: asanBinary, LD_PRELOAD: libasan, ASAN_OPTIONS: 'detect_leaks=0' },
+      })
+    }
+    for (const build of builds) {
+      const r = await run(process.execPath, ['--expose-gc', script], {
+        cwd: root,
+        env: { ...(process.env as Record<string, string>), ...build.env },
+        timeout: 120_000,
+      })
+      const output = `${build.name}: ${r.stdout}\n${r.stderr}`
+      expect(r.status, output).toBe(0)
+      expect(JSON.parse(r.stdout.trim().split('\n').pop() as string), output).toEqual({ detached: true, checked: 9000 })
+    }
+  }, 240_000)
 })

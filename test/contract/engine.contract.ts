@@ -2,7 +2,7 @@
 // the allocator gives placement hints (jemalloc), refused with ERR_UNSUPPORTED elsewhere.
 import { expect, test } from 'vitest'
 import { allocator } from '../../lib/allocator.js'
-import { Engine } from '../../lib/engine.js'
+import { Engine, engineInternals } from '../../lib/engine.js'
 import { ArenaKVError } from '../../lib/errors.js'
 import { native } from '../../lib/native.js'
 import { ModelFuzz } from '../helpers/model-fuzz.js'
@@ -17,7 +17,7 @@ test(`engine reporting and activedefrag on ${allocator.name}`, () => {
     expect((m.used_memory_dataset as number) + (m.used_memory_overhead as number)).toBe(db.usedMemory())
     expect(Number.isFinite(m.allocator_frag_ratio as number)).toBe(true)
     expect(Number.isFinite(m.mem_fragmentation_ratio as number)).toBe(true)
-    expect(db.memoryUsage('k1')).toBe(db.slotStore.usableSize(db.peekHandle('k1') as number) + 32)
+    expect(db.memoryUsage('k1')).toBe(engineInternals(db).slotStore.usableSize(engineInternals(db).peekHandle('k1') as number) + 32)
     db.memoryPurge()
     expect(db.memoryDoctor().length).toBeGreaterThan(0)
     if (allocator.capabilities.defragHints) {

@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const addon = process.env.ARENAKV_BINARY ? require(process.env.ARENAKV_BINARY) : require('node-gyp-build')(root)
 
 const { store } = addon
-const id = store.open(true, new Uint8Array(1024))
+const id = store.open(true, 1024)
 const handles = []
 let bytes = 0
 for (let i = 0; i < workerData.count; i++) {

@@ -19,12 +19,16 @@ function usableOf(bytes: number): number {
 
 export class FakeStore implements SlotStore {
   readonly scratch = new Uint8Array(65536)
+  /** The fake's usedBytes leaves its scratch out. */
+  readonly scratchUsable = 0
   readonly arena = -1
   private slots: (Slot | null)[] = []
   private generations: number[] = []
   private freeList: number[] = []
   private live = 0
   private slotBytes = 0
+  private extraBytes = 0
+  private peak = 0
   private closed = false
 
   private slot(handle: number): Slot {
@@ -57,6 +61,7 @@ export class FakeStore implements SlotStore {
     this.generations[index] = generation
     this.live++
     this.slotBytes += usable
+    this.notePeak()
     return (index | (generation << HANDLE_INDEX_BITS)) >>> 0
   }
 
@@ -67,6 +72,7 @@ export class FakeStore implements SlotStore {
     s.value = bytes
     s.usable = usableOf(HEADER_BYTES + Buffer.byteLength(s.key) + bytes.length)
     this.slotBytes += s.usable
+    this.notePeak()
   }
 
   keyEquals(handle: number, key: string): boolean {
@@ -125,6 +131,20 @@ export class FakeStore implements SlotStore {
   usedBytes(): number {
     if (this.closed) throw closedError()
     return this.slotBytes + this.slots.length * ENTRY_BYTES
+  }
+
+  setExtraBytes(bytes: number): void {
+    this.extraBytes = bytes
+    this.notePeak()
+  }
+
+  peakBytes(): number {
+    return this.peak
+  }
+
+  private notePeak(): void {
+    if (this.closed) return
+    this.peak = Math.max(this.peak, this.usedBytes() + this.extraBytes)
   }
 
   count(): number {
