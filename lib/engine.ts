@@ -1,128 +1,55 @@
+// The public face of arenakv: an Engine is one keyspace with Redis 7's semantics. Each method delegates to the
+// command family Redis keeps it in (t_string.ts, db.ts, expire.ts, object.ts, report.ts, doctor.ts); this file
+// only constructs, wires, and closes (ARCHITECTURE.md).
 import { EventEmitter } from 'node:events'
-import { markAsUntransferable } from 'node:worker_threads'
 import { allocator } from './allocator.js'
+import { Clock } from './clock.js'
 import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
+import { Db, delCommand, existsCommand, scanCommand, touchCommand, type EngineStats, type ScanOptions, type Value } from './db.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
-import { closedError, oomError, syntaxError, unsupportedError, valueTooLargeError } from './errors.js'
-import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
+import { memoryDoctor } from './doctor.js'
+import { unsupportedError } from './errors.js'
 import {
   ActiveExpire,
-  absoluteExpire,
-  expireFlagsAllow,
-  isExpired,
-  parseExpireFlags,
+  expireCommand,
+  persistCommand,
+  pexpiretimeCommand,
+  pttlCommand,
   ttlSeconds,
   type ExpireFlag,
-  type ExpireStats,
 } from './expire.js'
-import { globMatch } from './glob.js'
-import { Keyspace, NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
-import { estimateIdleTime, lfuDecrAndReturn, lfuInit, lfuTouch, lruClock } from './lru.js'
-import { Reporter, checkUsageSamples, engineArenaResident, keyModelBytes } from './report.js'
-import { native } from './native.js'
-import { HANDLE_INDEX_MASK, MAX_VALUE_BYTES, createStore, type SlotStore } from './store.js'
+import { EventQueue } from './notify.js'
+import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
+import { Reporter, engineArenaResident } from './report.js'
+import { createStore, type SlotStore } from './store.js'
+import {
+  getCommand,
+  getdelCommand,
+  getexCommand,
+  getIntoCommand,
+  getStringCommand,
+  mgetCommand,
+  msetCommand,
+  setCommand,
+  type GetExOptions,
+  type SetOptions,
+} from './t_string.js'
 
-export type Value = string | Uint8Array
+export type { EngineStats, ScanOptions, Value } from './db.js'
 export type { ExpireFlag } from './expire.js'
+export type { GetExOptions, SetOptions } from './t_string.js'
 
-export interface SetOptions {
-  ex?: number
-  px?: number
-  exat?: number
-  pxat?: number
-  nx?: boolean
-  xx?: boolean
-  keepttl?: boolean
-}
-
-export interface GetExOptions {
-  ex?: number
-  px?: number
-  exat?: number
-  pxat?: number
-  persist?: boolean
-}
-
-export interface ScanOptions {
-  match?: string
-  count?: number
-}
-
-/** Counters with Redis's INFO names. */
-export interface EngineStats extends ExpireStats {
-  evicted_keys: number
-  keyspace_hits: number
-  keyspace_misses: number
-}
-
-/** Internal hooks for tests and the reporting layer: a store factory and a clock (unix ms). */
+/** Hooks for tests: a store factory and a clock (unix ms) of their own. */
 export interface EngineInternals {
   createStore?: () => SlotStore
   now?: () => number
 }
 
-type EngineEvents = { evicted: [key: string]; expired: [key: string] }
-
-/**
- * The addon's clock: clockTick() writes the time in whole ms (as Date.now) into CLOCK_CELL, a view of the
- * environment's one native clock cell (every copy of this module reads the same one). Date.now() returns a freshly
- * allocated heap number in optimized code, 16 bytes of garbage per operation, and that garbage alone grew V8's
- * young generation by megabytes during a fill (RSS the cache is charged for). Absent from older binaries (then
- * Date.now is used).
- */
-const nativeClock = native as Partial<Pick<typeof native, 'clockCell' | 'clockTick'>>
-const HAS_CLOCK_CELL = nativeClock.clockCell !== undefined && nativeClock.clockTick !== undefined
-const CLOCK_CELL = HAS_CLOCK_CELL ? new Float64Array(nativeClock.clockCell!(), 0, 1) : new Float64Array(1)
-// Native code owns the cell, so a transfer cannot harm it; refusing transfers keeps this view reading the clock.
-markAsUntransferable(CLOCK_CELL.buffer)
-/**
- * Date.now as loaded: the native clock stands in for it only while it is still the real one, so fake timers
- * installed later (which replace Date) still apply.
- */
-const REAL_DATE_NOW = Date.now
-const NATIVE_CLOCK = HAS_CLOCK_CELL && /\[native code\]/.test(Function.prototype.toString.call(REAL_DATE_NOW))
-
-/** Writes the current time to CLOCK_CELL[0] (callers read it there: no number is returned, so none is boxed). */
-function tickClock(): void {
-  nativeClock.clockTick!()
-}
-
-const SCAN_DEFAULT_COUNT = 10
-/** Bytes of a slot beyond its key and value (the native SlotHeader). */
-const SLOT_HEADER_BYTES = 8
-
-const LFU_IDLETIME_ERROR =
-  'An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between ' +
-  'policies at runtime LRU and LFU data will take some time to adjust.'
-const LFU_FREQ_ERROR =
-  'An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching ' +
-  'between policies at runtime LRU and LFU data will take some time to adjust.'
-
-/** Active defragmentation needs jemalloc's utilization hints (DESIGN §4); other builds refuse to turn it on. */
-const DEFRAG_SUPPORTED = allocator.capabilities.defragHints
-
-function assertDefragSupported(): void {
-  if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
-}
-
-/** Keys up to this many UTF-16 units are within 512 MB whatever they hold (a unit encodes to at most 3 bytes). */
-const KEY_UNITS_ALWAYS_FIT = Math.floor(MAX_VALUE_BYTES / 3)
-
-/**
- * A key is a string of at most 512 MB encoded (Redis's proto-max-bulk-len), checked here for every command, as the
- * native store checks the keys it is given: reads of an absent key never reach it. Buffer.byteLength counts a lone
- * surrogate as 3 bytes, as WTF-8 (the stored form) does.
- */
-function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new TypeError('key must be a string')
-  if (key.length > KEY_UNITS_ALWAYS_FIT && Buffer.byteLength(key) > MAX_VALUE_BYTES) throw valueTooLargeError('key')
-}
-
-/** What lib/report.ts and tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
+/** What tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
 export interface EngineInternalAccess {
-  /** The native store (MEMORY USAGE, allocator statistics). */
+  /** The native store. */
   readonly slotStore: SlotStore
-  /** A key's handle without touching it or its statistics, or undefined. */
+  /** A key's handle without expiring, touching or counting it, or undefined. */
   peekHandle(key: string): number | undefined
 }
 
@@ -133,57 +60,41 @@ export function engineInternals(db: Engine): EngineInternalAccess {
   return internalAccess(db)
 }
 
-function checkValue(value: unknown): asserts value is Value {
-  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-    throw new TypeError('value must be a string or a Uint8Array')
-  }
+type EngineEvents = { evicted: [key: string]; expired: [key: string] }
+type ExpireFlags = ExpireFlag | readonly ExpireFlag[]
+
+/** Active defragmentation needs jemalloc's utilization hints; other builds refuse to turn it on. */
+const DEFRAG_SUPPORTED = allocator.capabilities.defragHints
+
+function assertDefragSupported(): void {
+  if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
 }
 
 /**
- * The keyspace API of DESIGN §5 with Redis 7's semantics. Each method is a few lines over the keyspace (table and
- * metadata), the evictor (maxmemory) and the active expire cycle.
+ * A keyspace of string keys and binary or string values in native memory, bounded by `maxmemory` with Redis's
+ * eviction policies, expired lazily and actively, and reported as Redis reports memory.
+ *
+ * Events: `'evicted'` and `'expired'` (the key) are emitted once the command or timer step that removed the key
+ * has finished; a listener's error is thrown to the command's caller after every event is delivered.
  */
 export class Engine extends EventEmitter<EngineEvents> {
   static {
-    internalAccess = (db) => ({
+    internalAccess = (engine) => ({
       get slotStore() {
-        db.assertOpen()
-        return db.store
+        engine.#db.assertOpen()
+        return engine.#db.store
       },
-      peekHandle: (key) => db.#peekHandle(key),
+      peekHandle: (key) => {
+        engine.#db.assertOpen()
+        return engine.#db.peekHandle(key)
+      },
     })
   }
 
-  private store: SlotStore
-  private scratch: Buffer
-  private readonly ks: Keyspace
-  private readonly cfg: EngineConfig
-  private readonly evictor: Evictor
-  private readonly activeExpire: ActiveExpire
-  private readonly defrag: ActiveDefrag
-  private readonly reporter: Reporter
-  private readonly makeStore: () => SlotStore
-  /** The clock (unix ms) every expire time and LRU stamp is read from. */
-  readonly now: () => number
-  readonly stats: EngineStats = {
-    expired_keys: 0,
-    expired_stale_perc: 0,
-    expired_time_cap_reached_count: 0,
-    avg_ttl: 0,
-    evicted_keys: 0,
-    keyspace_hits: 0,
-    keyspace_misses: 0,
-  }
-  private lfu: boolean
-  /**
-   * True when `now` is the default clock and the addon has the native clock: hot paths then read the time from
-   * CLOCK_CELL, never as a returned double (boxed: a heap number per operation when the call is not inlined).
-   * Each use also checks Date.now is still the real one, so fake timers installed after construction apply.
-   */
-  private readonly systemClock: boolean
-  private closed = false
-  /** The hash of the key the last lookupRead probed. */
-  private lastHash = 0
+  readonly #db: Db
+  readonly #activeExpire: ActiveExpire
+  readonly #defrag: ActiveDefrag
+  readonly #reporter: Reporter
 
   /**
    * Opens an engine: its keys and values live in a jemalloc arena of its own, which {@link Engine.close}
@@ -202,436 +113,155 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   constructor(options?: EngineOptions, internals: EngineInternals = {}) {
     super()
-    this.cfg = resolveOptions(options)
-    this.makeStore = internals.createStore ?? (() => createStore())
-    this.now = internals.now ?? (() => Date.now())
-    this.systemClock = internals.now === undefined && NATIVE_CLOCK
-    this.store = this.makeStore()
-    this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
-    this.ks = new Keyspace(this.store)
-    this.lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    const host = {
-      ks: this.ks,
-      cfg: this.cfg,
-      stats: this.stats,
-      now: this.now,
-      // An int32, never boxed; the native clock for the reason systemClock gives.
-      lruStamp: () => {
-        if (this.systemClock && Date.now === REAL_DATE_NOW) {
-          tickClock()
-          return lruClock(CLOCK_CELL[0]) | 0
-        }
-        return lruClock(this.now()) | 0
-      },
-      usedMemory: () => this.usedMemory(),
-      evictKey: (handle: number, hash: number) => this.removeWithEvent(handle, hash, 'evicted'),
-      expireKey: (handle: number, hash: number) => this.removeWithEvent(handle, hash, 'expired'),
-      afterStep: () => this.flushEvents(),
-    }
-    this.evictor = new Evictor(host)
-    this.ks.growAllowed = (extra) => this.cfg.maxmemory === 0 || this.usedMemory() + extra <= this.cfg.maxmemory
-    if (this.cfg.activedefrag) assertDefragSupported()
-    this.defrag = new ActiveDefrag({ cfg: this.cfg, target: () => defragTarget(this.store, DEFRAG_SUPPORTED) })
-    this.reporter = new Reporter({
-      cfg: this.cfg,
-      stats: this.stats,
-      defrag: this.defrag,
-      usedMemory: () => this.usedMemory(),
-      keyCount: () => this.ks.count,
-      volatileCount: () => this.ks.volatileCount,
-      storeBytes: () => this.store.usedBytes(),
-      slotsIssued: () => this.ks.highIndex,
-      arenaResident: () => engineArenaResident(this.store),
-      storePeak: () => this.storePeak(),
+    const cfg = resolveOptions(options)
+    if (cfg.activedefrag) assertDefragSupported()
+    const clock = new Clock(internals.now, internals.now !== undefined)
+    const db = new Db(cfg, clock, new EventQueue(this), internals.createStore ?? (() => createStore()))
+    this.#db = db
+    this.#defrag = new ActiveDefrag({ cfg, target: () => defragTarget(db.store, DEFRAG_SUPPORTED) })
+    this.#reporter = new Reporter({
+      cfg,
+      stats: db.stats,
+      defrag: this.#defrag,
+      usedMemory: () => db.usedMemory(),
+      keyCount: () => db.ks.count,
+      volatileCount: () => db.ks.volatileCount,
+      storeBytes: () => db.store.usedBytes(),
+      slotsIssued: () => db.ks.highIndex,
+      arenaResident: () => engineArenaResident(db.store),
+      storePeak: () => db.storePeak(),
       arrayBytes: () => {
-        const ks = this.ks
+        const ks = db.ks
         const expires = ks.volatileHandles.byteLength + ks.volatileHashes.byteLength + ks.volatileExpires.byteLength
-        return { main: ks.arrayBytes - expires, expires, fixed: this.evictor.arrayBytes + this.store.scratchUsable }
+        return { main: ks.arrayBytes - expires, expires, fixed: db.evictor.arrayBytes + db.store.scratchUsable }
       },
-      now: this.now,
+      now: () => db.now(),
     })
     // One timer, as Redis's serverCron: rehash steps, active defrag and the peak sample ride on the expire cycle's.
     const cron = () => {
-      this.ks.cron()
-      this.defrag.cycle()
-      this.reporter.cron()
+      db.ks.cron()
+      this.#defrag.cycle()
+      this.#reporter.cron()
     }
-    this.activeExpire = new ActiveExpire(host, this.cfg.activeExpireEffort, this.cfg.hz, cron)
-    this.activeExpire.start()
+    this.#activeExpire = new ActiveExpire(db, cfg.activeExpireEffort, cfg.hz, cron)
+    this.#activeExpire.start()
   }
 
-  // ---- strings ----
+  /** INFO stats counters (`evicted_keys`, `expired_keys`, `keyspace_hits`, …), live. */
+  get stats(): Readonly<EngineStats> {
+    return this.#db.stats
+  }
 
+  /** The resolved configuration (live: CONFIG SET changes it). */
+  get config(): Readonly<EngineConfig> {
+    return this.#db.cfg
+  }
+
+  // ---- strings (t_string.ts) ----
+
+  /**
+   * SET: stores `value` under `key`, evicting first when `maxmemory` requires.
+   * @param opts `ex`/`px` (relative s/ms), `exat`/`pxat` (unix s/ms), `nx` (only if absent), `xx` (only if present),
+   *   `keepttl`; at most one time, not both nx and xx (`ERR_SYNTAX`); times must be positive integers
+   *   (`ERR_INVALID_EXPIRE`).
+   * @returns false when NX or XX refused the write.
+   * @throws `ERR_OOM` when nothing can be evicted; `ERR_VALUE_TOO_LARGE` over 512 MB; TypeError for other types.
+   */
   set(key: string, value: Value, opts?: SetOptions): boolean {
-    this.assertOpen()
-    checkKey(key)
-    checkValue(value)
-    let now: number
-    if (this.systemClock && Date.now === REAL_DATE_NOW) {
-      tickClock()
-      now = CLOCK_CELL[0]
-    } else now = this.now()
-    let when = NO_EXPIRE
-    let nx = false
-    let xx = false
-    let keepttl = false
-    if (opts !== undefined) {
-      if (typeof opts !== 'object' || opts === null) throw new TypeError('set options must be an object')
-      const expires = +(opts.ex !== undefined) + +(opts.px !== undefined) + +(opts.exat !== undefined) +
-        +(opts.pxat !== undefined)
-      nx = opts.nx === true
-      xx = opts.xx === true
-      keepttl = opts.keepttl === true
-      if (expires + +keepttl > 1 || (nx && xx)) throw syntaxError()
-      if (opts.ex !== undefined) when = absoluteExpire(opts.ex, 1000, now, true, 'set')
-      else if (opts.px !== undefined) when = absoluteExpire(opts.px, 1, now, true, 'set')
-      else if (opts.exat !== undefined) when = absoluteExpire(opts.exat, 1000, 0, true, 'set')
-      else if (opts.pxat !== undefined) when = absoluteExpire(opts.pxat, 1, 0, true, 'set')
-    }
-    const ks = this.ks
-    const hash = ks.hashKey(key)
-    if (this.cfg.maxmemory !== 0) this.reserve(this.slotEstimate(ks.ascii ? key.length : -1, key, value))
-    if (!nx && (when === NO_EXPIRE || when > now)) {
-      // The common case: overwrite in place with one native call per fingerprint match, or insert a key known
-      // to be absent (no second probe). An expired match takes the general path below, which expires it first.
-      const arrays = ks.arrayBytes
-      const high = ks.highIndex
-      ks.replaceNow[0] = now
-      let handle = ks.replaceExisting(key, hash, value)
-      if (handle !== REPLACE_EXPIRED) {
-        if (handle !== 0) {
-          // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru). The
-          // LRU stamp is written here rather than through touchKey: a double passed to a call that is not
-          // inlined is boxed, a heap number per write.
-          if (this.lfu) this.touchKey(handle, now)
-          else ks.lru[handle & HANDLE_INDEX_MASK] = lruClock(now)
-        } else {
-          if (xx) {
-            this.flushEvents()
-            return false
-          }
-          handle = ks.insert(key, hash, value)
-          ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
-        }
-        if (when !== NO_EXPIRE) ks.setExpire(handle, hash, when)
-        else if (!keepttl) ks.clearExpire(handle)
-        if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
-        this.flushEvents()
-        return true
-      }
-    }
-    let handle = this.lookupWrite(key, hash, now)
-    if ((nx && handle !== 0) || (xx && handle === 0)) {
-      this.flushEvents()
-      return false
-    }
-    if (when !== NO_EXPIRE && when <= now) {
-      // Already expired (Redis's checkAlreadyExpired): the key is deleted rather than written.
-      if (handle !== 0) this.ks.remove(handle, hash)
-      this.flushEvents()
-      return true
-    }
-    const arrays = this.ks.arrayBytes
-    const high = this.ks.highIndex
-    handle = this.writeValue(key, hash, value, handle, now)
-    if (when !== NO_EXPIRE) this.ks.setExpire(handle, hash, when)
-    else if (!keepttl) this.ks.clearExpire(handle)
-    if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
-    this.flushEvents()
-    return true
+    return setCommand(this.#db, key, value, opts)
   }
 
+  /** GET: a copy of the value, or undefined when the key is missing or expired. */
   get(key: string): Buffer | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const handle = this.lookupRead(key)
-    if (handle !== 0) return this.copyValue(handle)
-    // Only a miss can have expired the key.
-    this.flushEvents()
-    return undefined
+    return getCommand(this.#db, key)
   }
 
+  /** GET decoded as UTF-8. */
   getString(key: string): string | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const ks = this.ks
-    const hash = ks.hashKey(key)
-    const handle = ks.findString(key, hash)
-    if (handle === 0) {
-      this.stats.keyspace_misses++
-      return undefined
-    }
-    if (this.liveForRead(handle, hash)) return ks.readString
-    this.flushEvents()
-    return undefined
-  }
-
-  getInto(key: string, target: Uint8Array): number {
-    this.assertOpen()
-    checkKey(key)
-    if (!(target instanceof Uint8Array)) throw new TypeError('target must be a Uint8Array')
-    const handle = this.lookupRead(key)
-    if (handle === 0) {
-      this.flushEvents()
-      return -1
-    }
-    const length = this.ks.readLength
-    if (length > this.scratch.length) return this.store.readInto(handle, target)
-    target.set(this.scratchView(Math.min(length, target.length)))
-    return length
-  }
-
-  mget(keys: readonly string[]): (Buffer | undefined)[] {
-    this.assertOpen()
-    if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings')
-    for (const key of keys) checkKey(key)
-    const out = new Array<Buffer | undefined>(keys.length)
-    for (let i = 0; i < keys.length; i++) {
-      const handle = this.lookupRead(keys[i])
-      out[i] = handle === 0 ? undefined : this.copyValue(handle)
-    }
-    this.flushEvents()
-    return out
-  }
-
-  mset(entries: Iterable<readonly [string, Value]>): void {
-    this.assertOpen()
-    const list = [...entries]
-    let incoming = 0
-    for (const entry of list) {
-      if (!Array.isArray(entry) || entry.length < 2) throw new TypeError('mset entries must be [key, value] pairs')
-      checkKey(entry[0])
-      checkValue(entry[1])
-      if (this.cfg.maxmemory !== 0) incoming += this.slotEstimate(-1, entry[0], entry[1])
-    }
-    if (this.cfg.maxmemory !== 0) this.reserve(incoming)
-    const now = this.now()
-    const arrays = this.ks.arrayBytes
-    const high = this.ks.highIndex
-    for (const [key, value] of list) {
-      const hash = this.ks.hashKey(key)
-      const handle = this.writeValue(key, hash, value, this.lookupWrite(key, hash, now), now)
-      this.ks.clearExpire(handle)
-    }
-    if (this.cfg.maxmemory !== 0) this.settle(arrays, high)
-    this.flushEvents()
-  }
-
-  getdel(key: string): Buffer | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const handle = this.lookupRead(key)
-    if (handle === 0) {
-      this.flushEvents()
-      return undefined
-    }
-    const value = this.copyValue(handle)
-    this.ks.remove(handle, this.lastHash)
-    return value
-  }
-
-  getex(key: string, opts?: GetExOptions): Buffer | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const now = this.now()
-    let when = NO_EXPIRE
-    let persist = false
-    if (opts !== undefined) {
-      if (typeof opts !== 'object' || opts === null) throw new TypeError('getex options must be an object')
-      persist = opts.persist === true
-      const n = +(opts.ex !== undefined) + +(opts.px !== undefined) + +(opts.exat !== undefined) +
-        +(opts.pxat !== undefined) + +persist
-      if (n > 1) throw syntaxError()
-      if (opts.ex !== undefined) when = absoluteExpire(opts.ex, 1000, now, true, 'getex')
-      else if (opts.px !== undefined) when = absoluteExpire(opts.px, 1, now, true, 'getex')
-      else if (opts.exat !== undefined) when = absoluteExpire(opts.exat, 1000, 0, true, 'getex')
-      else if (opts.pxat !== undefined) when = absoluteExpire(opts.pxat, 1, 0, true, 'getex')
-    }
-    const handle = this.lookupRead(key)
-    if (handle === 0) {
-      this.flushEvents()
-      return undefined
-    }
-    const value = this.copyValue(handle)
-    const hash = this.lastHash
-    if (when !== NO_EXPIRE) {
-      if (when <= now) this.ks.remove(handle, hash)
-      else this.ks.setExpire(handle, hash, when)
-    } else if (persist) {
-      this.ks.clearExpire(handle)
-    }
-    return value
-  }
-
-  // ---- generic keyspace ----
-
-  del(...keys: string[]): number {
-    this.assertOpen()
-    for (const key of keys) checkKey(key)
-    const now = this.now()
-    let removed = 0
-    for (const key of keys) {
-      const hash = this.ks.hashKey(key)
-      const handle = this.lookupWrite(key, hash, now)
-      if (handle !== 0 && this.ks.remove(handle, hash)) removed++
-    }
-    this.flushEvents()
-    return removed
-  }
-
-  /** DEL that frees lazily in Redis; freeing here is one native call per key, so it is DEL. */
-  unlink(...keys: string[]): number {
-    return this.del(...keys)
-  }
-
-  exists(...keys: string[]): number {
-    this.assertOpen()
-    for (const key of keys) checkKey(key)
-    let n = 0
-    for (const key of keys) if (this.lookupNoTouch(key) !== 0) n++
-    this.flushEvents()
-    return n
-  }
-
-  touch(...keys: string[]): number {
-    this.assertOpen()
-    for (const key of keys) checkKey(key)
-    let n = 0
-    for (const key of keys) {
-      const handle = this.lookupNoTouch(key)
-      if (handle !== 0) {
-        this.touchKey(handle, this.now())
-        n++
-      }
-    }
-    this.flushEvents()
-    return n
-  }
-
-  dbsize(): number {
-    this.assertOpen()
-    return this.ks.count
-  }
-
-  flushall(): void {
-    this.assertOpen()
-    // The peak the store recorded goes with it: carry it over first.
-    this.reporter.updatePeak(Math.max(this.usedMemory(), this.storePeak()))
-    this.store = this.replaceStore()
-    this.scratch = Buffer.from(this.store.scratch.buffer, this.store.scratch.byteOffset, this.store.scratch.byteLength)
-    this.viewLength = -1
-    this.ks.reset(this.store)
-    this.evictor.resetPool()
+    return getStringCommand(this.#db, key)
   }
 
   /**
-   * A fresh store for FLUSHALL, opened before the old one closes so a failure (every arena index taken) leaves the
-   * engine whole. With no index to spare, the old store's is freed first and taken again at once.
+   * GET into the caller's buffer (no allocation): copies min(length, target.length) bytes.
+   * @returns the value's full length, or -1 when the key is missing.
    */
-  private replaceStore(): SlotStore {
-    let fresh: SlotStore
+  getInto(key: string, target: Uint8Array): number {
+    return getIntoCommand(this.#db, key, target)
+  }
+
+  /** MGET: one entry per key, undefined where missing. */
+  mget(keys: readonly string[]): (Buffer | undefined)[] {
+    return mgetCommand(this.#db, keys)
+  }
+
+  /** MSET: writes every pair, clearing their TTLs; room for all is made first (`ERR_OOM` writes none). */
+  mset(entries: Iterable<readonly [string, Value]>): void {
+    msetCommand(this.#db, entries)
+  }
+
+  /** GETDEL: the value, and the key deleted. */
+  getdel(key: string): Buffer | undefined {
+    return getdelCommand(this.#db, key)
+  }
+
+  /**
+   * GETEX: the value, setting (`ex`/`px`/`exat`/`pxat`) or removing (`persist`) its expire time; one option at most.
+   */
+  getex(key: string, opts?: GetExOptions): Buffer | undefined {
+    return getexCommand(this.#db, key, opts)
+  }
+
+  // ---- keys (db.ts) ----
+
+  /** DEL: the number of keys removed (an expired key counts as missing). */
+  del(...keys: string[]): number {
+    return delCommand(this.#db, keys)
+  }
+
+  /** UNLINK: Redis frees lazily; freeing here is one native call per key, so it is DEL. */
+  unlink(...keys: string[]): number {
+    return delCommand(this.#db, keys)
+  }
+
+  /** EXISTS: how many of the keys exist, repeats counted. */
+  exists(...keys: string[]): number {
+    return existsCommand(this.#db, keys)
+  }
+
+  /** TOUCH: marks the keys accessed; how many exist. */
+  touch(...keys: string[]): number {
+    return touchCommand(this.#db, keys)
+  }
+
+  /** DBSIZE: keys held, including expired ones not yet removed (as Redis). */
+  dbsize(): number {
+    this.#db.assertOpen()
+    return this.#db.ks.count
+  }
+
+  /** FLUSHALL: removes every key at once (no events) and hands the engine's memory back. */
+  flushall(): void {
+    const db = this.#db
+    db.assertOpen()
+    // The peak the store recorded goes with it: carry it over first.
+    this.#reporter.updatePeak(Math.max(db.usedMemory(), db.storePeak()))
     try {
-      fresh = this.makeStore()
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ERR_ARENA_LIMIT') throw error
-      this.store.close()
-      try {
-        return this.makeStore()
-      } catch (reopen) {
-        // Another thread took the index meanwhile: the engine has no store left, so it is closed.
-        this.closed = true
-        this.activeExpire.stop()
-        this.evictor.stop()
-        this.ks.release()
-        throw reopen
-      }
+      db.flush()
+    } finally {
+      if (db.closed) this.close()
     }
-    this.store.close()
-    return fresh
   }
 
-  // ---- expire family ----
-
-  expire(key: string, seconds: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
-    return this.expireGeneric(key, seconds, 1000, false, flag, 'expire')
-  }
-
-  pexpire(key: string, milliseconds: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
-    return this.expireGeneric(key, milliseconds, 1, false, flag, 'pexpire')
-  }
-
-  expireat(key: string, unixSeconds: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
-    return this.expireGeneric(key, unixSeconds, 1000, true, flag, 'expireat')
-  }
-
-  pexpireat(key: string, unixMs: number, flag?: ExpireFlag | readonly ExpireFlag[]): boolean {
-    return this.expireGeneric(key, unixMs, 1, true, flag, 'pexpireat')
-  }
-
-  persist(key: string): boolean {
-    this.assertOpen()
-    checkKey(key)
-    const hash = this.ks.hashKey(key)
-    const now = this.now()
-    const handle = this.lookupWrite(key, hash, now)
-    if (handle === 0) {
-      this.flushEvents()
-      return false
-    }
-    this.touchKey(handle, now)
-    return this.ks.clearExpire(handle)
-  }
-
-  ttl(key: string): number {
-    const left = this.msLeft(key)
-    return left < 0 ? left : ttlSeconds(left)
-  }
-
-  pttl(key: string): number {
-    return this.msLeft(key)
-  }
-
-  expiretime(key: string): number {
-    const when = this.expireTimeOf(key)
-    return when < 0 ? when : Math.floor(when / 1000)
-  }
-
-  pexpiretime(key: string): number {
-    return this.expireTimeOf(key)
-  }
-
-  // ---- scan ----
-
+  /**
+   * SCAN: a page of keys from `cursor` (0 starts); the next cursor is 0 after the last page. Keys present for the
+   * whole iteration are returned at least once.
+   * @param opts `match` (a Redis glob pattern), `count` (the page size hint, default 10).
+   */
   scan(cursor: number, opts: ScanOptions = {}): [next: number, keys: string[]] {
-    this.assertOpen()
-    if (!Number.isInteger(cursor)) throw new TypeError('cursor must be an integer')
-    if (cursor < 0 || cursor > 0xffffffff) throw new RangeError('cursor out of range')
-    const count = opts.count ?? SCAN_DEFAULT_COUNT
-    if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer')
-    const match = opts.match
-    if (match !== undefined && typeof match !== 'string') throw new TypeError('match must be a string')
-    const usePattern = match !== undefined && match !== '*'
-    const handles: number[] = []
-    const hashes: number[] = []
-    let next = cursor
-    let maxIterations = count * 10
-    do {
-      next = this.ks.scanStep(next, handles, hashes)
-    } while (next !== 0 && maxIterations-- > 0 && handles.length < count)
-    const now = this.now()
-    const keys: string[] = []
-    for (let i = 0; i < handles.length; i++) {
-      if (isExpired(this.ks, handles[i], now)) {
-        this.removeWithEvent(handles[i], hashes[i], 'expired')
-        continue
-      }
-      const key = this.store.key(handles[i])
-      if (!usePattern || globMatch(match, key)) keys.push(key)
-    }
-    this.flushEvents()
-    return [next, keys]
+    return scanCommand(this.#db, cursor, opts)
   }
 
+  /** Every key, through SCAN pages. */
   *scanIterator(opts: ScanOptions = {}): IterableIterator<string> {
     let cursor = 0
     do {
@@ -641,383 +271,154 @@ export class Engine extends EventEmitter<EngineEvents> {
     } while (cursor !== 0)
   }
 
-  // ---- object ----
+  // ---- expiry (expire.ts) ----
 
+  /**
+   * EXPIRE: sets the key's time to live in seconds; a time not in the future deletes it.
+   * @param flag 'NX' (only without a TTL), 'XX' (only with one), 'GT' / 'LT' (only a later / earlier time).
+   * @returns false when the key is missing or a flag refused.
+   */
+  expire(key: string, seconds: number, flag?: ExpireFlags): boolean {
+    return expireCommand(this.#db, key, seconds, 1000, false, flag, 'expire')
+  }
+
+  /** PEXPIRE: as {@link Engine.expire}, in milliseconds. */
+  pexpire(key: string, milliseconds: number, flag?: ExpireFlags): boolean {
+    return expireCommand(this.#db, key, milliseconds, 1, false, flag, 'pexpire')
+  }
+
+  /** EXPIREAT: as {@link Engine.expire}, at a unix time in seconds. */
+  expireat(key: string, unixSeconds: number, flag?: ExpireFlags): boolean {
+    return expireCommand(this.#db, key, unixSeconds, 1000, true, flag, 'expireat')
+  }
+
+  /** PEXPIREAT: as {@link Engine.expire}, at a unix time in milliseconds. */
+  pexpireat(key: string, unixMs: number, flag?: ExpireFlags): boolean {
+    return expireCommand(this.#db, key, unixMs, 1, true, flag, 'pexpireat')
+  }
+
+  /** PERSIST: removes the key's expire time; false when missing or without one. */
+  persist(key: string): boolean {
+    return persistCommand(this.#db, key)
+  }
+
+  /** TTL in seconds (rounded as Redis), -1 without an expire time, -2 when missing. */
+  ttl(key: string): number {
+    const left = pttlCommand(this.#db, key)
+    return left < 0 ? left : ttlSeconds(left)
+  }
+
+  /** PTTL in milliseconds, -1 without an expire time, -2 when missing. */
+  pttl(key: string): number {
+    return pttlCommand(this.#db, key)
+  }
+
+  /** EXPIRETIME: the unix time in seconds the key expires at, -1 without one, -2 when missing. */
+  expiretime(key: string): number {
+    const when = pexpiretimeCommand(this.#db, key)
+    return when < 0 ? when : Math.floor(when / 1000)
+  }
+
+  /** PEXPIRETIME: the unix time in milliseconds the key expires at, -1 without one, -2 when missing. */
+  pexpiretime(key: string): number {
+    return pexpiretimeCommand(this.#db, key)
+  }
+
+  // ---- object and memory (object.ts, report.ts, doctor.ts) ----
+
+  /** OBJECT IDLETIME in seconds; `ERR_SYNTAX` under an LFU policy. */
   objectIdletime(key: string): number | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const handle = this.lookupNoTouch(key)
-    if (handle === 0) {
-      this.flushEvents()
-      return undefined
-    }
-    if (this.lfu) throw syntaxError(LFU_IDLETIME_ERROR)
-    const idleMs = estimateIdleTime(lruClock(this.now()), this.ks.lru[handle & HANDLE_INDEX_MASK])
-    return Math.floor(idleMs / 1000)
+    return objectIdletimeCommand(this.#db, key)
   }
 
+  /** OBJECT FREQ, the LFU counter; `ERR_SYNTAX` unless an LFU policy is set. */
   objectFreq(key: string): number | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const handle = this.lookupNoTouch(key)
-    if (handle === 0) {
-      this.flushEvents()
-      return undefined
-    }
-    if (!this.lfu) throw syntaxError(LFU_FREQ_ERROR)
-    return lfuDecrAndReturn(this.ks.lru[handle & HANDLE_INDEX_MASK], this.now(), this.cfg.lfuDecayTime)
+    return objectFreqCommand(this.#db, key)
   }
 
-  // ---- config ----
-
-  configGet(pattern: string): Record<string, string> {
-    this.assertOpen()
-    return configGet(this.cfg, pattern)
-  }
-
-  configSet(name: string, value: string | number): void {
-    this.assertOpen()
-    checkConfigSetArgs(name, value)
-    const before = this.cfg.maxmemoryPolicy
-    if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
-    const changed = configSet(this.cfg, name, value)
-    if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
-      if (changed === 'maxmemoryPolicy') this.policyChanged(before)
-      this.evictor.performEvictions(0)
-      this.flushEvents()
-    } else if (changed === 'hz' || changed === 'activeExpireEffort') {
-      this.activeExpire.configure(this.cfg.activeExpireEffort, this.cfg.hz)
-    }
-  }
-
-  // ---- internal accessors for reporting (issue 4) ----
-
-  /** The resolved configuration (live: CONFIG SET changes it). */
-  get config(): Readonly<EngineConfig> {
-    return this.cfg
-  }
-
-  /** Bytes maxmemory bounds: the store's usable bytes plus every typed array the keyspace and evictor hold. */
-  usedMemory(): number {
-    this.assertOpen()
-    return this.store.usedBytes() + this.ks.arrayBytes + this.evictor.arrayBytes
-  }
-
-  /** Keys with an expire time (Redis's INFO keyspace `expires`). */
-  volatileCount(): number {
-    this.assertOpen()
-    return this.ks.volatileCount
-  }
-
-  /** A key's handle without touching it or its statistics, or undefined (for MEMORY USAGE). */
-  #peekHandle(key: string): number | undefined {
-    this.assertOpen()
-    checkKey(key)
-    const hash = this.ks.hashKey(key)
-    const handle = this.ks.find(key, hash)
-    return handle === 0 || isExpired(this.ks, handle, this.now()) ? undefined : handle
-  }
-
-  // ---- reporting: INFO and MEMORY (lib/report.ts) ----
-
-  info(section?: string): string {
-    this.assertOpen()
-    return this.reporter.info(section)
-  }
-
-  infoObject(section?: string): Record<string, string | number> {
-    this.assertOpen()
-    return this.reporter.infoObject(section)
-  }
-
-  /** The slot's usable bytes plus the key model (DESIGN §3); undefined for a missing or expired key. */
+  /** MEMORY USAGE: bytes the key costs (its allocation and its share of the tables), or undefined when missing. */
   memoryUsage(key: string, opts?: { samples?: number }): number | undefined {
-    checkUsageSamples(opts)
-    const handle = this.#peekHandle(key)
-    if (handle === undefined) return undefined
-    return this.store.usableSize(handle) + keyModelBytes(this.ks.volatilePos[handle & HANDLE_INDEX_MASK] !== 0)
+    return memoryUsageCommand(this.#db, key, opts)
   }
 
+  /** Bytes `maxmemory` bounds (INFO's `used_memory`): every native allocation and typed array the engine holds. */
+  usedMemory(): number {
+    return this.#db.usedMemory()
+  }
+
+  /** Keys with an expire time (INFO keyspace `expires`). */
+  volatileCount(): number {
+    this.#db.assertOpen()
+    return this.#db.ks.volatileCount
+  }
+
+  /** INFO text for `section` (`memory`, `stats`, `keyspace`, `server`, `all`; default all): `# Memory\r\n…`. */
+  info(section?: string): string {
+    this.#db.assertOpen()
+    return this.#reporter.info(section)
+  }
+
+  /** INFO as an object: field name to number or string. */
+  infoObject(section?: string): Record<string, string | number> {
+    this.#db.assertOpen()
+    return this.#reporter.infoObject(section)
+  }
+
+  /** MEMORY STATS with Redis's keys (`peak.allocated`, `total.allocated`, `keys.count`, `fragmentation`, …). */
   memoryStats(): Record<string, number | Record<string, number>> {
-    this.assertOpen()
-    return this.reporter.memoryStats()
+    this.#db.assertOpen()
+    return this.#reporter.memoryStats()
   }
 
+  /** MEMORY DOCTOR: Redis's checks (peak, fragmentation, RSS overhead) in plain words. */
   memoryDoctor(): string {
-    this.assertOpen()
-    return this.reporter.memoryDoctor()
+    this.#db.assertOpen()
+    return memoryDoctor(this.#reporter)
   }
 
+  /** MEMORY PURGE: the allocator's free pages go back to the OS now. */
   memoryPurge(): void {
-    this.assertOpen()
-    this.reporter.memoryPurge()
+    this.#db.assertOpen()
+    this.#reporter.memoryPurge()
+  }
+
+  // ---- config (config.ts) ----
+
+  /** CONFIG GET: every parameter whose Redis name matches the glob `pattern`, as strings. */
+  configGet(pattern: string): Record<string, string> {
+    this.#db.assertOpen()
+    return configGet(this.#db.cfg, pattern)
+  }
+
+  /**
+   * CONFIG SET with Redis's names, ranges and error texts (`ERR_CONFIG`). Lowering `maxmemory` or changing the
+   * policy evicts at once (then on the following event-loop turns if the time budget runs out).
+   */
+  configSet(name: string, value: string | number): void {
+    const db = this.#db
+    db.assertOpen()
+    checkConfigSetArgs(name, value)
+    const before = db.cfg.maxmemoryPolicy
+    if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
+    const changed = configSet(db.cfg, name, value)
+    if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
+      if (changed === 'maxmemoryPolicy') db.policyChanged(before)
+      db.evictor.performEvictions(0)
+      db.events.flush()
+    } else if (changed === 'hz' || changed === 'activeExpireEffort') {
+      this.#activeExpire.configure(db.cfg.activeExpireEffort, db.cfg.hz)
+    }
   }
 
   // ---- lifetime ----
 
+  /** Frees every native byte and stops the timers; later calls throw `ERR_CLOSED`. Closing twice is harmless. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
-    this.activeExpire.stop()
-    this.evictor.stop()
-    this.store.close()
-    this.ks.release()
+    this.#activeExpire.stop()
+    this.#db.close()
   }
 
   [Symbol.dispose](): void {
     this.close()
-  }
-
-  // ---- private: lookups (Redis's lookupKey with its flags) ----
-
-  private assertOpen(): void {
-    if (this.closed) throw closedError()
-  }
-
-  /** The store's high-water mark of usedMemory(): it holds everything but the evictor's fixed arrays. */
-  private storePeak(): number {
-    return this.store.peakBytes() + this.evictor.arrayBytes
-  }
-
-  /** Read lookup: lazy expiry, hit/miss statistics, access clock; the value is read in the same native call. */
-  private lookupRead(key: string): number {
-    const ks = this.ks
-    const hash = ks.hashKey(key)
-    this.lastHash = hash
-    const handle = ks.findRead(key, hash)
-    if (handle === 0) {
-      this.stats.keyspace_misses++
-      return 0
-    }
-    return this.liveForRead(handle, hash) ? handle : 0
-  }
-
-  private liveForRead(handle: number, hash: number): boolean {
-    const ks = this.ks
-    let now: number
-    if (this.systemClock && Date.now === REAL_DATE_NOW) {
-      tickClock()
-      now = CLOCK_CELL[0]
-    } else now = this.now()
-    const index = handle & HANDLE_INDEX_MASK
-    const p = ks.volatilePos[index]
-    if (p !== 0 && now > ks.volatileExpires[p - 1]) {
-      this.removeWithEvent(handle, hash, 'expired')
-      this.stats.keyspace_misses++
-      return false
-    }
-    // The LRU stamp inline (not through touchKey): `now` passed to a call that is not inlined would be boxed.
-    if (this.lfu) this.touchKey(handle, now)
-    else ks.lru[index] = lruClock(now)
-    this.stats.keyspace_hits++
-    return true
-  }
-
-  /** LOOKUP_NOTOUCH: lazy expiry and statistics, but the access clock is left alone (EXISTS, TTL, OBJECT). */
-  private lookupNoTouch(key: string): number {
-    const hash = this.ks.hashKey(key)
-    let handle = this.ks.find(key, hash)
-    if (handle !== 0 && isExpired(this.ks, handle, this.now())) {
-      this.removeWithEvent(handle, hash, 'expired')
-      handle = 0
-    }
-    if (handle === 0) this.stats.keyspace_misses++
-    else this.stats.keyspace_hits++
-    return handle
-  }
-
-  /** LOOKUP_WRITE: lazy expiry, no statistics, no access clock. */
-  private lookupWrite(key: string, hash: number, now: number): number {
-    const handle = this.ks.find(key, hash)
-    if (handle !== 0 && isExpired(this.ks, handle, now)) {
-      this.removeWithEvent(handle, hash, 'expired')
-      return 0
-    }
-    return handle
-  }
-
-  private touchKey(handle: number, now: number): void {
-    const index = handle & HANDLE_INDEX_MASK
-    const lru = this.ks.lru
-    lru[index] = this.lfu
-      ? lfuTouch(lru[index], now, this.cfg.lfuLogFactor, this.cfg.lfuDecayTime, Math.random())
-      : lruClock(now)
-  }
-
-  /** Writes a value over `handle` (0 = a new key) and stamps the access clock; returns the key's handle. */
-  private writeValue(key: string, hash: number, value: Value, handle: number, now: number): number {
-    if (handle !== 0) {
-      this.store.replace(handle, value)
-      // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
-      this.touchKey(handle, now)
-      return handle
-    }
-    handle = this.ks.insert(key, hash, value)
-    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
-    return handle
-  }
-
-  private copyValue(handle: number): Buffer {
-    const length = this.ks.readLength
-    const out = Buffer.allocUnsafe(length)
-    if (length > this.scratch.length) this.store.readInto(handle, out)
-    else out.set(this.scratchView(length))
-    return out
-  }
-
-  /**
-   * The first `length` bytes of scratch as a view, reused while lengths repeat (values of one size are the common
-   * case): Buffer#copy and subarray allocate a view per call, ~90 bytes of garbage per read.
-   */
-  private scratchView(length: number): Uint8Array {
-    if (length !== this.viewLength) {
-      this.view = this.scratch.subarray(0, length)
-      this.viewLength = length
-    }
-    return this.view
-  }
-  private view: Uint8Array = new Uint8Array(0)
-  private viewLength = 0
-
-  /**
-   * Deletes a key evicted or expired by the engine itself. Its event is queued, not emitted: listeners run once
-   * the command (or timer step) that caused it has finished (ARCHITECTURE.md, "Events").
-   */
-  private removeWithEvent(handle: number, hash: number, event: 'evicted' | 'expired'): void {
-    const key = this.listenerCount(event) > 0 ? this.store.key(handle) : undefined
-    if (!this.ks.remove(handle, hash)) return
-    if (event === 'evicted') this.stats.evicted_keys++
-    else this.stats.expired_keys++
-    if (key !== undefined) {
-      this.queuedEvents.push(event)
-      this.queuedKeys.push(key)
-    }
-  }
-
-  /** Delivers the queued events when there are any; called as every command and timer step ends. */
-  private flushEvents(): void {
-    if (this.queuedKeys.length !== 0) this.deliverEvents()
-  }
-
-  /**
-   * Emits the queued events in order, including those queued meanwhile by commands the listeners run; a nested
-   * call (a listener's own command ending) leaves them to this loop. Every event is delivered even when a
-   * listener throws; then the first error is thrown (an AggregateError for several), after the command's effect.
-   */
-  private deliverEvents(): void {
-    if (this.delivering) return
-    this.delivering = true
-    let errors: unknown[] | undefined
-    try {
-      for (let i = 0; i < this.queuedKeys.length; i++) {
-        try {
-          this.emit(this.queuedEvents[i], this.queuedKeys[i])
-        } catch (error) {
-          ;(errors ??= []).push(error)
-        }
-      }
-    } finally {
-      this.queuedEvents.length = 0
-      this.queuedKeys.length = 0
-      this.delivering = false
-    }
-    if (errors !== undefined) {
-      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} event listeners threw`)
-    }
-  }
-
-  private readonly queuedEvents: Array<'evicted' | 'expired'> = []
-  private readonly queuedKeys: string[] = []
-  private delivering = false
-
-  // ---- private: memory ----
-
-  /**
-   * Estimated usable bytes a new slot for key + value takes (sizes the eviction before the write). keyBytes is
-   * known without a scan when the hashing loop found the key ASCII; -1 asks for a count.
-   */
-  private slotEstimate(keyBytes: number, key: string, value: Value): number {
-    if (keyBytes < 0) keyBytes = Buffer.byteLength(key)
-    const valueBytes = typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength
-    return estimateUsableSize(SLOT_HEADER_BYTES + keyBytes + valueBytes)
-  }
-
-  /** Evicts to make room for `incoming` bytes; the OOM error when that is impossible. */
-  private reserve(incoming: number): void {
-    if (this.evictor.performEvictions(incoming) !== EVICT_FAIL) return
-    // The refused command is over: what it evicted is reported before the OOM error, which takes precedence.
-    const oom = oomError()
-    try {
-      this.flushEvents()
-    } catch (error) {
-      oom.cause = error
-    }
-    throw oom
-  }
-
-  /**
-   * After a write: the reservation was exact for the slot, but a typed array or the store's own slot table may have
-   * grown with it; evict again only then (a store table grows only when a new highest slot index is issued).
-   */
-  private settle(arraysBefore: number, highBefore: number): void {
-    if (this.ks.arrayBytes !== arraysBefore || this.ks.highIndex !== highBefore) this.evictor.performEvictions(0)
-  }
-
-  private policyChanged(before: EngineConfig['maxmemoryPolicy']): void {
-    this.evictor.resetPool()
-    const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    if (lfu === isLfuPolicy(before)) return
-    // The lru field changes meaning; restart every key's clock rather than read one kind as the other.
-    const now = this.now()
-    this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
-    this.lfu = lfu
-  }
-
-  // ---- private: expire family ----
-
-  private expireGeneric(
-    key: string,
-    value: number,
-    unitMs: number,
-    absolute: boolean,
-    flag: ExpireFlag | readonly ExpireFlag[] | undefined,
-    command: string,
-  ): boolean {
-    this.assertOpen()
-    checkKey(key)
-    const bits = parseExpireFlags(flag)
-    const now = this.now()
-    const when = absoluteExpire(value, unitMs, absolute ? 0 : now, false, command)
-    const hash = this.ks.hashKey(key)
-    const handle = this.lookupWrite(key, hash, now)
-    if (handle === 0) {
-      this.flushEvents()
-      return false
-    }
-    // lookupKeyWrite is an access in Redis (it updates the LRU/LFU clock).
-    this.touchKey(handle, now)
-    if (!expireFlagsAllow(bits, this.ks.getExpire(handle), when)) return false
-    // A time already past deletes the key, as Redis does (a DEL, not an expiry).
-    if (when <= now) this.ks.remove(handle, hash)
-    else this.ks.setExpire(handle, hash, when)
-    return true
-  }
-
-  private msLeft(key: string): number {
-    const when = this.expireTimeOf(key)
-    if (when < 0) return when
-    return Math.max(0, when - this.now())
-  }
-
-  /** Unix ms of the key's expiry, -1 without one, -2 when missing (a NOTOUCH lookup, as TTL's). */
-  private expireTimeOf(key: string): number {
-    this.assertOpen()
-    checkKey(key)
-    const handle = this.lookupNoTouch(key)
-    if (handle === 0) {
-      this.flushEvents()
-      return -2
-    }
-    return this.ks.getExpire(handle)
   }
 }

@@ -1,8 +1,9 @@
+import { checkKey, type Db } from './db.js'
 import { invalidExpireError, syntaxError } from './errors.js'
-import { HANDLE_INDEX_MASK } from './store.js'
 import type { Keyspace } from './keyspace.js'
 
-// Expiry: the helpers behind lazy expiry and the EXPIRE family, and the active expire cycle (Redis's expire.c).
+// Expiry (Redis's expire.c): the EXPIRE and TTL families, PERSIST, their argument parsing, and the active expire
+// cycle. Lazy expiry is in the lookups (db.ts).
 
 /** Keys sampled per loop of the cycle at effort 1 (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP). */
 export const ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP = 20
@@ -51,12 +52,6 @@ export function updateStalePerc(stalePerc: number, cyclePerc: number): number {
 /** TTL in seconds from ms left, rounded as Redis's TTL: (ms + 500) / 1000. */
 export function ttlSeconds(msLeft: number): number {
   return Math.floor((msLeft + 500) / 1000)
-}
-
-/** Lazy expiry test on a key's handle: Redis's keyIsExpired (now > when). */
-export function isExpired(ks: Keyspace, handle: number, now: number): boolean {
-  const p = ks.volatilePos[handle & HANDLE_INDEX_MASK]
-  return p !== 0 && now > ks.volatileExpires[p - 1]
 }
 
 // ---- argument parsing for the EXPIRE family and SET/GETEX ----
@@ -306,4 +301,71 @@ export class ActiveExpire {
     if (ks.volatileCount === 0) stats.avg_ttl = 0
     return totalExpired
   }
+}
+
+// ---- the EXPIRE and TTL families, PERSIST ----
+
+/**
+ * Redis's expireGenericCommand: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX / XX / GT / LT. `unitMs` is 1000 for
+ * seconds; `absolute` for the *AT forms. A time already past deletes the key, as Redis does (a DEL, not an expiry).
+ */
+export function expireCommand(
+  db: Db,
+  key: string,
+  value: number,
+  unitMs: number,
+  absolute: boolean,
+  flag: ExpireFlag | readonly ExpireFlag[] | undefined,
+  command: string,
+): boolean {
+  db.assertOpen()
+  checkKey(key)
+  const bits = parseExpireFlags(flag)
+  const now = db.now()
+  const when = absoluteExpire(value, unitMs, absolute ? 0 : now, false, command)
+  const hash = db.ks.hashKey(key)
+  const handle = db.lookupWrite(key, hash, now)
+  if (handle === 0) {
+    db.events.flush()
+    return false
+  }
+  // lookupKeyWrite is an access in Redis (it updates the LRU/LFU clock).
+  db.touchKey(handle, now)
+  if (!expireFlagsAllow(bits, db.ks.getExpire(handle), when)) return false
+  if (when <= now) db.ks.remove(handle, hash)
+  else db.ks.setExpire(handle, hash, when)
+  return true
+}
+
+export function persistCommand(db: Db, key: string): boolean {
+  db.assertOpen()
+  checkKey(key)
+  const hash = db.ks.hashKey(key)
+  const now = db.now()
+  const handle = db.lookupWrite(key, hash, now)
+  if (handle === 0) {
+    db.events.flush()
+    return false
+  }
+  db.touchKey(handle, now)
+  return db.ks.clearExpire(handle)
+}
+
+/** Unix ms of the key's expiry, -1 without one, -2 when missing (a NOTOUCH lookup, as TTL's): PEXPIRETIME. */
+export function pexpiretimeCommand(db: Db, key: string): number {
+  db.assertOpen()
+  checkKey(key)
+  const handle = db.lookupNoTouch(key)
+  if (handle === 0) {
+    db.events.flush()
+    return -2
+  }
+  return db.ks.getExpire(handle)
+}
+
+/** PTTL: ms left, -1 without an expiry, -2 when missing. */
+export function pttlCommand(db: Db, key: string): number {
+  const when = pexpiretimeCommand(db, key)
+  if (when < 0) return when
+  return Math.max(0, when - db.now())
 }

@@ -458,6 +458,12 @@ export class Keyspace {
 
   // ---- expire times ----
 
+  /** Lazy expiry's test: Redis's keyIsExpired (a key is expired once now is past its time). */
+  isExpired(handle: number, now: number): boolean {
+    const p = this.volatilePos[handle & HANDLE_INDEX_MASK]
+    return p !== 0 && now > this.volatileExpires[p - 1]
+  }
+
   /** The key's expire time in unix ms, or NO_EXPIRE. */
   getExpire(handle: number): number {
     const p = this.volatilePos[handle & HANDLE_INDEX_MASK]

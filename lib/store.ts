@@ -60,6 +60,8 @@ export const HANDLE_INDEX_BITS = 26
 export const HANDLE_INDEX_MASK = (1 << HANDLE_INDEX_BITS) - 1
 /** Largest value (and key) a slot accepts: Redis's proto-max-bulk-len. */
 export const MAX_VALUE_BYTES = 512 * 1024 * 1024
+/** Bytes of a slot beyond its key and value (the native SlotHeader). */
+export const SLOT_HEADER_BYTES = 8
 
 export function handleIndex(handle: number): number {
   return handle & HANDLE_INDEX_MASK

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Engine } from '../lib/engine.js'
 import { formatFixed } from '../lib/format.js'
-import { buildMemoryDoctor, doctorFindings, type MemoryOverhead } from '../lib/report.js'
+import { buildMemoryDoctor, doctorFindings } from '../lib/doctor.js'
+import type { MemoryOverhead } from '../lib/report.js'
 
 const MiB = 1024 * 1024
 const open: Engine[] = []

@@ -1,0 +1,398 @@
+// One engine's keyspace and what every command family works on, with the lookups and the generic key commands
+// (Redis's db.c). The command families (t_string.ts, expire.ts, object.ts) are functions over a Db; engine.ts is
+// the public facade that wires them.
+import type { Clock } from './clock.js'
+import type { EngineConfig, MaxmemoryPolicy } from './config.js'
+import { closedError, oomError, valueTooLargeError } from './errors.js'
+import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
+import { globMatch } from './glob.js'
+import { Keyspace } from './keyspace.js'
+import { lfuInit, lfuTouch, lruClock } from './lru.js'
+import type { EventQueue, KeyspaceEvent } from './notify.js'
+import { HANDLE_INDEX_MASK, MAX_VALUE_BYTES, SLOT_HEADER_BYTES, type SlotStore } from './store.js'
+
+export type Value = string | Uint8Array
+
+/** Counters with Redis's INFO names. */
+export interface EngineStats {
+  expired_keys: number
+  /** Running estimate of the share of expired keys among those the active cycle sampled, percent. */
+  expired_stale_perc: number
+  expired_time_cap_reached_count: number
+  avg_ttl: number
+  evicted_keys: number
+  keyspace_hits: number
+  keyspace_misses: number
+}
+
+export interface ScanOptions {
+  match?: string
+  count?: number
+}
+
+const SCAN_DEFAULT_COUNT = 10
+/** Keys up to this many UTF-16 units are within 512 MB whatever they hold (a unit encodes to at most 3 bytes). */
+const KEY_UNITS_ALWAYS_FIT = Math.floor(MAX_VALUE_BYTES / 3)
+
+/**
+ * A key is a string of at most 512 MB encoded (Redis's proto-max-bulk-len), checked here for every command, as the
+ * native store checks the keys it is given: reads of an absent key never reach it. Buffer.byteLength counts a lone
+ * surrogate as 3 bytes, as WTF-8 (the stored form) does.
+ */
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new TypeError('key must be a string')
+  if (key.length > KEY_UNITS_ALWAYS_FIT && Buffer.byteLength(key) > MAX_VALUE_BYTES) throw valueTooLargeError('key')
+}
+
+export function checkKeys(keys: readonly unknown[]): asserts keys is string[] {
+  for (const key of keys) checkKey(key)
+}
+
+export class Db {
+  store: SlotStore
+  /** A Buffer over the store's scratch memory, where reads that fit are copied (ARCHITECTURE.md, "Reads"). */
+  scratch: Buffer
+  readonly ks: Keyspace
+  readonly evictor: Evictor
+  readonly stats: EngineStats = {
+    expired_keys: 0,
+    expired_stale_perc: 0,
+    expired_time_cap_reached_count: 0,
+    avg_ttl: 0,
+    evicted_keys: 0,
+    keyspace_hits: 0,
+    keyspace_misses: 0,
+  }
+  /** Whether the lru field holds LFU counters (an LFU policy) rather than LRU stamps. */
+  lfu: boolean
+  closed = false
+  /** The hash of the key the last lookupRead probed. */
+  lastHash = 0
+  private view: Uint8Array = new Uint8Array(0)
+  private viewLength = 0
+
+  constructor(
+    readonly cfg: EngineConfig,
+    readonly clock: Clock,
+    readonly events: EventQueue,
+    private readonly makeStore: () => SlotStore,
+  ) {
+    this.store = makeStore()
+    this.scratch = scratchBuffer(this.store)
+    this.ks = new Keyspace(this.store)
+    this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
+    this.evictor = new Evictor(this)
+    this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.usedMemory() + extra <= cfg.maxmemory
+  }
+
+  // ---- what the evictor and the active expire cycle call (EvictHost, ExpireHost) ----
+
+  now(): number {
+    return this.clock.now()
+  }
+
+  /** lruClock(now) as an int32: a small integer, never boxed. */
+  lruStamp(): number {
+    this.clock.tick()
+    return lruClock(this.clock.cell[0]) | 0
+  }
+
+  evictKey(handle: number, hash: number): void {
+    this.removeWithEvent(handle, hash, 'evicted')
+  }
+
+  expireKey(handle: number, hash: number): void {
+    this.removeWithEvent(handle, hash, 'expired')
+  }
+
+  afterStep(): void {
+    this.events.flush()
+  }
+
+  // ---- memory ----
+
+  /** Bytes maxmemory bounds: the store's usable bytes plus every typed array the keyspace and evictor hold. */
+  usedMemory(): number {
+    this.assertOpen()
+    return this.store.usedBytes() + this.ks.arrayBytes + this.evictor.arrayBytes
+  }
+
+  /** The store's high-water mark of usedMemory(): it holds everything but the evictor's fixed arrays. */
+  storePeak(): number {
+    return this.store.peakBytes() + this.evictor.arrayBytes
+  }
+
+  /**
+   * Estimated usable bytes a new slot for key + value takes (sizes the eviction before the write). keyBytes is
+   * known without a scan when the hashing loop found the key ASCII; -1 asks for a count.
+   */
+  slotEstimate(keyBytes: number, key: string, value: Value): number {
+    if (keyBytes < 0) keyBytes = Buffer.byteLength(key)
+    const valueBytes = typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength
+    return estimateUsableSize(SLOT_HEADER_BYTES + keyBytes + valueBytes)
+  }
+
+  /** Evicts to make room for `incoming` bytes; the OOM error when that is impossible. */
+  reserve(incoming: number): void {
+    if (this.evictor.performEvictions(incoming) !== EVICT_FAIL) return
+    // The refused command is over: what it evicted is reported before the OOM error, which takes precedence.
+    const oom = oomError()
+    try {
+      this.events.flush()
+    } catch (error) {
+      oom.cause = error
+    }
+    throw oom
+  }
+
+  /**
+   * After a write: the reservation was exact for the slot, but a typed array or the store's own slot table may have
+   * grown with it; evict again only then (a store table grows only when a new highest slot index is issued).
+   */
+  settle(arraysBefore: number, highBefore: number): void {
+    if (this.ks.arrayBytes !== arraysBefore || this.ks.highIndex !== highBefore) this.evictor.performEvictions(0)
+  }
+
+  /** CONFIG SET maxmemory-policy: the pool's scores change meaning, and so may every key's lru field. */
+  policyChanged(before: MaxmemoryPolicy): void {
+    this.evictor.resetPool()
+    const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
+    if (lfu === isLfuPolicy(before)) return
+    // Restart every key's clock rather than read one kind as the other.
+    const now = this.now()
+    this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
+    this.lfu = lfu
+  }
+
+  // ---- lookups (Redis's lookupKey with its flags) ----
+
+  assertOpen(): void {
+    if (this.closed) throw closedError()
+  }
+
+  /** Read lookup: lazy expiry, hit/miss statistics, access clock; the value is read in the same native call. */
+  lookupRead(key: string): number {
+    const ks = this.ks
+    const hash = ks.hashKey(key)
+    this.lastHash = hash
+    const handle = ks.findRead(key, hash)
+    if (handle === 0) {
+      this.stats.keyspace_misses++
+      return 0
+    }
+    return this.liveForRead(handle, hash) ? handle : 0
+  }
+
+  liveForRead(handle: number, hash: number): boolean {
+    const ks = this.ks
+    this.clock.tick()
+    const now = this.clock.cell[0]
+    const index = handle & HANDLE_INDEX_MASK
+    const p = ks.volatilePos[index]
+    if (p !== 0 && now > ks.volatileExpires[p - 1]) {
+      this.removeWithEvent(handle, hash, 'expired')
+      this.stats.keyspace_misses++
+      return false
+    }
+    // The LRU stamp inline (not through touchKey): `now` passed to a call that is not inlined would be boxed.
+    if (this.lfu) this.touchKey(handle, now)
+    else ks.lru[index] = lruClock(now)
+    this.stats.keyspace_hits++
+    return true
+  }
+
+  /** LOOKUP_NOTOUCH: lazy expiry and statistics, but the access clock is left alone (EXISTS, TTL, OBJECT). */
+  lookupNoTouch(key: string): number {
+    const hash = this.ks.hashKey(key)
+    let handle = this.ks.find(key, hash)
+    if (handle !== 0 && this.ks.isExpired(handle, this.now())) {
+      this.removeWithEvent(handle, hash, 'expired')
+      handle = 0
+    }
+    if (handle === 0) this.stats.keyspace_misses++
+    else this.stats.keyspace_hits++
+    return handle
+  }
+
+  /** LOOKUP_WRITE: lazy expiry, no statistics, no access clock. */
+  lookupWrite(key: string, hash: number, now: number): number {
+    const handle = this.ks.find(key, hash)
+    if (handle !== 0 && this.ks.isExpired(handle, now)) {
+      this.removeWithEvent(handle, hash, 'expired')
+      return 0
+    }
+    return handle
+  }
+
+  /** A key's handle without expiring it, touching it or counting it, or undefined (MEMORY USAGE). */
+  peekHandle(key: string): number | undefined {
+    const hash = this.ks.hashKey(key)
+    const handle = this.ks.find(key, hash)
+    return handle === 0 || this.ks.isExpired(handle, this.now()) ? undefined : handle
+  }
+
+  touchKey(handle: number, now: number): void {
+    const index = handle & HANDLE_INDEX_MASK
+    const lru = this.ks.lru
+    lru[index] = this.lfu
+      ? lfuTouch(lru[index], now, this.cfg.lfuLogFactor, this.cfg.lfuDecayTime, Math.random())
+      : lruClock(now)
+  }
+
+  /** Writes a value over `handle` (0 = a new key) and stamps the access clock; returns the key's handle. */
+  writeValue(key: string, hash: number, value: Value, handle: number, now: number): number {
+    if (handle !== 0) {
+      this.store.replace(handle, value)
+      // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
+      this.touchKey(handle, now)
+      return handle
+    }
+    handle = this.ks.insert(key, hash, value)
+    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
+    return handle
+  }
+
+  /** The value lookupRead found, as a new Buffer. */
+  copyValue(handle: number): Buffer {
+    const length = this.ks.readLength
+    const out = Buffer.allocUnsafe(length)
+    if (length > this.scratch.length) this.store.readInto(handle, out)
+    else out.set(this.scratchView(length))
+    return out
+  }
+
+  /**
+   * The first `length` bytes of scratch as a view, reused while lengths repeat (values of one size are the common
+   * case): Buffer#copy and subarray allocate a view per call, ~90 bytes of garbage per read.
+   */
+  scratchView(length: number): Uint8Array {
+    if (length !== this.viewLength) {
+      this.view = this.scratch.subarray(0, length)
+      this.viewLength = length
+    }
+    return this.view
+  }
+
+  /** Deletes a key evicted or expired by the engine itself; its event waits for the command's end (notify.ts). */
+  removeWithEvent(handle: number, hash: number, event: KeyspaceEvent): void {
+    const key = this.events.wanted(event) ? this.store.key(handle) : undefined
+    if (!this.ks.remove(handle, hash)) return
+    if (event === 'evicted') this.stats.evicted_keys++
+    else this.stats.expired_keys++
+    if (key !== undefined) this.events.push(event, key)
+  }
+
+  // ---- lifetime ----
+
+  /**
+   * FLUSHALL: a fresh store, opened before the old one closes so a failure (every arena index taken) leaves the
+   * engine whole. With no index to spare, the old store's is freed first and taken again at once.
+   */
+  flush(): void {
+    let fresh: SlotStore
+    try {
+      fresh = this.makeStore()
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_ARENA_LIMIT') throw error
+      this.store.close()
+      try {
+        fresh = this.makeStore()
+      } catch (reopen) {
+        // Another thread took the index meanwhile: the engine has no store left, so it is closed.
+        this.closed = true
+        this.evictor.stop()
+        this.ks.release()
+        throw reopen
+      }
+    }
+    this.store.close()
+    this.store = fresh
+    this.scratch = scratchBuffer(fresh)
+    this.viewLength = -1
+    this.ks.reset(fresh)
+    this.evictor.resetPool()
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.evictor.stop()
+    this.store.close()
+    this.ks.release()
+  }
+}
+
+function scratchBuffer(store: SlotStore): Buffer {
+  return Buffer.from(store.scratch.buffer, store.scratch.byteOffset, store.scratch.byteLength)
+}
+
+// ---- generic key commands (db.c) ----
+
+export function delCommand(db: Db, keys: readonly string[]): number {
+  db.assertOpen()
+  checkKeys(keys)
+  const now = db.now()
+  let removed = 0
+  for (const key of keys) {
+    const hash = db.ks.hashKey(key)
+    const handle = db.lookupWrite(key, hash, now)
+    if (handle !== 0 && db.ks.remove(handle, hash)) removed++
+  }
+  db.events.flush()
+  return removed
+}
+
+export function existsCommand(db: Db, keys: readonly string[]): number {
+  db.assertOpen()
+  checkKeys(keys)
+  let n = 0
+  for (const key of keys) if (db.lookupNoTouch(key) !== 0) n++
+  db.events.flush()
+  return n
+}
+
+export function touchCommand(db: Db, keys: readonly string[]): number {
+  db.assertOpen()
+  checkKeys(keys)
+  let n = 0
+  for (const key of keys) {
+    const handle = db.lookupNoTouch(key)
+    if (handle !== 0) {
+      db.touchKey(handle, db.now())
+      n++
+    }
+  }
+  db.events.flush()
+  return n
+}
+
+/** Redis's SCAN: a reverse-binary cursor over the table, so keys present throughout are returned at least once. */
+export function scanCommand(db: Db, cursor: number, opts: ScanOptions): [next: number, keys: string[]] {
+  db.assertOpen()
+  if (!Number.isInteger(cursor)) throw new TypeError('cursor must be an integer')
+  if (cursor < 0 || cursor > 0xffffffff) throw new RangeError('cursor out of range')
+  const count = opts.count ?? SCAN_DEFAULT_COUNT
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('count must be a positive integer')
+  const match = opts.match
+  if (match !== undefined && typeof match !== 'string') throw new TypeError('match must be a string')
+  const usePattern = match !== undefined && match !== '*'
+  const handles: number[] = []
+  const hashes: number[] = []
+  let next = cursor
+  let maxIterations = count * 10
+  do {
+    next = db.ks.scanStep(next, handles, hashes)
+  } while (next !== 0 && maxIterations-- > 0 && handles.length < count)
+  const now = db.now()
+  const keys: string[] = []
+  for (let i = 0; i < handles.length; i++) {
+    if (db.ks.isExpired(handles[i], now)) {
+      db.removeWithEvent(handles[i], hashes[i], 'expired')
+      continue
+    }
+    const key = db.store.key(handles[i])
+    if (!usePattern || globMatch(match, key)) keys.push(key)
+  }
+  db.events.flush()
+  return [next, keys]
+}

@@ -1,0 +1,244 @@
+// The string commands (Redis's t_string.c): SET with its options, GET and its variants, MGET, MSET, GETDEL, GETEX.
+// Functions over a Db (db.ts); engine.ts exposes them.
+import { checkKey, checkKeys, type Db, type Value } from './db.js'
+import { syntaxError } from './errors.js'
+import { absoluteExpire } from './expire.js'
+import { NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
+import { lfuInit, lruClock } from './lru.js'
+import { HANDLE_INDEX_MASK } from './store.js'
+
+/** EX / PX / EXAT / PXAT, as SET and GETEX take them. */
+export interface ExpireOptions {
+  ex?: number
+  px?: number
+  exat?: number
+  pxat?: number
+}
+
+export interface SetOptions extends ExpireOptions {
+  nx?: boolean
+  xx?: boolean
+  keepttl?: boolean
+}
+
+export interface GetExOptions extends ExpireOptions {
+  persist?: boolean
+}
+
+export function checkValue(value: unknown): asserts value is Value {
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
+    throw new TypeError('value must be a string or a Uint8Array')
+  }
+}
+
+function checkOptions(opts: unknown, command: string): void {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${command} options must be an object`)
+}
+
+/** How many of EX, PX, EXAT, PXAT are given (more than one is a syntax error). */
+function expireOptionCount(opts: ExpireOptions): number {
+  return +(opts.ex !== undefined) + +(opts.px !== undefined) + +(opts.exat !== undefined) + +(opts.pxat !== undefined)
+}
+
+/**
+ * The absolute expire time (unix ms) EX / PX / EXAT / PXAT give, or NO_EXPIRE: Redis's
+ * parseExtendedStringArgumentsOrReply and getExpireMillisecondsOrReply, which refuse values that are not
+ * positive integers with 'invalid expire time'.
+ */
+function expireOptionTime(opts: ExpireOptions, now: number, command: string): number {
+  if (opts.ex !== undefined) return absoluteExpire(opts.ex, 1000, now, true, command)
+  if (opts.px !== undefined) return absoluteExpire(opts.px, 1, now, true, command)
+  if (opts.exat !== undefined) return absoluteExpire(opts.exat, 1000, 0, true, command)
+  if (opts.pxat !== undefined) return absoluteExpire(opts.pxat, 1, 0, true, command)
+  return NO_EXPIRE
+}
+
+/** Redis's setGenericCommand; false when NX or XX refuse the write. */
+export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions): boolean {
+  db.assertOpen()
+  checkKey(key)
+  checkValue(value)
+  db.clock.tick()
+  const now = db.clock.cell[0]
+  let when = NO_EXPIRE
+  let nx = false
+  let xx = false
+  let keepttl = false
+  if (opts !== undefined) {
+    checkOptions(opts, 'set')
+    nx = opts.nx === true
+    xx = opts.xx === true
+    keepttl = opts.keepttl === true
+    if (expireOptionCount(opts) + +keepttl > 1 || (nx && xx)) throw syntaxError()
+    when = expireOptionTime(opts, now, 'set')
+  }
+  const ks = db.ks
+  const hash = ks.hashKey(key)
+  if (db.cfg.maxmemory !== 0) db.reserve(db.slotEstimate(ks.ascii ? key.length : -1, key, value))
+  if (!nx && (when === NO_EXPIRE || when > now)) {
+    // The common case: overwrite in place with one native call per fingerprint match, or insert a key known
+    // to be absent (no second probe). An expired match takes the general path below, which expires it first.
+    const arrays = ks.arrayBytes
+    const high = ks.highIndex
+    ks.replaceNow[0] = now
+    let handle = ks.replaceExisting(key, hash, value)
+    if (handle !== REPLACE_EXPIRED) {
+      if (handle !== 0) {
+        // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru). The
+        // LRU stamp is written here rather than through touchKey: a double passed to a call that is not
+        // inlined is boxed, a heap number per write.
+        if (db.lfu) db.touchKey(handle, now)
+        else ks.lru[handle & HANDLE_INDEX_MASK] = lruClock(now)
+      } else {
+        if (xx) {
+          db.events.flush()
+          return false
+        }
+        handle = ks.insert(key, hash, value)
+        ks.lru[handle & HANDLE_INDEX_MASK] = db.lfu ? lfuInit(now) : lruClock(now)
+      }
+      if (when !== NO_EXPIRE) ks.setExpire(handle, hash, when)
+      else if (!keepttl) ks.clearExpire(handle)
+      if (db.cfg.maxmemory !== 0) db.settle(arrays, high)
+      db.events.flush()
+      return true
+    }
+  }
+  let handle = db.lookupWrite(key, hash, now)
+  if ((nx && handle !== 0) || (xx && handle === 0)) {
+    db.events.flush()
+    return false
+  }
+  if (when !== NO_EXPIRE && when <= now) {
+    // Already expired (Redis's checkAlreadyExpired): the key is deleted rather than written.
+    if (handle !== 0) ks.remove(handle, hash)
+    db.events.flush()
+    return true
+  }
+  const arrays = ks.arrayBytes
+  const high = ks.highIndex
+  handle = db.writeValue(key, hash, value, handle, now)
+  if (when !== NO_EXPIRE) ks.setExpire(handle, hash, when)
+  else if (!keepttl) ks.clearExpire(handle)
+  if (db.cfg.maxmemory !== 0) db.settle(arrays, high)
+  db.events.flush()
+  return true
+}
+
+export function getCommand(db: Db, key: string): Buffer | undefined {
+  db.assertOpen()
+  checkKey(key)
+  const handle = db.lookupRead(key)
+  if (handle !== 0) return db.copyValue(handle)
+  // Only a miss can have expired the key.
+  db.events.flush()
+  return undefined
+}
+
+export function getStringCommand(db: Db, key: string): string | undefined {
+  db.assertOpen()
+  checkKey(key)
+  const ks = db.ks
+  const hash = ks.hashKey(key)
+  const handle = ks.findString(key, hash)
+  if (handle === 0) {
+    db.stats.keyspace_misses++
+    return undefined
+  }
+  if (db.liveForRead(handle, hash)) return ks.readString
+  db.events.flush()
+  return undefined
+}
+
+export function getIntoCommand(db: Db, key: string, target: Uint8Array): number {
+  db.assertOpen()
+  checkKey(key)
+  if (!(target instanceof Uint8Array)) throw new TypeError('target must be a Uint8Array')
+  const handle = db.lookupRead(key)
+  if (handle === 0) {
+    db.events.flush()
+    return -1
+  }
+  const length = db.ks.readLength
+  if (length > db.scratch.length) return db.store.readInto(handle, target)
+  target.set(db.scratchView(Math.min(length, target.length)))
+  return length
+}
+
+export function mgetCommand(db: Db, keys: readonly string[]): (Buffer | undefined)[] {
+  db.assertOpen()
+  if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings')
+  checkKeys(keys)
+  const out = new Array<Buffer | undefined>(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    const handle = db.lookupRead(keys[i])
+    out[i] = handle === 0 ? undefined : db.copyValue(handle)
+  }
+  db.events.flush()
+  return out
+}
+
+/** MSET: the room for every entry is made before the first is written, so a refused MSET writes nothing. */
+export function msetCommand(db: Db, entries: Iterable<readonly [string, Value]>): void {
+  db.assertOpen()
+  const list = [...entries]
+  let incoming = 0
+  for (const entry of list) {
+    if (!Array.isArray(entry) || entry.length < 2) throw new TypeError('mset entries must be [key, value] pairs')
+    checkKey(entry[0])
+    checkValue(entry[1])
+    if (db.cfg.maxmemory !== 0) incoming += db.slotEstimate(-1, entry[0], entry[1])
+  }
+  if (db.cfg.maxmemory !== 0) db.reserve(incoming)
+  const now = db.now()
+  const arrays = db.ks.arrayBytes
+  const high = db.ks.highIndex
+  for (const [key, value] of list) {
+    const hash = db.ks.hashKey(key)
+    const handle = db.writeValue(key, hash, value, db.lookupWrite(key, hash, now), now)
+    db.ks.clearExpire(handle)
+  }
+  if (db.cfg.maxmemory !== 0) db.settle(arrays, high)
+  db.events.flush()
+}
+
+export function getdelCommand(db: Db, key: string): Buffer | undefined {
+  db.assertOpen()
+  checkKey(key)
+  const handle = db.lookupRead(key)
+  if (handle === 0) {
+    db.events.flush()
+    return undefined
+  }
+  const value = db.copyValue(handle)
+  db.ks.remove(handle, db.lastHash)
+  return value
+}
+
+export function getexCommand(db: Db, key: string, opts?: GetExOptions): Buffer | undefined {
+  db.assertOpen()
+  checkKey(key)
+  const now = db.now()
+  let when = NO_EXPIRE
+  let persist = false
+  if (opts !== undefined) {
+    checkOptions(opts, 'getex')
+    persist = opts.persist === true
+    if (expireOptionCount(opts) + +persist > 1) throw syntaxError()
+    when = expireOptionTime(opts, now, 'getex')
+  }
+  const handle = db.lookupRead(key)
+  if (handle === 0) {
+    db.events.flush()
+    return undefined
+  }
+  const value = db.copyValue(handle)
+  const hash = db.lastHash
+  if (when !== NO_EXPIRE) {
+    if (when <= now) db.ks.remove(handle, hash)
+    else db.ks.setExpire(handle, hash, when)
+  } else if (persist) {
+    db.ks.clearExpire(handle)
+  }
+  return value
+}
