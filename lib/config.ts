@@ -73,26 +73,6 @@ export interface EngineConfig {
   activeDefragCycleMax: number
 }
 
-/** The Redis parameter names CONFIG GET and CONFIG SET know, in the order CONFIG GET lists them. */
-export const CONFIG_NAMES = Object.freeze([
-  'maxmemory',
-  'maxmemory-policy',
-  'maxmemory-samples',
-  'maxmemory-eviction-tenacity',
-  'lfu-log-factor',
-  'lfu-decay-time',
-  'hz',
-  'active-expire-effort',
-  'activedefrag',
-  'active-defrag-ignore-bytes',
-  'active-defrag-threshold-lower',
-  'active-defrag-threshold-upper',
-  'active-defrag-cycle-min',
-  'active-defrag-cycle-max',
-] as const)
-
-export type ConfigName = (typeof CONFIG_NAMES)[number]
-
 const INT_MAX = 2147483647
 /** server.h: CONFIG_MIN_HZ / CONFIG_MAX_HZ. Redis accepts any hz in 0..INT_MAX and clamps it to these. */
 const CONFIG_MIN_HZ = 1
@@ -107,7 +87,7 @@ type NumericField = {
 
 interface NumberParam {
   readonly kind: 'int' | 'memory'
-  readonly name: ConfigName
+  readonly name: string
   readonly field: NumericField
   readonly min: number
   readonly max: number
@@ -118,14 +98,14 @@ interface NumberParam {
 
 interface PolicyParam {
   readonly kind: 'enum'
-  readonly name: ConfigName
+  readonly name: string
   readonly field: 'maxmemoryPolicy'
   readonly defaultValue: MaxmemoryPolicy
 }
 
 interface BoolParam {
   readonly kind: 'bool'
-  readonly name: ConfigName
+  readonly name: string
   readonly field: 'activedefrag'
   readonly defaultValue: boolean
 }
@@ -134,11 +114,12 @@ type Param = NumberParam | PolicyParam | BoolParam
 
 const clampHz = (hz: number): number => Math.min(CONFIG_MAX_HZ, Math.max(CONFIG_MIN_HZ, hz))
 
-function int(name: ConfigName, field: NumericField, min: number, max: number, defaultValue: number): NumberParam {
+function int(name: string, field: NumericField, min: number, max: number, defaultValue: number): NumberParam {
   return { kind: 'int', name, field, min, max, defaultValue }
 }
 
-// Ranges and defaults from Redis's standardConfig table (config.c).
+// Ranges and defaults from Redis's standardConfig table (config.c), in the order CONFIG GET lists them: the one
+// table options, CONFIG GET, CONFIG SET and the defaults are read from.
 const PARAMS: readonly Param[] = [
   { kind: 'memory', name: 'maxmemory', field: 'maxmemory', min: 0, max: MAX_BYTES, defaultValue: 0 },
   { kind: 'enum', name: 'maxmemory-policy', field: 'maxmemoryPolicy', defaultValue: 'noeviction' },
@@ -166,23 +147,11 @@ const PARAMS: readonly Param[] = [
 const BY_NAME = new Map<string, Param>(PARAMS.map((p) => [p.name, p]))
 const BY_FIELD = new Map<string, Param>(PARAMS.map((p) => [p.field, p]))
 
+/** The Redis parameter names CONFIG GET and CONFIG SET know, in the order CONFIG GET lists them. */
+export const CONFIG_NAMES: readonly string[] = Object.freeze(PARAMS.map((p) => p.name))
+
 function defaults(): EngineConfig {
-  return {
-    maxmemory: 0,
-    maxmemoryPolicy: 'noeviction',
-    maxmemorySamples: 5,
-    maxmemoryEvictionTenacity: 10,
-    lfuLogFactor: 10,
-    lfuDecayTime: 1,
-    hz: 10,
-    activeExpireEffort: 1,
-    activedefrag: false,
-    activeDefragIgnoreBytes: 100 * 1024 * 1024,
-    activeDefragThresholdLower: 10,
-    activeDefragThresholdUpper: 100,
-    activeDefragCycleMin: 1,
-    activeDefragCycleMax: 25,
-  }
+  return Object.fromEntries(PARAMS.map((p) => [p.field, p.defaultValue])) as unknown as EngineConfig
 }
 
 /** Redis 7's defaults, frozen; resolveOptions hands out a fresh copy. */
