@@ -36,7 +36,8 @@ const progress = progressReporter()
 
 runChild<ExpiryParams, ExpiryResult>(async (p) => {
   const { Engine } = await import('../lib/engine.js')
-  const { expireCycleConfig, slowCycleTimeLimitUs } = await import('../lib/expire.js')
+  const { expireCycleConfig } = await import('../lib/expire.js')
+  const { cronTimeLimitUs } = await import('../lib/cron.js')
   const db = new Engine()
   const value = Buffer.alloc(100, 0x64)
   const rng = new Rng(5)
@@ -81,7 +82,7 @@ runChild<ExpiryParams, ExpiryResult>(async (p) => {
     expiredKeys: db.stats.expired_keys,
     timeCapReached: db.stats.expired_time_cap_reached_count,
     hz,
-    slowCycleLimitMs: slowCycleTimeLimitUs(cycle.slowTimePerc, hz) / 1000,
+    slowCycleLimitMs: cronTimeLimitUs(cycle.slowTimePerc, hz) / 1000,
     fastCycleLimitMs: cycle.fastDurationUs / 1000,
   }
   db.close()

@@ -1,3 +1,4 @@
+import { cronTimeLimitUs } from './cron.js'
 import type { EngineConfig } from './config.js'
 import { allocator } from './allocator.js'
 import type { ArenaStats, NativeStore } from './native.js'
@@ -47,12 +48,6 @@ export function defragCpuPercent(fragPct: number, cfg: DefragConfig): number {
   // LIMIT(pct, min, max) = max(min(pct, max), min): cycle-min wins if the two are configured inverted.
   pct = Math.max(Math.min(pct, y2), y1)
   return pct
-}
-
-/** One cycle's time budget in µs: cpu% of the 1/hz timer period, never 0 (Redis's activeDefragCycle timelimit). */
-export function defragTimeLimitUs(cpuPct: number, hz: number): number {
-  const limit = Math.floor((1000000 * cpuPct) / hz / 100)
-  return limit <= 0 ? 1 : limit
 }
 
 /** Redis re-evaluates the fragmentation once a second while idle (run_with_period(1000)). */
@@ -140,7 +135,7 @@ export class ActiveDefrag {
       this.computeCycles(target)
     }
     if (this.running === 0) return 0
-    const end = start + defragTimeLimitUs(this.running, cfg.hz)
+    const end = start + cronTimeLimitUs(this.running, cfg.hz)
     let moved = 0
     for (;;) {
       const [next, hits, misses] = target.defragStep(this.cursor, DEFRAG_SLOTS_PER_STEP)

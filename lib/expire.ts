@@ -1,3 +1,4 @@
+import { cronTimeLimitUs } from './cron.js'
 import { checkKey, type Db } from './db.js'
 import { invalidExpireError, syntaxError } from './errors.js'
 import type { Keyspace } from './keyspace.js'
@@ -30,12 +31,6 @@ export function expireCycleConfig(activeExpireEffort: number): ExpireCycleConfig
     slowTimePerc: ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC + 2 * effort,
     acceptableStale: ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE - effort,
   }
-}
-
-/** A slow cycle's time budget in µs: its CPU share of one 1/hz period (never 0, as Redis). */
-export function slowCycleTimeLimitUs(slowTimePerc: number, hz: number): number {
-  const limit = Math.floor((slowTimePerc * 1000000) / hz / 100)
-  return limit <= 0 ? 1 : limit
 }
 
 /** Redis's running average of sampled TTLs in integer ms: the new sample weighs 1/50. */
@@ -250,7 +245,7 @@ export class ActiveExpire {
       this.lastFastCycleUs = startUs
       timelimitUs = cfg.fastDurationUs
     } else {
-      timelimitUs = slowCycleTimeLimitUs(cfg.slowTimePerc, this.hz)
+      timelimitUs = cronTimeLimitUs(cfg.slowTimePerc, this.hz)
     }
     this.timelimitExit = false
 

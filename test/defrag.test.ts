@@ -2,6 +2,7 @@
 // on a scripted store, and the engine's timer driving real moves in jemalloc — values compared byte for byte and
 // the arena's allocator_frag_ratio brought near 1.0.
 import { afterEach, describe, expect, it } from 'vitest'
+import { cronTimeLimitUs } from '../lib/cron.js'
 import { CONFIG_DEFAULTS } from '../lib/config.js'
 import {
   ActiveDefrag,
@@ -9,7 +10,6 @@ import {
   arenaFragmentation,
   defragCpuPercent,
   defragTarget,
-  defragTimeLimitUs,
   shouldStartDefrag,
   type DefragConfig,
   type DefragTarget,
@@ -51,11 +51,11 @@ describe('decisions (Redis computeDefragCycles / activeDefragCycle)', () => {
   })
 
   it('gives each cycle cpu% of the 1/hz period, never 0', () => {
-    expect(defragTimeLimitUs(25, 10)).toBe(25_000)
-    expect(defragTimeLimitUs(1, 10)).toBe(1000)
-    expect(defragTimeLimitUs(1, 500)).toBe(20)
-    expect(defragTimeLimitUs(99, 1)).toBe(990_000)
-    expect(defragTimeLimitUs(0, 10)).toBe(1)
+    expect(cronTimeLimitUs(25, 10)).toBe(25_000)
+    expect(cronTimeLimitUs(1, 10)).toBe(1000)
+    expect(cronTimeLimitUs(1, 500)).toBe(20)
+    expect(cronTimeLimitUs(99, 1)).toBe(990_000)
+    expect(cronTimeLimitUs(0, 10)).toBe(1)
   })
 })
 

@@ -1,6 +1,7 @@
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { cronTimeLimitUs } from '../lib/cron.js'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
 import {
@@ -8,7 +9,6 @@ import {
   CYCLE_FAST,
   CYCLE_SLOW,
   expireCycleConfig,
-  slowCycleTimeLimitUs,
   ttlSeconds,
   updateAvgTtl,
   type ExpireStats,
@@ -244,8 +244,8 @@ describe('active expire cycle', () => {
   it('scales with active-expire-effort as Redis does', () => {
     expect(expireCycleConfig(1)).toEqual({ keysPerLoop: 20, fastDurationUs: 1000, slowTimePerc: 25, acceptableStale: 10 })
     expect(expireCycleConfig(10)).toEqual({ keysPerLoop: 65, fastDurationUs: 3250, slowTimePerc: 43, acceptableStale: 1 })
-    expect(slowCycleTimeLimitUs(25, 10)).toBe(25_000)
-    expect(slowCycleTimeLimitUs(25, 500)).toBe(500)
+    expect(cronTimeLimitUs(25, 10)).toBe(25_000)
+    expect(cronTimeLimitUs(25, 500)).toBe(500)
     expect(updateAvgTtl(0, 1234)).toBe(1234)
     expect(updateAvgTtl(5000, 10_000)).toBe(100 * 49 + 200)
   })
