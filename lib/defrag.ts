@@ -7,7 +7,7 @@ import type { ArenaStats, NativeStore } from './native.js'
 // run and how much CPU to take, then move slots out of sparse slabs in bounded native steps until the cycle's time
 // budget is spent. The native side (store.defragStep) picks which slots to move from jemalloc's utilization hints.
 
-/** The knobs of DESIGN §4 that steer the decisions, by their EngineConfig names. */
+/** The knobs that steer the decisions (Redis's active-defrag-*), by their EngineConfig names. */
 export type DefragConfig = Pick<
   EngineConfig,
   | 'activedefrag'
@@ -19,7 +19,7 @@ export type DefragConfig = Pick<
   | 'hz'
 >
 
-/** Fragmentation of an arena as DESIGN §4 measures it: small-bin fragmentation bytes over allocated bytes. */
+/** Fragmentation of an arena: small-bin fragmentation bytes over allocated bytes (Redis 7.4's allocator_frag). */
 export interface Fragmentation {
   /** Percent above a perfectly packed arena: (ratio − 1) × 100, as Redis's getAllocatorFragmentation. */
   pct: number

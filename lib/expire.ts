@@ -238,7 +238,7 @@ export class ActiveExpire {
     const startUs = performance.now() * 1000
     let timelimitUs: number
     if (type === CYCLE_FAST) {
-      // Percent compared with percent: Redis compares its stale fraction with this percentage (issue 15410),
+      // Percent compared with percent: Redis compares its stale fraction with this percentage (redis issue 15410),
       // so its fast cycle never starts for staleness.
       if (!this.timelimitExit && stats.expired_stale_perc < cfg.acceptableStale) return 0
       if (startUs < this.lastFastCycleUs + cfg.fastDurationUs * 2) return 0

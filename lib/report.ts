@@ -24,7 +24,7 @@ export const SLOT_TABLE_ENTRY_BYTES = 16
 export const SLOT_TABLE_CHUNK_SLOTS = 4096
 
 /**
- * The key model of DESIGN §3: bytes a key costs outside its slot's usable size. A table position (32-bit
+ * The key model (ARCHITECTURE.md, "Memory"): bytes a key costs outside its slot's usable size. A table position (32-bit
  * fingerprint + 32-bit handle), the LRU/LFU stamp and the volatile-list position (4 B each), the native slot-table
  * entry; a key with a TTL adds its volatile-list entry (handle, hash, expire time as a double). No V8 heap object
  * is kept per key: test/accounting.test.ts calibrates that constant at 0.
@@ -273,7 +273,7 @@ export class Reporter {
       datasetPerc: (dataset * 100) / netUsage,
       keysCount,
       bytesPerKey: keysCount > 0 ? Math.floor(netUsage / keysCount) : 0,
-      // DESIGN §4: small-bin fragmentation over allocated, + 1 (Redis 7.4's allocator_frag).
+      // Small-bin fragmentation over allocated, + 1 (Redis 7.4's allocator_frag).
       allocatorFrag: s.allocatorFragSmallbins / s.allocatorAllocated + 1,
       allocatorFragBytes: s.allocatorFragSmallbins,
       allocatorRss: s.allocatorResident / s.allocatorActive,
