@@ -1,5 +1,6 @@
 // The per-key access clocks behind the LRU and LFU policies, as pure functions (Redis's evict.c, with one change:
-// the LRU clock is a 32-bit stamp at 1 ms resolution instead of 24 bits at 1000 ms, which cannot order keys that turn over within a second; ARCHITECTURE.md, "Eviction").
+// the LRU clock is a 32-bit stamp at 1 ms resolution instead of 24 bits at 1000 ms, which cannot order keys that
+// turn over within a second; ARCHITECTURE.md, "Eviction").
 
 /** Largest LRU stamp; stamps wrap to 0 after it (Redis's LRU_CLOCK_MAX, widened from 24 to 32 bits). */
 export const LRU_CLOCK_MAX = 0xffffffff
