@@ -214,6 +214,13 @@ export class Db {
     return handle
   }
 
+  /** lookupNoTouch for a command about one key: on a miss the command is over, so its events go out now. */
+  lookupNoTouchOrEnd(key: string): number {
+    const handle = this.lookupNoTouch(key)
+    if (handle === 0) this.events.flush()
+    return handle
+  }
+
   /** LOOKUP_WRITE: lazy expiry, no statistics, no access clock. */
   lookupWrite(key: string, hash: number, now: number): number {
     const handle = this.ks.find(key, hash)

@@ -350,11 +350,8 @@ export function persistCommand(db: Db, key: string): boolean {
 export function pexpiretimeCommand(db: Db, key: string): number {
   db.assertOpen()
   checkKey(key)
-  const handle = db.lookupNoTouch(key)
-  if (handle === 0) {
-    db.events.flush()
-    return -2
-  }
+  const handle = db.lookupNoTouchOrEnd(key)
+  if (handle === 0) return -2
   return db.ks.getExpire(handle)
 }
 

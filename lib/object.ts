@@ -16,11 +16,8 @@ const LFU_FREQ_ERROR =
 export function objectIdletimeCommand(db: Db, key: string): number | undefined {
   db.assertOpen()
   checkKey(key)
-  const handle = db.lookupNoTouch(key)
-  if (handle === 0) {
-    db.events.flush()
-    return undefined
-  }
+  const handle = db.lookupNoTouchOrEnd(key)
+  if (handle === 0) return undefined
   if (db.lfu) throw syntaxError(LFU_IDLETIME_ERROR)
   const idleMs = estimateIdleTime(lruClock(db.now()), db.ks.lru[handle & HANDLE_INDEX_MASK])
   return Math.floor(idleMs / 1000)
@@ -30,11 +27,8 @@ export function objectIdletimeCommand(db: Db, key: string): number | undefined {
 export function objectFreqCommand(db: Db, key: string): number | undefined {
   db.assertOpen()
   checkKey(key)
-  const handle = db.lookupNoTouch(key)
-  if (handle === 0) {
-    db.events.flush()
-    return undefined
-  }
+  const handle = db.lookupNoTouchOrEnd(key)
+  if (handle === 0) return undefined
   if (!db.lfu) throw syntaxError(LFU_FREQ_ERROR)
   return lfuDecrAndReturn(db.ks.lru[handle & HANDLE_INDEX_MASK], db.now(), db.cfg.lfuDecayTime)
 }
