@@ -3,7 +3,8 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ArenaKVError } from './errors.js'
-import type { SlotStore } from './store.js'
+
+// The raw addon: what the .node exports and the types its functions return. lib/store.ts builds the store on it.
 
 /** Byte counts the allocator reports; null where this allocator cannot say (never a made-up figure). */
 export interface AllocatorInfo {
@@ -18,6 +19,7 @@ export interface AllocatorInfo {
   fragSmallbinsBytes: number | null
 }
 
+/** An arena's stats as the addon returns them (arenaStats, store.arenaStats). */
 export interface ArenaStats {
   allocated: number
   active: number
@@ -39,17 +41,6 @@ export interface Capabilities {
   /** tcmalloc only: true when preloaded (LD_PRELOAD), false when loaded by dlopen with the addon. */
   preloaded?: boolean
   sanitizer?: string
-}
-
-export interface NativeStore extends SlotStore {
-  /** Stats of the store's own jemalloc arena (its thread cache flushed first, so `allocated` is exact). */
-  arenaStats(): ArenaStats
-  /**
-   * One bounded step of active defragmentation (jemalloc only): scans up to maxScan slots from cursor and
-   * moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last slot), hits,
-   * misses].
-   */
-  defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
 /** The store's native functions: the store id returned by open() comes first (lib/store.ts wraps them). */

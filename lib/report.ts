@@ -8,7 +8,6 @@ import type { EngineConfig } from './config.js'
 import type { ActiveDefrag } from './defrag.js'
 import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
 import { lruClock } from './lru.js'
-import type { NativeStore } from './native.js'
 import type { SlotStore } from './store.js'
 
 // INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
@@ -131,9 +130,8 @@ const SLOT_TABLE_CHUNK_USABLE = allocator.capabilities.goodSize
 
 /** The engine's own arena's resident bytes (jemalloc builds), or null where there is no per-engine arena. */
 export function engineArenaResident(store: SlotStore): number | null {
-  const arenaStats = (store as Partial<NativeStore>).arenaStats
-  if (!allocator.capabilities.arenas || arenaStats === undefined) return null
-  return arenaStats.call(store).resident
+  if (!allocator.capabilities.arenas || store.arenaStats === undefined) return null
+  return store.arenaStats().resident
 }
 
 /** Redis prints the allocator with its version ('jemalloc-5.3.0', 'tcmalloc-2.10') and glibc as plain 'libc'. */

@@ -1,5 +1,7 @@
 import { markAsUntransferable } from 'node:worker_threads'
-import { native, type ArenaStats, type NativeStore } from './native.js'
+import { native, type ArenaStats } from './native.js'
+
+export type { ArenaStats }
 
 /**
  * Slots of native memory, each holding one key and its value in a single allocation (like Redis's embedded
@@ -10,8 +12,7 @@ import { native, type ArenaStats, type NativeStore } from './native.js'
  * handle is below 2^31 (a small integer in V8, never a heap-allocated number).
  * Handles never have generation 0, so 0 is free for use as "empty" in tables.
  * Keys are read from JS as UTF-16 and stored as WTF-8 (UTF-8 that also encodes lone surrogates), so every JS
- * string is its own key, and no
- * caller-supplied encoding hint is needed or trusted.
+ * string is its own key, and no caller-supplied encoding hint is needed or trusted.
  */
 export interface SlotStore {
   /**
@@ -21,7 +22,7 @@ export interface SlotStore {
   readonly scratch: Uint8Array
   /** What the allocator charged for the scratch block: part of usedBytes(), overhead rather than data. */
   readonly scratchUsable: number
-  /** Stores key (as UTF-8) + value; returns the new handle. */
+  /** Stores key (as WTF-8) + value; returns the new handle. */
   put(key: string, value: string | Uint8Array): number
   /** Replaces the value in place (reallocating in the same arena); the handle stays valid. */
   replace(handle: number, value: string | Uint8Array): void
@@ -54,6 +55,23 @@ export interface SlotStore {
   readonly arena: number
   /** Frees every slot and the arena; later calls throw ERR_CLOSED. */
   close(): void
+  /**
+   * Optional capability: stats of the store's own jemalloc arena (its thread cache flushed first, so `allocated`
+   * is exact). Absent on stores that have no arena to report on.
+   */
+  arenaStats?(): ArenaStats
+  /**
+   * Optional capability: one bounded step of active defragmentation (jemalloc only): scans up to maxScan slots
+   * from cursor and moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last
+   * slot), hits, misses]. Absent on stores that cannot move their slots.
+   */
+  defragStep?(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
+}
+
+/** The native store: both optional capabilities present (they throw ERR_UNSUPPORTED on builds without jemalloc). */
+export interface NativeStore extends SlotStore {
+  arenaStats(): ArenaStats
+  defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
 export const HANDLE_INDEX_BITS = 26
