@@ -83,8 +83,20 @@ export interface NativePagesFunctions {
   liveBytes(): number
 }
 
+/** The store's layout constants (native/store.h Store::layout()); lib/store.ts exports them under JS names. */
+export interface NativeLayout {
+  readonly slotHeaderBytes: number
+  readonly slotTableEntryBytes: number
+  readonly slotTableChunkSlots: number
+  readonly handleIndexBits: number
+  readonly maxGeneration: number
+  readonly maxSlots: number
+  readonly maxBytes: number
+}
+
 export interface NativeAddon {
   store: NativeStoreFunctions
+  layout: NativeLayout
   pages: NativePagesFunctions
   allocatorName(): 'jemalloc' | 'tcmalloc' | 'libc'
   allocatorVersion(): string

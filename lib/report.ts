@@ -8,7 +8,7 @@ import type { EngineConfig } from './config.js'
 import type { ActiveDefrag } from './defrag.js'
 import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
 import { lruClock } from './lru.js'
-import type { SlotStore } from './store.js'
+import { SLOT_TABLE_CHUNK_SLOTS, SLOT_TABLE_ENTRY_BYTES, type SlotStore } from './store.js'
 
 // INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
 // (server.c genRedisInfoString, object.c getMemoryOverheadData / memoryCommand), and MEMORY DOCTOR with
@@ -16,11 +16,6 @@ import type { SlotStore } from './store.js'
 
 /** Redis refreshes its allocator and RSS figures from serverCron; we sample at most this often. */
 export const MEMORY_SAMPLE_PERIOD_MS = 100
-
-/** Bytes of the native store's slot table per slot (Entry: pointer, usable size, generation). */
-export const SLOT_TABLE_ENTRY_BYTES = 16
-/** Slots per slot-table chunk the native store allocates at a time (store.h kChunkSize). */
-export const SLOT_TABLE_CHUNK_SLOTS = 4096
 
 /**
  * The key model of DESIGN §3: bytes a key costs outside its slot's usable size. A table position (32-bit
@@ -67,7 +62,7 @@ export interface ReportHost {
   volatileCount(): number
   /** The native store's usedBytes(): slots' usable sizes plus its slot table. */
   storeBytes(): number
-  /** Slot indices the store has issued (its slot table has ceil(n / 4096) chunks). */
+  /** Slot indices the store has issued (its slot table has ceil(n / SLOT_TABLE_CHUNK_SLOTS) chunks). */
   slotsIssued(): number
   arrayBytes(): ArrayBytes
   /** Resident bytes of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */

@@ -28,6 +28,19 @@ class Store {
 
   enum class Status { kOk, kNoMemory, kFull, kBadHandle };
 
+  // The figures JS computes sizes and handles from (the addon's `layout` export, read once by lib/store.ts), so
+  // they are defined here alone.
+  struct Layout {
+    size_t slotHeaderBytes;      // bytes of a slot before its key
+    size_t slotTableEntryBytes;  // bytes of the slot table per slot
+    uint32_t slotTableChunkSlots;
+    unsigned handleIndexBits;
+    uint32_t maxGeneration;
+    uint32_t maxSlots;
+    size_t maxBytes;
+  };
+  static constexpr Layout layout();
+
   Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -110,5 +123,9 @@ class Store {
   size_t extraBytes_ = 0;
   size_t peak_ = 0;
 };
+
+constexpr Store::Layout Store::layout() {
+  return {sizeof(SlotHeader), sizeof(Entry), kChunkSize, kIndexBits, kMaxGeneration, kMaxSlots, kMaxBytes};
+}
 
 }  // namespace arenakv

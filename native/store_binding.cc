@@ -500,6 +500,18 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   store.Set("defragStep", Napi::Function::New<defragStep>(env, "defragStep"));
   exports.Set("store", store);
+
+  constexpr Store::Layout kLayout = Store::layout();
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("slotHeaderBytes", number(env, static_cast<double>(kLayout.slotHeaderBytes)));
+  layout.Set("slotTableEntryBytes", number(env, static_cast<double>(kLayout.slotTableEntryBytes)));
+  layout.Set("slotTableChunkSlots", number(env, kLayout.slotTableChunkSlots));
+  layout.Set("handleIndexBits", number(env, kLayout.handleIndexBits));
+  layout.Set("maxGeneration", number(env, kLayout.maxGeneration));
+  layout.Set("maxSlots", number(env, kLayout.maxSlots));
+  layout.Set("maxBytes", number(env, static_cast<double>(kLayout.maxBytes)));
+  layout.Freeze();
+  exports.Set("layout", layout);
 }
 
 }  // namespace arenakv
