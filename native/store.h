@@ -1,5 +1,5 @@
 // Slots: a handle → one allocation holding a key and its value (like Redis's embedded strings), placed in the
-// store's own heap. Knows nothing of N-API: addon.cc validates and converts, this file keeps the invariants.
+// store's own heap. Knows nothing of N-API: store_binding.cc validates and converts, this file keeps the invariants.
 #pragma once
 
 #include <cstddef>
@@ -48,7 +48,6 @@ class Store {
 
   bool open(bool ownArena, std::string* error);
   void close();
-  bool isOpen() const { return open_; }
 
   // Allocates a slot for key + valueLen bytes and copies the key in; *value points at the value's bytes and
   // *spare says how many bytes past them the allocation has (writers that append a NUL need one).
