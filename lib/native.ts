@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ArenaKVError } from './errors.js'
+import { packageRoot } from './package-root.js'
 
 // The raw addon: what the .node exports and the types its functions return. lib/store.ts builds the store on it.
 
@@ -122,18 +120,6 @@ export interface NativeAddon {
 }
 
 const require = createRequire(import.meta.url)
-
-// lib/native.ts runs from source (tests) and from dist/lib/native.js (the package): find the root either way.
-function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'binding.gyp'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('arenakv: cannot find the package root (binding.gyp) above ' + import.meta.url)
-    dir = parent
-  }
-  return dir
-}
-const packageRoot = findPackageRoot()
 
 // ARENAKV_BINARY names a specific build (tests and benches compare allocator builds side by side);
 // otherwise node-gyp-build picks a matching prebuild, then build/Release.

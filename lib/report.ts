@@ -1,13 +1,10 @@
-import { createRequire } from 'node:module'
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import os from 'node:os'
 import { allocator } from './allocator.js'
 import type { EngineConfig } from './config.js'
 import type { ActiveDefrag } from './defrag.js'
 import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
 import { lruClock } from './lru.js'
+import { packageVersion } from './package-root.js'
 import { SLOT_TABLE_CHUNK_SLOTS, SLOT_TABLE_ENTRY_BYTES, type SlotStore } from './store.js'
 
 // INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
@@ -136,21 +133,7 @@ export function memAllocatorName(name: string, version: string): string {
   return release === null ? name : `${name}-${release[0]}`
 }
 
-function findPackageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const file = join(dir, 'package.json')
-    if (existsSync(file)) {
-      const pkg = createRequire(import.meta.url)(file) as { name?: string; version?: string }
-      if (pkg.name === 'arenakv' && typeof pkg.version === 'string') return pkg.version
-    }
-    const parent = dirname(dir)
-    if (parent === dir) return '0.0.0'
-    dir = parent
-  }
-}
-
-export const ARENAKV_VERSION = findPackageVersion()
+export const ARENAKV_VERSION = packageVersion
 
 type Fields = Array<[string, string | number]>
 
