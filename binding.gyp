@@ -7,34 +7,28 @@
   'targets': [
     {
       'target_name': 'arenakv',
-      'sources': [
-        'native/addon.cc',
-        'native/errors.cc',
-        'native/jemalloc_ctl.cc',
-        'native/pages.cc',
-        'native/pages_binding.cc',
-        'native/rss.cc',
-        'native/store.cc',
-        'native/store_binding.cc',
-        'native/zmalloc.cc',
-      ],
+      # Sources, defines and flags come from native/build.json, which CMakeLists.txt reads too: one list for both
+      # builds.
+      'sources': ["<!@(node -p \"require('./native/build.json').sources.join(' ')\")"],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_CPP_EXCEPTIONS', 'NODE_ADDON_API_CPP_EXCEPTIONS_ALL',
-                  'ARENAKV_MALLOC="<(arenakv_malloc)"'],
+      'defines': ["<!@(node -p \"require('./native/build.json').defines.join(' ')\")"],
       'cflags!': ['-fno-exceptions'],
       'cflags_cc!': ['-fno-exceptions', '-std=gnu++17', '-std=gnu++20'],
-      'cflags': ['-Wall', '-Wextra', '-fvisibility=hidden'],
-      'cflags_cc': ['-std=c++17', '-fexceptions', '-fvisibility=hidden'],
+      'cflags': ["<!@(node -p \"require('./native/build.json').cflags.join(' ')\")"],
+      'cflags_cc': ["<!@(node -p \"require('./native/build.json').cflags_cc.join(' ')\")"],
       # Only the module's registration symbol may leave the .node: the vendored allocator stays private,
       # and the module is never unloaded while jemalloc's TLS destructors may still run (nodelete).
-      'ldflags': ['-Wl,--exclude-libs,ALL', '-Wl,-z,nodelete', '-Wl,--version-script=<(module_root_dir)/native/exports.map'],
+      'ldflags': [
+        "<!@(node -p \"require('./native/build.json').ldflags.join(' ')\")",
+        "-Wl,--version-script=<(module_root_dir)/<!(node -p \"require('./native/build.json').versionScript\")",
+      ],
       'conditions': [
         ['arenakv_malloc=="jemalloc"', {
           'dependencies': ['deps/jemalloc/jemalloc.gyp:jemalloc'],
         }],
         ['arenakv_malloc=="tcmalloc"', {
           'defines': ['USE_TCMALLOC'],
-          # Debian's static archives are not PIC: link the shared minimal library (see DESIGN §2).
+          # Debian's static archives are not PIC: link the shared minimal library.
           'libraries': ['-ltcmalloc_minimal'],
         }],
         ['arenakv_sanitizer!="none"', {

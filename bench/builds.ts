@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { packageRoot } from './paths.js'
+import { packageRoot } from '../lib/package-root.js'
 
 export const ALLOCATORS = ['jemalloc', 'tcmalloc', 'libc'] as const
 export type AllocatorName = (typeof ALLOCATORS)[number]

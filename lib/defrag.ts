@@ -1,7 +1,7 @@
 import { cronTimeLimitUs } from './cron.js'
 import type { EngineConfig } from './config.js'
 import { allocator } from './allocator.js'
-import type { ArenaStats, NativeStore } from './native.js'
+import type { ArenaStats, SlotStore } from './store.js'
 
 // Active defragmentation (Redis's defrag.c): decide from the engine arena's small-bin fragmentation whether to
 // run and how much CPU to take, then move slots out of sparse slabs in bounded native steps until the cycle's time
@@ -191,17 +191,15 @@ export class ActiveDefrag {
 const targets = new WeakMap<object, DefragTarget>()
 
 /** The store as a defrag target when this build can defragment (jemalloc's utilization hints), else null. */
-export function defragTarget(store: object, supported: boolean): DefragTarget | null {
-  if (!supported) return null
-  const s = store as Partial<NativeStore>
-  if (typeof s.defragStep !== 'function' || typeof s.arenaStats !== 'function' || typeof s.arena !== 'number') return null
+export function defragTarget(store: SlotStore, supported: boolean): DefragTarget | null {
+  const { arenaStats, defragStep } = store
+  if (!supported || arenaStats === undefined || defragStep === undefined) return null
   let target = targets.get(store)
   if (target === undefined) {
-    const native = store as NativeStore
     target = {
-      arenaStats: () => native.arenaStats(),
-      defragStep: (cursor, maxScan) => native.defragStep(cursor, maxScan),
-      purge: () => allocator.purgeArena(native.arena),
+      arenaStats: () => arenaStats.call(store),
+      defragStep: (cursor, maxScan) => defragStep.call(store, cursor, maxScan),
+      purge: () => allocator.purgeArena(store.arena),
     }
     targets.set(store, target)
   }

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ArenaKVError } from './errors.js'
-import type { SlotStore } from './store.js'
+import { packageRoot } from './package-root.js'
+
+// The raw addon: what the .node exports and the types its functions return. lib/store.ts builds the store on it.
 
 /** Byte counts the allocator reports; null where this allocator cannot say (never a made-up figure). */
 export interface AllocatorInfo {
@@ -18,6 +17,7 @@ export interface AllocatorInfo {
   fragSmallbinsBytes: number | null
 }
 
+/** An arena's stats as the addon returns them (arenaStats, store.arenaStats). */
 export interface ArenaStats {
   allocated: number
   active: number
@@ -39,17 +39,6 @@ export interface Capabilities {
   /** tcmalloc only: true when preloaded (LD_PRELOAD), false when loaded by dlopen with the addon. */
   preloaded?: boolean
   sanitizer?: string
-}
-
-export interface NativeStore extends SlotStore {
-  /** Stats of the store's own jemalloc arena (its thread cache flushed first, so `allocated` is exact). */
-  arenaStats(): ArenaStats
-  /**
-   * One bounded step of active defragmentation (jemalloc only): scans up to maxScan slots from cursor and
-   * moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last slot), hits,
-   * misses].
-   */
-  defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
 /** The store's native functions: the store id returned by open() comes first (lib/store.ts wraps them). */
@@ -92,8 +81,20 @@ export interface NativePagesFunctions {
   liveBytes(): number
 }
 
+/** The store's layout constants (native/store.h Store::layout()); lib/store.ts exports them under JS names. */
+export interface NativeLayout {
+  readonly slotHeaderBytes: number
+  readonly slotTableEntryBytes: number
+  readonly slotTableChunkSlots: number
+  readonly handleIndexBits: number
+  readonly maxGeneration: number
+  readonly maxSlots: number
+  readonly maxBytes: number
+}
+
 export interface NativeAddon {
   store: NativeStoreFunctions
+  layout: NativeLayout
   pages: NativePagesFunctions
   allocatorName(): 'jemalloc' | 'tcmalloc' | 'libc'
   allocatorVersion(): string
@@ -119,18 +120,6 @@ export interface NativeAddon {
 }
 
 const require = createRequire(import.meta.url)
-
-// lib/native.ts runs from source (tests) and from dist/lib/native.js (the package): find the root either way.
-function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'binding.gyp'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('arenakv: cannot find the package root (binding.gyp) above ' + import.meta.url)
-    dir = parent
-  }
-  return dir
-}
-const packageRoot = findPackageRoot()
 
 // ARENAKV_BINARY names a specific build (tests and benches compare allocator builds side by side);
 // otherwise node-gyp-build picks a matching prebuild, then build/Release.

@@ -1,15 +1,11 @@
-import { createRequire } from 'node:module'
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import os from 'node:os'
 import { allocator } from './allocator.js'
 import type { EngineConfig } from './config.js'
 import type { ActiveDefrag } from './defrag.js'
 import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
 import { lruClock } from './lru.js'
-import type { NativeStore } from './native.js'
-import type { SlotStore } from './store.js'
+import { packageVersion } from './package-root.js'
+import { SLOT_TABLE_CHUNK_SLOTS, SLOT_TABLE_ENTRY_BYTES, type SlotStore } from './store.js'
 
 // INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
 // (server.c genRedisInfoString, object.c getMemoryOverheadData / memoryCommand), and MEMORY DOCTOR with
@@ -17,11 +13,6 @@ import type { SlotStore } from './store.js'
 
 /** Redis refreshes its allocator and RSS figures from serverCron; we sample at most this often. */
 export const MEMORY_SAMPLE_PERIOD_MS = 100
-
-/** Bytes of the native store's slot table per slot (Entry: pointer, usable size, generation). */
-export const SLOT_TABLE_ENTRY_BYTES = 16
-/** Slots per slot-table chunk the native store allocates at a time (store.h kChunkSize). */
-export const SLOT_TABLE_CHUNK_SLOTS = 4096
 
 /**
  * The key model (ARCHITECTURE.md, "Memory"): bytes a key costs outside its slot's usable size. A table position (32-bit
@@ -68,7 +59,7 @@ export interface ReportHost {
   volatileCount(): number
   /** The native store's usedBytes(): slots' usable sizes plus its slot table. */
   storeBytes(): number
-  /** Slot indices the store has issued (its slot table has ceil(n / 4096) chunks). */
+  /** Slot indices the store has issued (its slot table has ceil(n / SLOT_TABLE_CHUNK_SLOTS) chunks). */
   slotsIssued(): number
   arrayBytes(): ArrayBytes
   /** Resident bytes of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
@@ -131,9 +122,8 @@ const SLOT_TABLE_CHUNK_USABLE = allocator.capabilities.goodSize
 
 /** The engine's own arena's resident bytes (jemalloc builds), or null where there is no per-engine arena. */
 export function engineArenaResident(store: SlotStore): number | null {
-  const arenaStats = (store as Partial<NativeStore>).arenaStats
-  if (!allocator.capabilities.arenas || arenaStats === undefined) return null
-  return arenaStats.call(store).resident
+  if (!allocator.capabilities.arenas || store.arenaStats === undefined) return null
+  return store.arenaStats().resident
 }
 
 /** Redis prints the allocator with its version ('jemalloc-5.3.0', 'tcmalloc-2.10') and glibc as plain 'libc'. */
@@ -143,21 +133,7 @@ export function memAllocatorName(name: string, version: string): string {
   return release === null ? name : `${name}-${release[0]}`
 }
 
-function findPackageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    const file = join(dir, 'package.json')
-    if (existsSync(file)) {
-      const pkg = createRequire(import.meta.url)(file) as { name?: string; version?: string }
-      if (pkg.name === 'arenakv' && typeof pkg.version === 'string') return pkg.version
-    }
-    const parent = dirname(dir)
-    if (parent === dir) return '0.0.0'
-    dir = parent
-  }
-}
-
-export const ARENAKV_VERSION = findPackageVersion()
+export const ARENAKV_VERSION = packageVersion
 
 type Fields = Array<[string, string | number]>
 

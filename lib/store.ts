@@ -1,17 +1,18 @@
 import { markAsUntransferable } from 'node:worker_threads'
-import { native, type ArenaStats, type NativeStore } from './native.js'
+import { native, type ArenaStats } from './native.js'
+
+export type { ArenaStats }
 
 /**
  * Slots of native memory, each holding one key and its value in a single allocation (like Redis's embedded
  * strings), in the arena the store was created for. Internal API for the engine.
  *
  * A handle is a 32-bit unsigned integer: the slot index in its low HANDLE_INDEX_BITS bits and a generation
- * (1..31) above them, so a stale handle is refused with a RangeError instead of reading a reused slot, and every
- * handle is below 2^31 (a small integer in V8, never a heap-allocated number).
+ * (1..MAX_GENERATION) above them, so a stale handle is refused with a RangeError instead of reading a reused
+ * slot, and every handle is below 2^31 (a small integer in V8, never a heap-allocated number).
  * Handles never have generation 0, so 0 is free for use as "empty" in tables.
  * Keys are read from JS as UTF-16 and stored as WTF-8 (UTF-8 that also encodes lone surrogates), so every JS
- * string is its own key, and no
- * caller-supplied encoding hint is needed or trusted.
+ * string is its own key, and no caller-supplied encoding hint is needed or trusted.
  */
 export interface SlotStore {
   /**
@@ -21,7 +22,7 @@ export interface SlotStore {
   readonly scratch: Uint8Array
   /** What the allocator charged for the scratch block: part of usedBytes(), overhead rather than data. */
   readonly scratchUsable: number
-  /** Stores key (as UTF-8) + value; returns the new handle. */
+  /** Stores key (as WTF-8) + value; returns the new handle. */
   put(key: string, value: string | Uint8Array): number
   /** Replaces the value in place (reallocating in the same arena); the handle stays valid. */
   replace(handle: number, value: string | Uint8Array): void
@@ -54,14 +55,42 @@ export interface SlotStore {
   readonly arena: number
   /** Frees every slot and the arena; later calls throw ERR_CLOSED. */
   close(): void
+  /**
+   * Optional capability: stats of the store's own jemalloc arena (its thread cache flushed first, so `allocated`
+   * is exact). Absent on stores that have no arena to report on.
+   */
+  arenaStats?(): ArenaStats
+  /**
+   * Optional capability: one bounded step of active defragmentation (jemalloc only): scans up to maxScan slots
+   * from cursor and moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last
+   * slot), hits, misses]. Absent on stores that cannot move their slots.
+   */
+  defragStep?(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
-export const HANDLE_INDEX_BITS = 26
+/** The native store: both optional capabilities present (they throw ERR_UNSUPPORTED on builds without jemalloc). */
+export interface NativeStore extends SlotStore {
+  arenaStats(): ArenaStats
+  defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
+}
+
+// The native store's layout, defined once in native/store.h (Store::layout()) and read here once.
+const layout = native.layout
+/** Bits of a handle that hold the slot index; the generation sits above them. */
+export const HANDLE_INDEX_BITS = layout.handleIndexBits
 export const HANDLE_INDEX_MASK = (1 << HANDLE_INDEX_BITS) - 1
+/** Generations run 1..MAX_GENERATION, then wrap to 1 (never 0, and every handle stays below 2^31). */
+export const MAX_GENERATION = layout.maxGeneration
+/** Slots a store can hold: index HANDLE_INDEX_MASK itself is never issued. */
+export const MAX_SLOTS = layout.maxSlots
 /** Largest value (and key) a slot accepts: Redis's proto-max-bulk-len. */
-export const MAX_VALUE_BYTES = 512 * 1024 * 1024
-/** Bytes of a slot beyond its key and value (the native SlotHeader). */
-export const SLOT_HEADER_BYTES = 8
+export const MAX_VALUE_BYTES = layout.maxBytes
+/** Bytes of a slot beyond its key and value (the native SlotHeader: key and value lengths). */
+export const SLOT_HEADER_BYTES = layout.slotHeaderBytes
+/** Bytes of the native store's slot table per slot (Entry: pointer, usable size, generation). */
+export const SLOT_TABLE_ENTRY_BYTES = layout.slotTableEntryBytes
+/** Slots per slot-table chunk the native store allocates at a time. */
+export const SLOT_TABLE_CHUNK_SLOTS = layout.slotTableChunkSlots
 
 export function handleIndex(handle: number): number {
   return handle & HANDLE_INDEX_MASK

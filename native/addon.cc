@@ -1,5 +1,6 @@
-// The N-API surface: module functions over zmalloc/jemalloc_ctl/rss, and the Store class. Argument checks
-// and conversions only; the allocator logic lives in the files it calls.
+// The N-API surface: module functions over zmalloc/jemalloc_ctl/rss, with the store's functions
+// (store_binding.cc) and the pages functions (pages_binding.cc) added to the same exports. Argument checks and
+// conversions only; the allocator logic lives in the files it calls.
 #include <napi.h>
 
 #include <bitset>

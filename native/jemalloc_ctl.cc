@@ -26,6 +26,21 @@ bool readf(T* out, const char* fmt, unsigned a, unsigned b = 0) {
   return read(name, out);
 }
 
+// Refreshes the stats snapshot (mallctl "epoch"): the stats reads below see the current figures.
+bool refreshEpoch() {
+  uint64_t epoch = 1;
+  size_t len = sizeof epoch;
+  return je_mallctl("epoch", &epoch, &len, &epoch, len) == 0;
+}
+
+bool writeBool(const char* name, bool value) {
+  return je_mallctl(name, nullptr, nullptr, &value, sizeof value) == 0;
+}
+
+bool writeUnsigned(const char* name, unsigned value) {
+  return je_mallctl(name, nullptr, nullptr, &value, sizeof value) == 0;
+}
+
 size_t pageSize() {
   size_t page = 4096;
   read("arenas.page", &page);
@@ -52,28 +67,20 @@ size_t smallbinFragmentation(unsigned arena) {
   return total;
 }
 
+// Indices jemalloc keeps for itself (opt.narenas automatic arenas, and the huge arena unless
+// opt.oversize_threshold is 0): arenas.create hands out the other kArenaIndices - arenaIndicesReserved().
+unsigned arenaIndicesReserved() {
+  unsigned automatic = 0;
+  size_t oversize = 0;
+  read("opt.narenas", &automatic);
+  // arena_init_huge reserves the index after the automatic ones, and sets the option to 0 when it does not.
+  read("opt.oversize_threshold", &oversize);
+  return automatic + (oversize != 0 ? 1 : 0);
+}
+
 }  // namespace
 
 bool available() { return true; }
-
-bool refreshEpoch() {
-  uint64_t epoch = 1;
-  size_t len = sizeof epoch;
-  return je_mallctl("epoch", &epoch, &len, &epoch, len) == 0;
-}
-
-bool readSize(const char* name, size_t* out) { return read(name, out); }
-bool readU64(const char* name, uint64_t* out) { return read(name, out); }
-bool readUnsigned(const char* name, unsigned* out) { return read(name, out); }
-bool readBool(const char* name, bool* out) { return read(name, out); }
-
-bool writeBool(const char* name, bool value) {
-  return je_mallctl(name, nullptr, nullptr, &value, sizeof value) == 0;
-}
-
-bool writeUnsigned(const char* name, unsigned value) {
-  return je_mallctl(name, nullptr, nullptr, &value, sizeof value) == 0;
-}
 
 bool version(std::string* out) {
   const char* v = nullptr;
@@ -96,15 +103,6 @@ bool arenaIndicesExhausted() {
   // initialized and none is destroyed.
   unsigned narenas = 0;
   return read("arenas.narenas", &narenas) && narenas >= kArenaIndices;
-}
-
-unsigned arenaIndicesReserved() {
-  unsigned automatic = 0;
-  size_t oversize = 0;
-  read("opt.narenas", &automatic);
-  // arena_init_huge reserves the index after the automatic ones, and sets the option to 0 when it does not.
-  read("opt.oversize_threshold", &oversize);
-  return automatic + (oversize != 0 ? 1 : 0);
 }
 
 std::string arenaLimitText() {
@@ -211,18 +209,10 @@ std::string statsText() {
 #else  // not jemalloc: every control is unsupported
 
 bool available() { return false; }
-bool refreshEpoch() { return false; }
-bool readSize(const char*, size_t*) { return false; }
-bool readU64(const char*, uint64_t*) { return false; }
-bool readUnsigned(const char*, unsigned*) { return false; }
-bool readBool(const char*, bool*) { return false; }
-bool writeBool(const char*, bool) { return false; }
-bool writeUnsigned(const char*, unsigned) { return false; }
 bool version(std::string*) { return false; }
 bool arenaCreate(unsigned*) { return false; }
 bool arenaDestroy(unsigned) { return false; }
 bool arenaIndicesExhausted() { return false; }
-unsigned arenaIndicesReserved() { return 0; }
 std::string arenaLimitText() { return {}; }
 bool tcacheCreate(unsigned*) { return false; }
 bool tcacheFlush(unsigned) { return false; }

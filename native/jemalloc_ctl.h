@@ -9,14 +9,6 @@
 namespace arenakv::jectl {
 
 bool available();
-// Refreshes the stats snapshot (mallctl "epoch"); every read below does it first where it matters.
-bool refreshEpoch();
-bool readSize(const char* name, size_t* out);
-bool readU64(const char* name, uint64_t* out);
-bool readUnsigned(const char* name, unsigned* out);
-bool readBool(const char* name, bool* out);
-bool writeBool(const char* name, bool value);
-bool writeUnsigned(const char* name, unsigned value);
 bool version(std::string* out);
 
 // jemalloc keeps an arena's index in 12 bits (MALLOCX_ARENA_BITS in its jemalloc_internal_types.h):
@@ -29,9 +21,6 @@ bool arenaCreate(unsigned* arena);
 bool arenaDestroy(unsigned arena);
 // After a failed arenas.create: whether every index has an arena, rather than the allocator being out of memory.
 bool arenaIndicesExhausted();
-// Indices jemalloc keeps for itself (opt.narenas automatic arenas, and the huge arena unless
-// opt.oversize_threshold is 0): arenas.create hands out the other kArenaIndices - arenaIndicesReserved().
-unsigned arenaIndicesReserved();
 // What the limit is and how to get below it, for the error thrown when arenas.create runs out of indices.
 std::string arenaLimitText();
 bool tcacheCreate(unsigned* tcache);

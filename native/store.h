@@ -1,5 +1,5 @@
 // Slots: a handle → one allocation holding a key and its value (like Redis's embedded strings), placed in the
-// store's own heap. Knows nothing of N-API: addon.cc validates and converts, this file keeps the invariants.
+// store's own heap. Knows nothing of N-API: store_binding.cc validates and converts, this file keeps the invariants.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +28,19 @@ class Store {
 
   enum class Status { kOk, kNoMemory, kFull, kBadHandle };
 
+  // The figures JS computes sizes and handles from (the addon's `layout` export, read once by lib/store.ts), so
+  // they are defined here alone.
+  struct Layout {
+    size_t slotHeaderBytes;      // bytes of a slot before its key
+    size_t slotTableEntryBytes;  // bytes of the slot table per slot
+    uint32_t slotTableChunkSlots;
+    unsigned handleIndexBits;
+    uint32_t maxGeneration;
+    uint32_t maxSlots;
+    size_t maxBytes;
+  };
+  static constexpr Layout layout();
+
   Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -35,7 +48,6 @@ class Store {
 
   bool open(bool ownArena, std::string* error);
   void close();
-  bool isOpen() const { return open_; }
 
   // Allocates a slot for key + valueLen bytes and copies the key in; *value points at the value's bytes and
   // *spare says how many bytes past them the allocation has (writers that append a NUL need one).
@@ -110,5 +122,9 @@ class Store {
   size_t extraBytes_ = 0;
   size_t peak_ = 0;
 };
+
+constexpr Store::Layout Store::layout() {
+  return {sizeof(SlotHeader), sizeof(Entry), kChunkSize, kIndexBits, kMaxGeneration, kMaxSlots, kMaxBytes};
+}
 
 }  // namespace arenakv

@@ -66,24 +66,33 @@ constexpr double kIdIndexSpan = 1 << 20;  // id = index + generation × 2^20
 
 AddonData* addonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
 
+// Splits a store id into its slot index and generation (id = index + generation × 2^20); false when the id is
+// not a non-negative integer. A non-number is a TypeError.
+bool decodeStoreId(Napi::Env env, napi_value value, size_t* index, uint32_t* generation) {
+  double id = 0;
+  if (napi_get_value_double(env, value, &id) != napi_ok) {
+    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "store id must be a number");
+  }
+  if (!(id >= 0 && id < 9007199254740992.0) || id != std::floor(id)) return false;
+  *index = static_cast<size_t>(std::fmod(id, kIdIndexSpan));
+  *generation = static_cast<uint32_t>(std::floor(id / kIdIndexSpan));
+  return true;
+}
+
 // The store an id names; ERR_CLOSED for a closed store, RangeError for anything never issued.
 StoreState* storeArg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  double id = 0;
-  if (napi_get_value_double(env, info[0], &id) != napi_ok) {
-    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "store id must be a number");
-  }
-  AddonData* data = addonData(env);
-  if (!(id >= 0 && id < 9007199254740992.0) || id != std::floor(id)) {
+  size_t index = 0;
+  uint32_t generation = 0;
+  if (!decodeStoreId(env, info[0], &index, &generation)) {
     fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "store id must be a non-negative integer");
   }
-  auto index = static_cast<size_t>(std::fmod(id, kIdIndexSpan));
-  auto generation = static_cast<uint32_t>(std::floor(id / kIdIndexSpan));
+  AddonData* data = addonData(env);
   if (index >= data->stores.size() || generation > data->generations[index]) {
     fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "no store has this id");
   }
   StoreState* state = data->stores[index];
-  // An older generation, or the current one after close: a store that existed and was closed.
+  // A lower generation, or the current one after close: a store that existed and was closed.
   if (state == nullptr || generation < data->generations[index]) {
     fail(env, ErrorKind::kArenaKV, "ERR_CLOSED", "the store is closed");
   }
@@ -244,17 +253,14 @@ Napi::Value open(const Napi::CallbackInfo& info) {
 // close(id): frees every slot and the arena; closing twice is harmless.
 Napi::Value close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  double id = 0;
-  if (napi_get_value_double(env, info[0], &id) != napi_ok) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "store id must be a number");
+  size_t index = 0;
+  uint32_t generation = 0;
   AddonData* data = addonData(env);
-  if (id >= 0 && id < 9007199254740992.0 && id == std::floor(id)) {
-    auto index = static_cast<size_t>(std::fmod(id, kIdIndexSpan));
-    auto generation = static_cast<uint32_t>(std::floor(id / kIdIndexSpan));
-    if (index < data->stores.size() && data->generations[index] == generation && data->stores[index] != nullptr) {
-      delete data->stores[index];
-      data->stores[index] = nullptr;
-      data->freeIndices.push_back(static_cast<uint32_t>(index));
-    }
+  if (decodeStoreId(env, info[0], &index, &generation) && index < data->stores.size() &&
+      data->generations[index] == generation && data->stores[index] != nullptr) {
+    delete data->stores[index];
+    data->stores[index] = nullptr;
+    data->freeIndices.push_back(static_cast<uint32_t>(index));
   }
   return env.Undefined();
 }
@@ -500,6 +506,18 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   store.Set("defragStep", Napi::Function::New<defragStep>(env, "defragStep"));
   exports.Set("store", store);
+
+  constexpr Store::Layout kLayout = Store::layout();
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("slotHeaderBytes", number(env, static_cast<double>(kLayout.slotHeaderBytes)));
+  layout.Set("slotTableEntryBytes", number(env, static_cast<double>(kLayout.slotTableEntryBytes)));
+  layout.Set("slotTableChunkSlots", number(env, kLayout.slotTableChunkSlots));
+  layout.Set("handleIndexBits", number(env, kLayout.handleIndexBits));
+  layout.Set("maxGeneration", number(env, kLayout.maxGeneration));
+  layout.Set("maxSlots", number(env, kLayout.maxSlots));
+  layout.Set("maxBytes", number(env, static_cast<double>(kLayout.maxBytes)));
+  layout.Freeze();
+  exports.Set("layout", layout);
 }
 
 }  // namespace arenakv

@@ -7,7 +7,7 @@
 
 namespace arenakv {
 
-// Adds `store` (an object of functions) to exports.
+// Adds `store` (an object of functions) and `layout` (Store::layout(), frozen) to exports.
 void defineStoreFunctions(Napi::Env env, Napi::Object exports);
 
 // Whether a store opened from this environment and not closed allocates from jemalloc arena `arena`.

@@ -15,9 +15,7 @@ import {
   type DefragTarget,
 } from '../lib/defrag.js'
 import { Engine, engineInternals } from '../lib/engine.js'
-import { createStore } from '../lib/store.js'
-import type { ArenaStats } from '../lib/native.js'
-import type { NativeStore } from '../lib/native.js'
+import { createStore, type ArenaStats, type NativeStore } from '../lib/store.js'
 
 const MiB = 1024 * 1024
 const cfg = (over: Partial<DefragConfig> = {}): DefragConfig => ({ ...CONFIG_DEFAULTS, activedefrag: true, ...over })

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Obtains jemalloc's pinned release tarball and verifies its sha256 (DESIGN §2). Tried in order:
+// Obtains jemalloc's pinned release tarball and verifies its sha256. Tried in order:
 //   1. a tarball already in deps/jemalloc/, or the file named by JEMALLOC_TARBALL
 //   2. the upstream release
 //   3. Debian's source package, whose .orig.tar.bz2 is the same upstream tarball, through apt with deb-src

@@ -1,11 +1,17 @@
 import { ArenaKVError, closedError } from '../../lib/errors.js'
-import { HANDLE_INDEX_BITS, HANDLE_INDEX_MASK, MAX_VALUE_BYTES, type SlotStore } from '../../lib/store.js'
+import {
+  HANDLE_INDEX_BITS,
+  HANDLE_INDEX_MASK,
+  MAX_GENERATION,
+  MAX_VALUE_BYTES,
+  SLOT_HEADER_BYTES,
+  SLOT_TABLE_ENTRY_BYTES,
+  type SlotStore,
+} from '../../lib/store.js'
 
-// A JS stand-in for the native SlotStore with the same handle rules (index | generation << 26, generations 1..63,
-// LIFO reuse of freed indices), for pure keyspace unit tests. Usable sizes are the slot's bytes rounded up to 16.
-
-const HEADER_BYTES = 8
-const ENTRY_BYTES = 16
+// A JS stand-in for the native SlotStore with the same handle rules and layout (index | generation <<
+// HANDLE_INDEX_BITS, generations 1..MAX_GENERATION, LIFO reuse of freed indices), for pure keyspace unit tests.
+// Usable sizes are the slot's bytes rounded up to 16.
 
 interface Slot {
   key: string
@@ -55,8 +61,8 @@ export class FakeStore implements SlotStore {
     if (this.closed) throw closedError()
     const bytes = this.encode(value)
     const index = this.freeList.length > 0 ? (this.freeList.pop() as number) : this.slots.length
-    const generation = ((this.generations[index] ?? 0) % 63) + 1
-    const usable = usableOf(HEADER_BYTES + Buffer.byteLength(key) + bytes.length)
+    const generation = ((this.generations[index] ?? 0) % MAX_GENERATION) + 1
+    const usable = usableOf(SLOT_HEADER_BYTES + Buffer.byteLength(key) + bytes.length)
     this.slots[index] = { key, value: bytes, usable }
     this.generations[index] = generation
     this.live++
@@ -70,7 +76,7 @@ export class FakeStore implements SlotStore {
     const bytes = this.encode(value)
     this.slotBytes -= s.usable
     s.value = bytes
-    s.usable = usableOf(HEADER_BYTES + Buffer.byteLength(s.key) + bytes.length)
+    s.usable = usableOf(SLOT_HEADER_BYTES + Buffer.byteLength(s.key) + bytes.length)
     this.slotBytes += s.usable
     this.notePeak()
   }
@@ -130,7 +136,7 @@ export class FakeStore implements SlotStore {
 
   usedBytes(): number {
     if (this.closed) throw closedError()
-    return this.slotBytes + this.slots.length * ENTRY_BYTES
+    return this.slotBytes + this.slots.length * SLOT_TABLE_ENTRY_BYTES
   }
 
   setExtraBytes(bytes: number): void {
