@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
+import { ensureDist } from './helpers/dist.js'
 import { run } from './helpers/run.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -65,3 +66,19 @@ describe('allocator contract per build', () => {
     }, 300_000)
   }
 })
+
+// The scratch-detach script of test/store.test.ts under ASAN: a buffer detached by a BYOB stream read and
+// collected must leave native code in memory it owns (any stray access aborts the run).
+test('a detached and collected scratch buffer: no stray access under ASAN', async () => {
+  await ensureDist()
+  const binary = variant('asan')
+  expect(existsSync(binary), `${binary} is missing: run npm run build:variants`).toBe(true)
+  const r = await run(process.execPath, ['--expose-gc', `${root}test/scripts/scratch-detach.mjs`], {
+    cwd: root,
+    env: { ...(process.env as Record<string, string>), ARENAKV_BINARY: binary, LD_PRELOAD: libasan(), ASAN_OPTIONS: 'detect_leaks=0' },
+    timeout: 240_000,
+  })
+  const output = `${r.stdout}\n${r.stderr}`
+  expect(r.status, output).toBe(0)
+  expect(JSON.parse(r.stdout.trim().split('\n').pop() as string), output).toEqual({ detached: true, checked: 9000 })
+}, 300_000)
