@@ -3,7 +3,7 @@ import { allocator } from '../lib/allocator.js'
 import { Engine } from '../lib/engine.js'
 import { collectGarbage, progressReporter, rssBytes, runChild } from './child.js'
 import { KeyDecoder } from './keys.js'
-import { purge, settledMemoryFigures } from './measure.js'
+import { settledMemoryFigures } from './measure.js'
 import { ALLOC_SIZES, type AllocFigures, type AllocParams, type AllocResult, type AllocSizes, type AllocWorkload } from './alloc-sizes.js'
 import { Rng, permutation } from './rng.js'
 import { ZipfSampler } from './zipf.js'
@@ -90,7 +90,7 @@ async function deletePurge(s: AllocSizes): Promise<AllocFigures> {
   const deleteSeconds = (performance.now() - t0) / 1000
   const afterDelete = await settledMemoryFigures(db)
   const t1 = performance.now()
-  purge(db)
+  db.memoryPurge()
   const purgeMs = performance.now() - t1
   const afterPurge = await settledMemoryFigures(db)
   const out = {

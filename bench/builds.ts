@@ -6,7 +6,7 @@ import { packageRoot } from '../lib/package-root.js'
 export const ALLOCATORS = ['jemalloc', 'tcmalloc', 'libc'] as const
 export type AllocatorName = (typeof ALLOCATORS)[number]
 
-/** gperftools supports tcmalloc only when preloaded for the whole process (DESIGN §2): benches use that mode. */
+/** gperftools supports tcmalloc only when preloaded for the whole process (ARCHITECTURE.md): benches use that mode. */
 export const TCMALLOC_PRELOAD = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4'
 
 export function parseAllocators(list: string): AllocatorName[] {

@@ -1,7 +1,7 @@
 // Child of the reclaim suite: N × 100 B keys, a random half deleted, then (a) nothing, (b) MEMORY PURGE,
 // (c) active defragmentation for a while: the memory figures after each step, from the engine's INFO.
 import { progressReporter, runChild, sleep } from './child.js'
-import { purge, reportingOf, settledMemoryFigures, type MemoryFigures } from './measure.js'
+import { settledMemoryFigures, type MemoryFigures } from './measure.js'
 import { Rng, permutation } from './rng.js'
 
 export interface ReclaimParams {
@@ -41,7 +41,7 @@ runChild<ReclaimParams, ReclaimResult>(async (p) => {
   const order = permutation(p.keys, new Rng(17))
   for (let i = 0; i < p.keys / 2; i++) db.del(`key:${order[i]}`)
   await record('(a) deleted half')
-  purge(db)
+  db.memoryPurge()
   await record('(b) memoryPurge')
 
   let defragRefused: string | null = null
@@ -59,9 +59,8 @@ runChild<ReclaimParams, ReclaimResult>(async (p) => {
       await sleep(1000)
     }
     await record('(c) activedefrag')
-    const stats = reportingOf(db).infoObject?.('stats')
-    defragHits = stats === undefined ? null : Number(stats.active_defrag_hits)
-    purge(db)
+    defragHits = Number(db.infoObject('stats').active_defrag_hits)
+    db.memoryPurge()
     await record('(c) + memoryPurge')
   }
   db.close()

@@ -2,7 +2,7 @@ import type { AllocatorName } from './builds.js'
 import type { AllocatorEnv, MachineEnv } from './env.js'
 import type { SuiteReport } from './output.js'
 
-/** tiny: seconds, for tests; small: a quick look; full: the workloads the issues define. */
+/** tiny: seconds, for tests; small: a quick look; full: the workloads of bench/results and the README figures (minutes). */
 export const SCALES = ['tiny', 'small', 'full'] as const
 export type Scale = (typeof SCALES)[number]
 

@@ -50,7 +50,7 @@ export class ZipfSampler {
 
 /**
  * A hot-set trace: a `hotAccessShare` of draws land uniformly on the first `hotKeyShare` of n keys (after a
- * random permutation), the rest uniformly on the others. Issue 3's "90% of accesses on 10% of keys".
+ * random permutation), the rest uniformly on the others: "90% of accesses on 10% of keys" is (0.1, 0.9).
  */
 export function hotSetTrace(n: number, length: number, hotKeyShare: number, hotAccessShare: number, rng: Rng): Uint32Array {
   const hot = Math.max(1, Math.floor(n * hotKeyShare))

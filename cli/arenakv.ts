@@ -41,7 +41,7 @@ program
   )
   .option('--out <dir>', 'write <suite>.json, SVG charts and report.md here')
   .addOption(
-    new Option('--scale <scale>', 'tiny (seconds, for tests), small, or full (the workloads the issues define)')
+    new Option('--scale <scale>', 'tiny (seconds, for tests), small (a quick look), or full (the workloads of the README figures, minutes)')
       .choices(SCALES)
       .default('full'),
   )

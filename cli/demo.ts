@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { allocator } from '../lib/allocator.js'
 import { Engine } from '../lib/engine.js'
 import { formatTable } from '../bench/output.js'
-import { reportingOf } from '../bench/measure.js'
 import { Progress } from '../bench/progress.js'
 import { Rng } from '../bench/rng.js'
 import { ZipfSampler } from '../bench/zipf.js'
@@ -48,14 +47,10 @@ function mb(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`
 }
 
-/**
- * INFO's used_memory_rss (the engine's own resident memory), read once its 100 ms sample has caught up; null when
- * the engine has no INFO.
- */
-async function engineRss(infoObject: ((section?: string) => Record<string, string | number>) | undefined): Promise<number | null> {
-  if (infoObject === undefined) return null
+/** INFO's used_memory_rss (the engine's own resident memory), read once its 100 ms sample has caught up. */
+async function engineRss(db: Engine): Promise<number> {
   await sleep(150)
-  return Number(infoObject('memory').used_memory_rss)
+  return Number(db.infoObject('memory').used_memory_rss)
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {
@@ -69,7 +64,6 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const db = new Engine({ maxmemory: sizes.maxmemory, maxmemoryPolicy: 'allkeys-lru' })
   let expiredEvents = 0
   db.on('expired', () => expiredEvents++)
-  const report = reportingOf(db)
 
   say(`arenakv demo: ${allocator.name} ${allocator.version}, maxmemory ${sizes.maxmemory}, allkeys-lru, Node ${process.version}`)
   say()
@@ -130,33 +124,21 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     if ((i & 0xfff) === 0) progress.update(i / keys.length)
   }
   const rssBeforePurge = allocator.rss() ?? process.memoryUsage.rss()
-  const engineRssBeforePurge = await engineRss(report.infoObject)
+  const engineRssBeforePurge = await engineRss(db)
   progress.done(`${deleted.toLocaleString('en-US')} keys deleted, ${db.dbsize().toLocaleString('en-US')} left`)
 
   // 6. MEMORY PURGE: hand the allocator's free pages back to the OS.
   progress.step(`6/${STEPS} memory purge`)
-  let purgedBy: string
-  if (report.memoryPurge !== undefined) {
-    report.memoryPurge()
-    purgedBy = 'MEMORY PURGE'
-  } else {
-    allocator.purge()
-    purgedBy = 'allocator.purge() (the engine has no memoryPurge() yet)'
-  }
+  db.memoryPurge()
   const rssAfterPurge = allocator.rss() ?? process.memoryUsage.rss()
-  const engineRssAfterPurge = await engineRss(report.infoObject)
-  progress.done(
-    engineRssBeforePurge === null || engineRssAfterPurge === null
-      ? `process RSS ${mb(rssBeforePurge)} → ${mb(rssAfterPurge)} via ${purgedBy}`
-      : `engine RSS ${mb(engineRssBeforePurge)} → ${mb(engineRssAfterPurge)} via ${purgedBy}`,
-  )
+  const engineRssAfterPurge = await engineRss(db)
+  progress.done(`engine RSS ${mb(engineRssBeforePurge)} → ${mb(engineRssAfterPurge)} via MEMORY PURGE`)
   say()
 
-  if (report.info !== undefined) say(report.info('memory').replace(/\r\n/g, '\n').trimEnd())
-  else say('# Memory\n(INFO is not available yet: this engine build has no info(); issue 4 adds it)')
+  say(db.info('memory').replace(/\r\n/g, '\n').trimEnd())
   say()
   say('# Doctor')
-  say(report.memoryDoctor !== undefined ? report.memoryDoctor().trimEnd() : '(MEMORY DOCTOR is not available yet: this engine build has no memoryDoctor(); issue 4 adds it)')
+  say(db.memoryDoctor().trimEnd())
   say()
   say(formatTable({
     title: '# What happened',
@@ -169,12 +151,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       ['keyspace_hits', db.stats.keyspace_hits],
       ['keyspace_misses', db.stats.keyspace_misses],
       ['used_memory', mb(db.usedMemory())],
-      ...(engineRssBeforePurge === null || engineRssAfterPurge === null
-        ? []
-        : [
-            ['used_memory_rss before purge', mb(engineRssBeforePurge)],
-            ['used_memory_rss after purge', mb(engineRssAfterPurge)],
-          ]),
+      ['used_memory_rss before purge', mb(engineRssBeforePurge)],
+      ['used_memory_rss after purge', mb(engineRssAfterPurge)],
       ['RSS before purge', mb(rssBeforePurge)],
       ['RSS after purge', mb(rssAfterPurge)],
     ],

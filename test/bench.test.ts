@@ -13,6 +13,8 @@ import { Rng, permutation } from '../bench/rng.js'
 import { ZipfSampler, hotSetTrace } from '../bench/zipf.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+/** Words that speak of the project's history rather than the product: users have no issue tracker or design doc. */
+const PROJECT_HISTORY = /\bissues?\b|DESIGN|§|not available yet|no INFO yet/i
 const ALLOCATORS = ['jemalloc', 'tcmalloc', 'libc']
 const WORKLOAD_FIGURES: Record<string, string[]> = {
   fill_evict: ['ops_per_sec', 'maxmemory', 'used_memory', 'rss_growth', 'rss_growth_ratio', 'evicted_keys', 'keys'],
@@ -140,6 +142,8 @@ describe('arenakv bench alloc --scale tiny', () => {
     for (const f of svgs) expect(md).toContain(`](${f})`)
     const linked = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1])
     expect(linked.sort()).toEqual(svgs.sort())
+    expect(md).not.toMatch(PROJECT_HISTORY)
+    expect(readFileSync(join(out, 'alloc.json'), 'utf8')).not.toMatch(PROJECT_HISTORY)
   })
 })
 
@@ -265,7 +269,11 @@ describe('arenakv bench (peer suites) --scale tiny', () => {
       expect(json.suite).toBe(s)
       expect(json.env.node).toBe(process.version)
       expect(md).toContain(`(${s}.json)`)
+      expect(readFileSync(join(out, `${s}.json`), 'utf8')).not.toMatch(PROJECT_HISTORY)
     }
+    expect(md).not.toMatch(PROJECT_HISTORY)
+    expect(stdout).not.toMatch(PROJECT_HISTORY)
+    expect(md).toMatch(/^- Goal: arenakv RSS growth ≤ 1\.05 × maxmemory at every size/m)
     for (const f of readdirSync(out).filter((f) => f.endsWith('.svg'))) {
       expect(xmlRoot(readFileSync(join(out, f), 'utf8'))).toBe('svg')
       expect(md).toContain(`](${f})`)

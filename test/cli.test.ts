@@ -16,6 +16,9 @@ function run(args: string[]): Promise<RunResult> {
 
 beforeAll(() => ensureDist(), 120_000)
 
+/** Words that speak of the project's history rather than the product: users have no issue tracker or design doc. */
+const PROJECT_HISTORY = /\bissues?\b|DESIGN|§|not available yet|older (binar|build|engine)/i
+
 describe('arenakv demo', () => {
   let out: RunResult
 
@@ -30,6 +33,7 @@ describe('arenakv demo', () => {
     for (let step = 1; step <= 6; step++) expect(out.stdout).toMatch(new RegExp(`^${step}/6 .+…$`, 'm'))
     expect(out.stdout).not.toContain('\r')
     expect(out.stdout).not.toContain('\x1b[')
+    expect(out.stdout).not.toMatch(PROJECT_HISTORY)
   })
 
   test('prints the INFO memory section with Redis field names', () => {
@@ -117,5 +121,12 @@ describe('arenakv bench arguments', () => {
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('demo')
     expect(r.stdout).toContain('bench')
+    for (const command of ['demo', 'bench']) {
+      const help = await run([command, '--help'])
+      expect(help.status).toBe(0)
+      expect(help.stdout).toContain('--scale')
+      expect(help.stdout).not.toMatch(PROJECT_HISTORY)
+    }
+    expect(r.stdout).not.toMatch(PROJECT_HISTORY)
   })
 })

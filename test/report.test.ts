@@ -38,7 +38,7 @@ function parseInfo(text: string): Map<string, string> {
   return out
 }
 
-// Every INFO memory field of DESIGN §4 that has a meaning in an embedded engine, in Redis's order.
+// Every field of Redis's INFO memory (genRedisInfoString) that has a meaning in an embedded engine, in Redis's order.
 const MEMORY_FIELDS = [
   'used_memory',
   'used_memory_human',

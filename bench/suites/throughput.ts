@@ -60,7 +60,7 @@ export const throughputSuite: Suite = {
         },
       ],
       notes: [
-        `Goal (issue 3): arenakv ≥ 1.0× lru-cache ops/s; measured ${getRatio === undefined ? 'n/a' : ratio(getRatio).toFixed(2)}× with get() ` +
+        `Goal: arenakv ≥ 1.0× lru-cache ops/s; measured ${getRatio === undefined ? 'n/a' : ratio(getRatio).toFixed(2)}× with get() ` +
           `(a Buffer copy per hit) and ${ratio(results.find((r) => r.peer === 'arenakv getInto') ?? results[0]).toFixed(2)}× with getInto().`,
         `Operations run in chunks of 2,000 between event-loop turns, so the loop delay is a chunk plus any stall (GC, timers).`,
       ],
