@@ -281,14 +281,21 @@ describe('arenakv bench (peer suites) --scale tiny', () => {
   })
 
   test('fidelity measures arenakv, lru-cache and redis-server at every value size', () => {
-    const j = JSON.parse(readFileSync(join(out, 'fidelity.json'), 'utf8')) as { rows: { peer: string; valueBytes: number; ratio: number; keys: number }[] }
+    type Row = { peer: string; valueBytes: number; ratio: number; keys: number; usedMemory: number | null }
+    const j = JSON.parse(readFileSync(join(out, 'fidelity.json'), 'utf8')) as { rows: Row[] }
     for (const size of [16, 100, 1024, 10240]) {
       for (const peer of ['arenakv', 'lru-cache', 'redis-server']) {
         const row = j.rows.find((r) => r.peer === peer && r.valueBytes === size)
         expect(row, `${peer} ${size}`).toBeDefined()
+        // At this scale (a 4 MB bound) RSS moves by as much as the bound itself for reasons of its own, so the
+        // ratio is only checked to be a number; the full-scale run is what measures it.
         expect(Number.isFinite(row!.ratio)).toBe(true)
-        expect(row!.ratio).toBeGreaterThan(0)
         expect(row!.keys).toBeGreaterThan(0)
+        // The bound itself holds at any scale: the engine fills up to maxmemory and no further.
+        if (peer === 'arenakv') {
+          expect(row!.usedMemory).toBeLessThanOrEqual(4 * 1024 * 1024)
+          expect(row!.usedMemory).toBeGreaterThan(3 * 1024 * 1024)
+        }
       }
     }
   })
