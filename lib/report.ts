@@ -14,20 +14,6 @@ import { SLOT_TABLE_CHUNK_SLOTS, SLOT_TABLE_ENTRY_BYTES, type SlotStore } from '
 /** Redis refreshes its allocator and RSS figures from serverCron; we sample at most this often. */
 export const MEMORY_SAMPLE_PERIOD_MS = 100
 
-/**
- * The key model (ARCHITECTURE.md, "Memory"): bytes a key costs outside its slot's usable size. A table position (32-bit
- * fingerprint + 32-bit handle), the LRU/LFU stamp and the volatile-list position (4 B each), the native slot-table
- * entry; a key with a TTL adds its volatile-list entry (handle, hash, expire time as a double). No V8 heap object
- * is kept per key: test/accounting.test.ts calibrates that constant at 0.
- */
-export const KEY_MODEL_BYTES = 8 + 4 + 4 + SLOT_TABLE_ENTRY_BYTES
-export const KEY_MODEL_VOLATILE_BYTES = 4 + 4 + 8
-export const KEY_MODEL_JS_HEAP_BYTES = 0
-
-export function keyModelBytes(volatile: boolean): number {
-  return KEY_MODEL_BYTES + KEY_MODEL_JS_HEAP_BYTES + (volatile ? KEY_MODEL_VOLATILE_BYTES : 0)
-}
-
 /** The counters the engine keeps under Redis's INFO names. */
 export interface ReportStats {
   readonly expired_keys: number
@@ -422,17 +408,5 @@ export class Reporter {
   memoryPurge(): void {
     allocator.purge()
     this.invalidateSample()
-  }
-}
-
-/** MEMORY USAGE's SAMPLES argument: a whole number ≥ 0 (0 = every element; a string value has only one). */
-export function checkUsageSamples(opts: { samples?: number } | undefined): void {
-  if (opts === undefined) return
-  if (opts === null || typeof opts !== 'object') throw new TypeError('memoryUsage options must be an object')
-  const samples = opts.samples
-  if (samples === undefined) return
-  if (typeof samples !== 'number') throw new TypeError(`samples must be a number, got ${typeof samples}`)
-  if (!Number.isSafeInteger(samples) || samples < 0) {
-    throw new RangeError(`samples must be a whole number ≥ 0, got ${samples}`)
   }
 }

@@ -4,13 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { allocator } from '../lib/allocator.js'
 import { Engine, engineInternals } from '../lib/engine.js'
 import { formatFixed } from '../lib/format.js'
-import {
-  KEY_MODEL_BYTES,
-  KEY_MODEL_VOLATILE_BYTES,
-  MEMORY_SAMPLE_PERIOD_MS,
-  keyModelBytes,
-  memAllocatorName,
-} from '../lib/report.js'
+import { KEY_MODEL_BYTES, KEY_MODEL_VOLATILE_BYTES, keyModelBytes } from '../lib/object.js'
+import { MEMORY_SAMPLE_PERIOD_MS, memAllocatorName } from '../lib/report.js'
 
 const open: Engine[] = []
 afterEach(() => {
