@@ -115,6 +115,15 @@ std::string arenaLimitText() {
          "destroy an arena with allocator.destroyArena(), to free one";
 }
 
+bool arenaSetDecay(unsigned arena, long dirtyMs, long muzzyMs) {
+  char name[64];
+  ssize_t dirty = dirtyMs, muzzy = muzzyMs;
+  std::snprintf(name, sizeof name, "arena.%u.dirty_decay_ms", arena);
+  if (je_mallctl(name, nullptr, nullptr, &dirty, sizeof dirty) != 0) return false;
+  std::snprintf(name, sizeof name, "arena.%u.muzzy_decay_ms", arena);
+  return je_mallctl(name, nullptr, nullptr, &muzzy, sizeof muzzy) == 0;
+}
+
 bool tcacheCreate(unsigned* tcache) { return read("tcache.create", tcache); }
 bool tcacheFlush(unsigned tcache) { return writeUnsigned("tcache.flush", tcache); }
 bool tcacheDestroy(unsigned tcache) { return writeUnsigned("tcache.destroy", tcache); }
@@ -214,6 +223,7 @@ bool arenaCreate(unsigned*) { return false; }
 bool arenaDestroy(unsigned) { return false; }
 bool arenaIndicesExhausted() { return false; }
 std::string arenaLimitText() { return {}; }
+bool arenaSetDecay(unsigned, long, long) { return false; }
 bool tcacheCreate(unsigned*) { return false; }
 bool tcacheFlush(unsigned) { return false; }
 bool tcacheDestroy(unsigned) { return false; }

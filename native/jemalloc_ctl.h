@@ -23,6 +23,9 @@ bool arenaDestroy(unsigned arena);
 bool arenaIndicesExhausted();
 // What the limit is and how to get below it, for the error thrown when arenas.create runs out of indices.
 std::string arenaLimitText();
+// arena.<i>.dirty_decay_ms / muzzy_decay_ms: how long freed pages of this arena stay resident before they are
+// purged (0: at once; -1: never).
+bool arenaSetDecay(unsigned arena, long dirtyMs, long muzzyMs);
 bool tcacheCreate(unsigned* tcache);
 bool tcacheFlush(unsigned tcache);
 bool tcacheDestroy(unsigned tcache);

@@ -92,6 +92,14 @@ bool zheapCreate(ZHeap* heap, std::string* error) {
     *error = "jemalloc could not create an arena (arenas.create)";
     return false;
   }
+  // Freed pages go back to the OS at once rather than after jemalloc's default 10 s: under churn (sizes changing,
+  // keys expiring, eviction never stopping) dirty pages were most of the resident memory beyond used_memory,
+  // 7 MB at a 64 MB bound (engine RSS 1.19 × maxmemory; 1.07 with this), for ~3% more CPU in system time.
+  if (!jectl::arenaSetDecay(arena, 0, 0)) {
+    jectl::arenaDestroy(arena);
+    *error = "jemalloc could not set the arena's decay (arena.<i>.dirty_decay_ms)";
+    return false;
+  }
   // A private tcache: the thread's own tcache may hold regions of other arenas and would hand them out here.
   if (!jectl::tcacheCreate(&tcache)) {
     jectl::arenaDestroy(arena);
