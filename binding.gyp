@@ -1,6 +1,6 @@
 {
   'variables': {
-    # The allocator switch (deps/select-malloc.js): ARENAKV_MALLOC=jemalloc|tcmalloc|libc, ARENAKV_SANITIZER.
+    # The allocator switch (deps/select-malloc.js): ARENAKV_MALLOC=jemalloc|tcmalloc|mimalloc|libc, ARENAKV_SANITIZER.
     'arenakv_malloc%': '<!(node deps/select-malloc.js malloc)',
     'arenakv_sanitizer%': '<!(node deps/select-malloc.js sanitizer)',
   },
@@ -26,10 +26,13 @@
         ['arenakv_malloc=="jemalloc"', {
           'dependencies': ['deps/jemalloc/jemalloc.gyp:jemalloc'],
         }],
+        # Each vendored allocator is a static PIC library built from its pinned source (deps/<name>/version.json)
+        # and linked in with every symbol hidden: the engine's private heap, never the process's malloc.
         ['arenakv_malloc=="tcmalloc"', {
-          'defines': ['USE_TCMALLOC'],
-          # Debian's static archives are not PIC: link the shared minimal library.
-          'libraries': ['-ltcmalloc_minimal'],
+          'dependencies': ['deps/tcmalloc/tcmalloc.gyp:tcmalloc'],
+        }],
+        ['arenakv_malloc=="mimalloc"', {
+          'dependencies': ['deps/mimalloc/mimalloc.gyp:mimalloc'],
         }],
         ['arenakv_sanitizer!="none"', {
           'defines': ['ARENAKV_SANITIZER="<(arenakv_sanitizer)"'],

@@ -6,9 +6,6 @@ import { packageRoot } from '../lib/package-root.js'
 export const ALLOCATORS = ['jemalloc', 'tcmalloc', 'libc'] as const
 export type AllocatorName = (typeof ALLOCATORS)[number]
 
-/** gperftools supports tcmalloc only when preloaded for the whole process (ARCHITECTURE.md): benches use that mode. */
-export const TCMALLOC_PRELOAD = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4'
-
 export function parseAllocators(list: string): AllocatorName[] {
   const names = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   for (const n of names) {
@@ -49,9 +46,10 @@ export function ensureVariants(names: readonly AllocatorName[], log: (line: stri
   }
 }
 
-/** The environment a child needs to load one allocator's build. */
+/**
+ * The environment a child needs to load one allocator's build. Every allocator is the engine's private heap
+ * linked into its build (ARCHITECTURE.md, "Allocators"): nothing is preloaded, Node's own heap stays glibc's.
+ */
 export function variantEnv(name: AllocatorName): Record<string, string> {
-  const env: Record<string, string> = { ARENAKV_BINARY: variantBinary(name) }
-  if (name === 'tcmalloc' && existsSync(TCMALLOC_PRELOAD)) env.LD_PRELOAD = TCMALLOC_PRELOAD
-  return env
+  return { ARENAKV_BINARY: variantBinary(name) }
 }

@@ -19,8 +19,6 @@ export interface AllocatorEnv {
   build: string
   name: string
   version: string
-  /** tcmalloc only: whether libtcmalloc_minimal was preloaded for the process (its production mode). */
-  preloaded?: boolean
 }
 
 function osRelease(): string {
@@ -54,8 +52,7 @@ export function formatEnv(env: MachineEnv, allocators: readonly AllocatorEnv[]):
     `node: ${env.node} (V8 ${env.v8})`,
   ]
   for (const a of allocators) {
-    const mode = a.preloaded === undefined ? '' : a.preloaded ? ', preloaded' : ', dlopen'
-    lines.push(`allocator [${a.build}]: ${a.name} ${a.version}${mode}`)
+    lines.push(`allocator [${a.build}]: ${a.name} ${a.version}`)
   }
   if (env.redisServer !== null) lines.push(`redis-server: ${env.redisServer}`)
   return lines.join('\n')

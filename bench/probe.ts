@@ -4,7 +4,5 @@ import { runChild } from './child.js'
 import type { AllocatorEnv } from './env.js'
 
 runChild<{ build: string }, AllocatorEnv>(({ build }) => {
-  const env: AllocatorEnv = { build, name: allocator.name, version: allocator.version }
-  if (allocator.capabilities.preloaded !== undefined) env.preloaded = allocator.capabilities.preloaded
-  return env
+  return { build, name: allocator.name, version: allocator.version } satisfies AllocatorEnv
 })

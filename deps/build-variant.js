@@ -3,9 +3,9 @@
 // allocator comparison bench can load every build side by side (ARENAKV_BINARY). The jemalloc variant is the
 // default build in build/; every other variant is built in a scratch copy of the sources, so build/ (which
 // running tests and programs load) is never replaced by another allocator's build.
-// Usage: node deps/build-variant.js [--if-stale] jemalloc|tcmalloc|libc|asan|ubsan [...more]
+// Usage: node deps/build-variant.js [--if-stale] jemalloc|tcmalloc|mimalloc|libc|asan|ubsan [...more]
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -15,6 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const VARIANTS = {
   jemalloc: { ARENAKV_MALLOC: 'jemalloc' },
   tcmalloc: { ARENAKV_MALLOC: 'tcmalloc' },
+  mimalloc: { ARENAKV_MALLOC: 'mimalloc' },
   libc: { ARENAKV_MALLOC: 'libc' },
   asan: { ARENAKV_SANITIZER: 'address' },
   ubsan: { ARENAKV_SANITIZER: 'undefined' },
@@ -58,10 +59,21 @@ export function buildVariant(name) {
     execFileSync(cmd, [...pre, '--loglevel=error', 'rebuild'], { cwd, stdio: ['ignore', 'ignore', 'inherit'], env: { ...clean, ...env } })
     mkdirSync(dirname(variantPath(name)), { recursive: true })
     install(join(cwd, 'build', 'Release', 'arenakv.node'), variantPath(name))
+    recordBuildDeps(join(cwd, 'build'), join(dirname(variantPath(name)), 'build-deps.txt'))
   } finally {
     if (cwd !== root) rmSync(cwd, { recursive: true, force: true })
   }
   process.stderr.write(`[build-variant] ${name} → ${variantPath(name)}\n`)
+}
+
+// What the build read and ran: make's dependency files (every header each compile included, as gcc -MMD reports
+// it, and the exact compile and link commands), kept beside the variant so a test can check that no system
+// allocator header or library went into it.
+function recordBuildDeps(buildDir, to) {
+  const depsDir = join(buildDir, 'Release', '.deps')
+  if (!existsSync(depsDir)) return
+  const files = readdirSync(depsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.d')).sort()
+  writeFileSync(to, files.map((f) => `## ${f}\n${readFileSync(join(depsDir, f), 'utf8')}`).join('\n'))
 }
 
 // Copy then rename: a process that has the old build loaded keeps its (unlinked) file intact, where copying
@@ -73,19 +85,26 @@ function install(from, to) {
   renameSync(tmp, to)
 }
 
-// What a non-jemalloc build reads: binding.gyp, the sources, the switch, and node-addon-api (via node_modules).
+// What a non-jemalloc build reads: binding.gyp, the sources, the switch, the vendored allocators' folders
+// (linked, so their verified tarballs and unpacked sources are fetched once and reused), and node-addon-api
+// (via node_modules).
+const VENDORED = ['deps/tcmalloc', 'deps/mimalloc']
 function stage() {
   const dir = mkdtempSync(join(tmpdir(), 'arenakv-variant-'))
-  for (const f of ['binding.gyp', 'native', 'deps/select-malloc.js']) cpSync(join(root, f), join(dir, f), { recursive: true })
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
+  for (const f of ['binding.gyp', 'native', 'deps/select-malloc.js', 'deps/fetch-source.js']) {
+    cpSync(join(root, f), join(dir, f), { recursive: true })
+  }
+  for (const d of ['node_modules', ...VENDORED]) symlinkSync(join(root, d), join(dir, d))
   return dir
 }
 
-// A build is stale when any native source, the gyp files or the jemalloc pin is newer than it.
+// A build is stale when any native source, the gyp files, an allocator's pin or build files are newer than it.
 function staleFile(file) {
   if (!existsSync(file)) return true
   const built = statSync(file).mtimeMs
-  const inputs = ['binding.gyp', 'deps/jemalloc/jemalloc.gyp', 'deps/jemalloc/version.json',
+  const inputs = ['binding.gyp', 'deps/fetch-source.js', 'deps/jemalloc/jemalloc.gyp', 'deps/jemalloc/version.json',
+    ...VENDORED.flatMap((d) => readdirSync(join(root, d), { withFileTypes: true })
+      .filter((e) => e.isFile() && /\.(gyp|json|js|h|cc)$/.test(e.name)).map((e) => `${d}/${e.name}`)),
     ...readdirSync(join(root, 'native')).map((f) => `native/${f}`)]
   return inputs.some((f) => statSync(join(root, f)).mtimeMs > built)
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The build-time allocator switch, as Redis's `make MALLOC=...`: ARENAKV_MALLOC (or npm's
-// `--arenakv_malloc=...`, seen as npm_config_arenakv_malloc) picks jemalloc (default), tcmalloc or libc;
+// `--arenakv_malloc=...`, seen as npm_config_arenakv_malloc) picks jemalloc (default), tcmalloc, mimalloc or libc;
 // ARENAKV_SANITIZER=address|undefined builds with that sanitizer and forces libc, as Redis's Makefile does.
 // Usage: node deps/select-malloc.js malloc|sanitizer
-const ALLOCATORS = ['jemalloc', 'tcmalloc', 'libc']
+const ALLOCATORS = ['jemalloc', 'tcmalloc', 'mimalloc', 'libc']
 const SANITIZERS = ['', 'address', 'undefined']
 
 export function selection(env = process.env) {

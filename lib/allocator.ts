@@ -3,8 +3,10 @@ import { native, type AllocatorInfo, type ArenaStats, type Capabilities } from '
 export type { AllocatorInfo, ArenaStats, Capabilities }
 
 /**
- * The allocator this build links (jemalloc, tcmalloc or libc, chosen at build time as Redis's
- * `make MALLOC=...`), and what it can report. Capabilities a build lacks throw ERR_UNSUPPORTED.
+ * The allocator this build links (jemalloc, tcmalloc, mimalloc or libc, chosen at build time as Redis's
+ * `make MALLOC=...`), and what it can report. jemalloc, tcmalloc and mimalloc are pinned, vendored private heaps
+ * linked into the addon; libc is glibc's malloc, the process's own. Capabilities a build lacks throw
+ * ERR_UNSUPPORTED (arena stats and defragmentation hints are jemalloc's alone).
  */
 export const allocator = {
   name: native.allocatorName(),
@@ -16,10 +18,13 @@ export const allocator = {
   /** Resident set size from /proc/self/stat. */
   rss: (): number | null => native.rss(),
   privateDirty: (): number | null => native.privateDirty(),
-  /** Returns free memory to the OS: every jemalloc arena, tcmalloc's ReleaseFreeMemory, or malloc_trim(0). */
+  /**
+   * Returns free memory to the OS: every jemalloc arena, tcmalloc's ReleaseFreeMemory, mimalloc's heaps of the
+   * calling thread then mi_collect(true), or malloc_trim(0).
+   */
   purge: (): void => native.purge(),
   mallocStats: (): string => native.mallocStats(),
-  /** The usable size an allocation of `size` bytes gets (jemalloc and tcmalloc: nallocx). */
+  /** The usable size an allocation of `size` bytes gets (jemalloc and tcmalloc: nallocx; mimalloc: mi_good_size). */
   goodSize: (size: number): number => native.goodSize(size),
   backgroundThread: (): boolean => native.backgroundThread(),
   setBackgroundThread: (on: boolean): void => native.setBackgroundThread(on),

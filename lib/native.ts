@@ -32,12 +32,11 @@ export interface ArenaStats {
 
 export interface Capabilities {
   arenas: boolean
+  /** Whether purge() is sure to return the free pages it finds to the OS (false on mimalloc 2.0.9). */
   purge: boolean
   defragHints: boolean
   backgroundThreads: boolean
   goodSize: boolean
-  /** tcmalloc only: true when preloaded (LD_PRELOAD), false when loaded by dlopen with the addon. */
-  preloaded?: boolean
   sanitizer?: string
 }
 
@@ -96,7 +95,7 @@ export interface NativeAddon {
   store: NativeStoreFunctions
   layout: NativeLayout
   pages: NativePagesFunctions
-  allocatorName(): 'jemalloc' | 'tcmalloc' | 'libc'
+  allocatorName(): 'jemalloc' | 'tcmalloc' | 'mimalloc' | 'libc'
   allocatorVersion(): string
   capabilities(): Capabilities
   usedMemory(): number

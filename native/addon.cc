@@ -39,11 +39,10 @@ Napi::Value capabilities(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   bool je = jectl::available();
   o.Set("arenas", zmallocHasArenas());
-  o.Set("purge", true);
+  o.Set("purge", zmallocPurgeReturnsFreePages());
   o.Set("defragHints", je);
   o.Set("backgroundThreads", je);
   o.Set("goodSize", zmallocGoodSize(1) != 0);
-  if (std::string(zmallocName()) == "tcmalloc") o.Set("preloaded", zmallocPreloaded());
 #if defined(ARENAKV_SANITIZER)
   o.Set("sanitizer", ARENAKV_SANITIZER);
 #endif

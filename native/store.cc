@@ -6,7 +6,7 @@ namespace arenakv {
 
 bool Store::open(bool ownArena, std::string* error) {
   if (open_) return true;
-  if (ownArena && zmallocHasArenas() && !zheapCreate(&heap_, error)) return false;
+  if (ownArena && !zheapCreate(&heap_, error)) return false;
   open_ = true;
   return true;
 }

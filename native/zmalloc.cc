@@ -10,12 +10,16 @@
 
 #include <cstring>
 #elif defined(USE_TCMALLOC)
+// The vendored gperftools (deps/tcmalloc): its headers come from the unpacked source, never the system's.
 #include <gperftools/malloc_extension_c.h>
-
-#include <cstdlib>
-#include <cstring>
 #include <gperftools/nallocx.h>
 #include <gperftools/tcmalloc.h>
+#elif defined(USE_MIMALLOC)
+// The vendored mimalloc (deps/mimalloc), compiled without its malloc override.
+#include <mimalloc.h>
+
+#include <algorithm>
+#include <vector>
 #else
 #include <gnu/libc-version.h>
 #include <malloc.h>
@@ -133,6 +137,7 @@ ZInfo zmallocInfo() {
 }
 
 void zmallocPurge() { jectl::purge(true, 0); }
+bool zmallocPurgeReturnsFreePages() { return true; }
 
 bool zmallocDefragHint(const void* ptr) { return jectl::defragHint(ptr); }
 
@@ -146,7 +151,6 @@ void* zmallocMove(const ZHeap& heap, void* ptr, size_t usable, size_t used) {
   return moved;
 }
 std::string zmallocStatsText() { return jectl::statsText(); }
-bool zmallocPreloaded() { return false; }
 
 void zheapDestroy(ZHeap* heap) {
   if (heap->tcache >= 0) jectl::tcacheDestroy(static_cast<unsigned>(heap->tcache));
@@ -200,6 +204,7 @@ ZInfo zmallocInfo() {
 }
 
 void zmallocPurge() { MallocExtension_ReleaseFreeMemory(); }
+bool zmallocPurgeReturnsFreePages() { return true; }
 
 std::string zmallocStatsText() {
   std::string text(1 << 16, '\0');
@@ -209,17 +214,102 @@ std::string zmallocStatsText() {
 }
 
 
-bool zmallocPreloaded() {
-  // Preloaded, the process's own malloc is tcmalloc's, so tcmalloc owns what plain malloc returns; loaded by
-  // dlopen beside glibc, it does not.
-  void* probe = std::malloc(64);
-  if (probe == nullptr) return false;
-  std::memset(probe, 0, 64);
-  bool owned = MallocExtension_GetOwnership(probe) == MallocExtension_kOwned;
-  std::free(probe);
-  return owned;
+#elif defined(USE_MIMALLOC)
+
+const char* zmallocName() { return "mimalloc"; }
+std::string zmallocVersion() {
+  int v = mi_version();  // major * 100 + minor * 10 + patch: 209 is 2.0.9
+  return std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) + "." + std::to_string(v % 10);
+}
+// mimalloc's heaps are no jemalloc arenas: no arena index, stats or destroy (capabilities.arenas is false).
+bool zmallocHasArenas() { return false; }
+
+namespace {
+// The mimalloc heaps the calling thread made, so zmallocPurge can collect them: a mi_heap_t may be used only on
+// its own thread, and mi_collect(true) collects the thread's default heap alone.
+thread_local std::vector<mi_heap_t*> threadHeaps;
+
+inline mi_heap_t* miHeap(const ZHeap& heap) { return static_cast<mi_heap_t*>(heap.heap); }
+}  // namespace
+
+void* zmalloc(const ZHeap& heap, size_t size, size_t* usable) {
+  if (size == 0) size = 1;
+  void* p = heap.heap != nullptr ? mi_heap_malloc(miHeap(heap), size) : mi_malloc(size);
+  if (p == nullptr) return nullptr;
+  *usable = mi_usable_size(p);
+  account(static_cast<int64_t>(*usable));
+  return p;
 }
 
+void* zrealloc(const ZHeap& heap, void* ptr, size_t oldUsable, size_t size, size_t* usable) {
+  if (size == 0) size = 1;
+  void* p = heap.heap != nullptr ? mi_heap_realloc(miHeap(heap), ptr, size) : mi_realloc(ptr, size);
+  if (p == nullptr) return nullptr;
+  *usable = mi_usable_size(p);
+  account(static_cast<int64_t>(*usable) - static_cast<int64_t>(oldUsable));
+  return p;
+}
+
+void zfree(const ZHeap&, void* ptr, size_t usable) {
+  if (ptr == nullptr) return;
+  account(-static_cast<int64_t>(usable));
+  mi_free(ptr);  // any thread may free a block of any heap
+}
+
+size_t zmallocSize(const void* ptr) { return mi_usable_size(ptr); }
+// mi_good_size is exact for small and medium blocks only: a 1 MiB allocation gets a 1.5 MiB usable block where
+// mi_good_size says 1 MiB + 4 KiB. An allocator that cannot say in advance reports 0 (capabilities.goodSize false).
+size_t zmallocGoodSize(size_t) { return 0; }
+
+bool zheapCreate(ZHeap* heap, std::string* error) {
+  mi_heap_t* h = mi_heap_new();
+  if (h == nullptr) {
+    *error = "mimalloc could not create a heap (mi_heap_new)";
+    return false;
+  }
+  *heap = ZHeap{};
+  heap->heap = h;
+  threadHeaps.push_back(h);
+  return true;
+}
+
+void zheapFlush(const ZHeap&) {}
+
+void zheapDestroy(ZHeap* heap) {
+  if (mi_heap_t* h = miHeap(*heap)) {
+    threadHeaps.erase(std::remove(threadHeaps.begin(), threadHeaps.end(), h), threadHeaps.end());
+    mi_heap_delete(h);  // blocks still live (none after Store::close) move to the default heap, never freed
+  }
+  *heap = ZHeap{};
+}
+
+bool zmallocDefragHint(const void*) { return false; }
+void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
+
+ZInfo zmallocInfo() {
+  // mimalloc counts what it commits, not what it hands out (its per-block statistics are compiled out), and
+  // mi_process_info's resident figure is the whole process's (allocator.rss() already), not mimalloc's. Every
+  // mimalloc block is one zmalloc made, though (the heap is private), so the zmalloc counters are its allocated
+  // bytes exactly; committed memory is what it keeps in use for them (active); the rest it cannot say.
+  ZInfo info;
+  size_t elapsed = 0, user = 0, sys = 0, rss = 0, peakRss = 0, commit = 0, peakCommit = 0, faults = 0;
+  mi_process_info(&elapsed, &user, &sys, &rss, &peakRss, &commit, &peakCommit, &faults);
+  info.allocated = zmallocUsedMemory();
+  info.active = static_cast<int64_t>(commit);
+  return info;
+}
+
+void zmallocPurge() {
+  for (mi_heap_t* h : threadHeaps) mi_heap_collect(h, true);
+  mi_collect(true);
+}
+bool zmallocPurgeReturnsFreePages() { return false; }
+
+std::string zmallocStatsText() {
+  std::string text;
+  mi_stats_print_out([](const char* msg, void* arg) { static_cast<std::string*>(arg)->append(msg); }, &text);
+  return text;
+}
 
 #else  // libc
 
@@ -251,6 +341,7 @@ ZInfo zmallocInfo() {
 }
 
 void zmallocPurge() { malloc_trim(0); }
+bool zmallocPurgeReturnsFreePages() { return true; }
 
 std::string zmallocStatsText() {
   char* buf = nullptr;
@@ -264,12 +355,9 @@ std::string zmallocStatsText() {
   return text;
 }
 
-bool zmallocPreloaded() { return false; }
-
-
 #endif
 
-#if !defined(USE_JEMALLOC)
+#if !defined(USE_JEMALLOC) && !defined(USE_MIMALLOC)
 // tcmalloc and libc: one heap, no arenas, no placement hints; accounting as for jemalloc.
 
 void* zmalloc(const ZHeap&, size_t size, size_t* usable) {

@@ -1,5 +1,7 @@
-// One allocation interface over jemalloc, tcmalloc or libc malloc, chosen at compile time (USE_JEMALLOC,
-// USE_TCMALLOC, or neither), the role Redis's zmalloc.h plays. No other file includes an allocator's header.
+// One allocation interface over jemalloc, tcmalloc, mimalloc or libc malloc, chosen at compile time (USE_JEMALLOC,
+// USE_TCMALLOC, USE_MIMALLOC, or none), the role Redis's zmalloc.h plays. No other file includes an allocator's
+// header. jemalloc, tcmalloc and mimalloc are private heaps linked into the addon (ARCHITECTURE.md, "Allocators"):
+// none of them replaces the process's malloc.
 #pragma once
 
 #include <cstddef>
@@ -8,11 +10,13 @@
 
 namespace arenakv {
 
-// A heap allocations are placed in: a private jemalloc arena with its own thread cache, or the default heap.
+// A heap allocations are placed in: a private jemalloc arena with its own thread cache, a mimalloc heap, or the
+// default heap.
 struct ZHeap {
   int flags = 0;      // allocator-specific flags for every call on this heap (jemalloc: MALLOCX_ARENA|TCACHE)
   int arena = -1;     // jemalloc arena index, -1 for the default heap
   int tcache = -1;    // jemalloc explicit tcache id, -1 for the thread's own
+  void* heap = nullptr;  // mimalloc: the engine's mi_heap_t (used only on the thread that made it), else null
 };
 
 const char* zmallocName();
@@ -44,14 +48,16 @@ struct ZInfo {
 };
 ZInfo zmallocInfo();
 // Returns memory the allocator holds but does not use to the OS (jemalloc: every arena; tcmalloc:
-// ReleaseFreeMemory; libc: malloc_trim(0)).
+// ReleaseFreeMemory; mimalloc: the calling thread's heaps, then mi_collect(true); libc: malloc_trim(0)).
 void zmallocPurge();
+// Whether zmallocPurge is sure to hand the free pages it finds back to the OS (capabilities.purge). mimalloc 2.0.9
+// is not: it decommits a segment's free pages only after a delay, on later allocations in that segment, and
+// mi_collect cannot force that for segments still in use.
+bool zmallocPurgeReturnsFreePages();
 std::string zmallocStatsText();
-// tcmalloc only: whether it replaced the process's malloc (LD_PRELOAD, the supported mode) rather than being
-// loaded by dlopen alongside glibc's.
-bool zmallocPreloaded();
 
-// A new private heap (jemalloc: arenas.create + tcache.create); false with a message when that fails.
+// A new private heap (jemalloc: arenas.create + tcache.create; mimalloc: mi_heap_new, for the calling thread;
+// tcmalloc and libc: the default heap); false with a message when that fails.
 bool zheapCreate(ZHeap* heap, std::string* error);
 // Flushes the heap's thread cache back to its arena (stats agree exactly afterwards).
 void zheapFlush(const ZHeap& heap);

@@ -1,7 +1,10 @@
 // Runs the allocator contract (test/contract) against every build, each in a fresh process: jemalloc (the
-// default build), tcmalloc loaded by dlopen and preloaded with LD_PRELOAD, libc, and libc under ASAN.
+// default build), tcmalloc, mimalloc, libc, and libc under ASAN. jemalloc, tcmalloc and mimalloc are pinned,
+// vendored private heaps linked into the addon (deps/<name>/version.json): each is loaded by dlopen like any addon
+// and never replaces the process's malloc, so no build is run preloaded. Also checks that no build reads a system
+// gperftools or mimalloc header or links a system allocator library.
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
@@ -11,7 +14,6 @@ import { run } from './helpers/run.js'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const vitest = createRequire(import.meta.url).resolve('vitest/vitest.mjs')
 const variant = (name: string) => `${root}build-variants/${name}/arenakv.node`
-const libtcmalloc = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4'
 const libasan = () => execFileSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim()
 
 interface Build {
@@ -19,19 +21,12 @@ interface Build {
   binary: string
   allocator: string
   env?: () => Record<string, string>
-  preloaded?: boolean
 }
 
 const builds: Build[] = [
   { name: 'jemalloc', binary: variant('jemalloc'), allocator: 'jemalloc' },
-  { name: 'tcmalloc (dlopen)', binary: variant('tcmalloc'), allocator: 'tcmalloc', preloaded: false },
-  {
-    name: 'tcmalloc (LD_PRELOAD)',
-    binary: variant('tcmalloc'),
-    allocator: 'tcmalloc',
-    preloaded: true,
-    env: () => ({ LD_PRELOAD: libtcmalloc }),
-  },
+  { name: 'tcmalloc', binary: variant('tcmalloc'), allocator: 'tcmalloc' },
+  { name: 'mimalloc', binary: variant('mimalloc'), allocator: 'mimalloc' },
   { name: 'libc', binary: variant('libc'), allocator: 'libc' },
   {
     name: 'libc + ASAN',
@@ -51,7 +46,6 @@ describe('allocator contract per build', () => {
         FORCE_COLOR: '0',
         ARENAKV_BINARY: build.binary,
         ARENAKV_EXPECT_ALLOCATOR: build.allocator,
-        ...(build.preloaded === undefined ? {} : { ARENAKV_EXPECT_PRELOADED: build.preloaded ? '1' : '0' }),
         ...(build.env?.() ?? {}),
       }
       const result = await run(process.execPath, [vitest, 'run', '--config', 'test/contract/vitest.config.ts'], {
@@ -82,3 +76,36 @@ test('a detached and collected scratch buffer: no stray access under ASAN', asyn
   expect(r.status, output).toBe(0)
   expect(JSON.parse(r.stdout.trim().split('\n').pop() as string), output).toEqual({ detached: true, checked: 9000 })
 }, 300_000)
+
+// The vendored allocators come from their pinned source only: each variant's record of what make compiled and
+// linked (build-variants/<name>/build-deps.txt, written by deps/build-variant.js from gcc's dependency files)
+// shows zmalloc.cc reading the unpacked allocator's headers, and no link step naming a system allocator library;
+// the loaded .node needs none either (ldd).
+describe('vendored allocators read no system allocator header or library', () => {
+  const vendored = {
+    tcmalloc: ['deps/tcmalloc/out/include/gperftools/tcmalloc.h', 'src/gperftools/malloc_extension_c.h', 'src/gperftools/nallocx.h'],
+    mimalloc: ['deps/mimalloc/src/mimalloc-2.0.9+ds/include/mimalloc.h'],
+  } as const
+  for (const [name, headers] of Object.entries(vendored)) {
+    test(name, () => {
+      const depsFile = `${root}build-variants/${name}/build-deps.txt`
+      expect(existsSync(depsFile), `${depsFile} is missing: run npm run build:variants`).toBe(true)
+      const deps = readFileSync(depsFile, 'utf8')
+      const zmalloc = deps.split('\n## ').find((section) => /zmalloc\.o\.d\n/.test(section.split('\n')[0] + '\n'))
+      expect(zmalloc, 'no dependency record for native/zmalloc.cc').toBeDefined()
+      for (const h of headers) expect(zmalloc).toContain(h)
+      expect(deps).not.toMatch(/\/usr\/(local\/)?include\/(gperftools|google|mimalloc)/)
+      expect(deps).not.toMatch(/-l(tcmalloc|tcmalloc_minimal|profiler|mimalloc)\b|lib(tcmalloc|mimalloc)[\w.-]*\.(so|a)\b/)
+      const link = deps.split('\n').find((l) => l.startsWith('cmd_Release/obj.target/arenakv.node := '))
+      expect(link, 'no link command recorded').toBeDefined()
+      expect(link).toMatch(new RegExp(`obj\\.target/deps/${name}/${name}\\.a|lib${name}\\.a|/${name}\\.a`))
+      const ldd = execFileSync('ldd', [variant(name)], { encoding: 'utf8' })
+      expect(ldd).not.toMatch(/tcmalloc|mimalloc|jemalloc|profiler/)
+    })
+  }
+  test('no variant needs a system allocator library', () => {
+    for (const name of ['jemalloc', 'tcmalloc', 'mimalloc', 'libc']) {
+      expect(execFileSync('ldd', [variant(name)], { encoding: 'utf8' }), name).not.toMatch(/tcmalloc|mimalloc|jemalloc|profiler/)
+    }
+  })
+})

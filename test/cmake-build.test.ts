@@ -61,6 +61,16 @@ function exportedSymbols(): string[] {
     .sort()
 }
 
+// Every file each compile read, as the compiler's -MD dependency output recorded it: ninja keeps it in its deps log,
+// make-based generators in *.o.d files.
+function compileDeps(): string {
+  if (existsSync(join(outDir, 'build.ninja'))) {
+    return execFileSync('ninja', ['-C', outDir, '-t', 'deps'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+  }
+  const depfiles = execFileSync('find', [outDir, '-name', '*.d'], { encoding: 'utf8' }).trim().split('\n')
+  return depfiles.filter(Boolean).map((f) => readFileSync(f, 'utf8')).join('\n')
+}
+
 function isNodelete(): boolean {
   return /FLAGS_1\).*NODELETE/.test(execFileSync('readelf', ['-d', binary], { encoding: 'utf8' }))
 }
@@ -81,15 +91,29 @@ describe('cmake-js build (npm run build:cmake)', () => {
     expect(isNodelete()).toBe(true)
   }, 540_000)
 
-  test('tcmalloc: builds against libtcmalloc_minimal and loads by dlopen', async () => {
-    await buildCmake({ ARENAKV_MALLOC: 'tcmalloc' })
-    const a = load()
-    expect(a.name).toBe('tcmalloc')
-    expect(a.version).toMatch(/^\d+\.\d+/)
-    expect(a.capabilities.preloaded).toBe(false)
-    expect(exportedSymbols()).toEqual(EXPORTS)
-    expect(execFileSync('ldd', [binary], { encoding: 'utf8' })).toMatch(/libtcmalloc_minimal\.so/)
-  }, 540_000)
+  // tcmalloc and mimalloc are compiled from their pinned sources (deps/<name>/build.js --sources), never the
+  // system's: every header each compile read (the -MD depfiles, system headers included) is checked.
+  for (const [name, version] of [['tcmalloc', '2.10'], ['mimalloc', '2.0.9']] as const) {
+    test(`${name}: vendored ${version}, private, reads no system allocator header or library`, async () => {
+      await buildCmake({ ARENAKV_MALLOC: name })
+      const a = load()
+      expect(a.name).toBe(name)
+      expect(a.version).toBe(version)
+      expect(a.capabilities.arenas).toBe(false)
+      expect(exportedSymbols()).toEqual(EXPORTS)
+      expect(isNodelete()).toBe(true)
+      expect(execFileSync('ldd', [binary], { encoding: 'utf8' })).not.toMatch(/tcmalloc|mimalloc|profiler/)
+      const deps = compileDeps()
+      expect(deps).toContain('/usr/include/stdlib.h') // system headers are listed: the check below means something
+      expect(deps).toContain(`deps/${name}/`)
+      expect(deps).not.toMatch(/\/usr\/(local\/)?include\/(gperftools|google|mimalloc)/)
+      const commands = readFileSync(join(outDir, 'compile_commands.json'), 'utf8')
+      expect(commands).not.toMatch(/-I\/usr\/(local\/)?include\/(gperftools|mimalloc)/)
+      const linkFiles = execFileSync('find', [outDir, '-name', 'link.txt', '-o', '-name', 'build.ninja'], { encoding: 'utf8' })
+        .trim().split('\n').filter(Boolean)
+      for (const f of linkFiles) expect(readFileSync(f, 'utf8')).not.toMatch(/-l(tcmalloc|tcmalloc_minimal|profiler|mimalloc)\b/)
+    }, 540_000)
+  }
 
   test('npm config arenakv_malloc selects the allocator too', async () => {
     await buildCmake({ npm_config_arenakv_malloc: 'libc' })

@@ -79,8 +79,8 @@ export const allocSuite: Suite = {
         `delete: ${sizes.deleteKeys.toLocaleString('en-US')} × 100 B, a random half deleted, then purge; ` +
         `fragmentation: ${sizes.fragKeys.toLocaleString('en-US')} values log-uniform 16 B–4 KiB, a random half deleted.`,
       'RSS figures are growth over the process baseline measured just before each workload. Allocator fragmentation ' +
-        'is small-bin fragmentation bytes ÷ allocated + 1 (Redis 7.4\'s allocator_frag_ratio); with libc and preloaded tcmalloc the allocator ' +
-        'statistics also cover Node\'s own mallocs.',
+        'is small-bin fragmentation bytes ÷ allocated + 1 (Redis 7.4\'s allocator_frag_ratio); with libc the allocator ' +
+        'statistics also cover Node\'s own mallocs (jemalloc and tcmalloc are private heaps linked into the addon).',
     ]
     if (ctx.allocators.length > 1 && all.jemalloc !== undefined) {
       for (const [name, f] of Object.entries(all)) {

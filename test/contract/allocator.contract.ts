@@ -1,5 +1,4 @@
-// The allocator contract: the same assertions for every build (jemalloc, tcmalloc preloaded or dlopen'ed,
-// libc, ASAN). test/allocator-builds.test.ts runs this file once per build in a fresh process.
+// The allocator contract: the same assertions for every build (jemalloc, tcmalloc, mimalloc, libc, ASAN). test/allocator-builds.test.ts runs this file once per build in a fresh process.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Worker } from 'node:worker_threads'
@@ -25,9 +24,6 @@ const expected = process.env.ARENAKV_EXPECT_ALLOCATOR
 describe(`allocator contract: ${allocator.name} ${allocator.version}`, () => {
   test('is the build the runner asked for', () => {
     if (expected) expect(allocator.name).toBe(expected)
-    if (process.env.ARENAKV_EXPECT_PRELOADED) {
-      expect(allocator.capabilities.preloaded).toBe(process.env.ARENAKV_EXPECT_PRELOADED === '1')
-    }
     expect(allocator.version).toMatch(/^\d+\.\d+/)
   })
 
@@ -120,6 +116,13 @@ describe(`allocator contract: ${allocator.name} ${allocator.version}`, () => {
       expect(info.fragSmallbinsBytes).toBeGreaterThanOrEqual(0)
     }
     if (allocator.name === 'libc') expect(info.resident).toBeNull()
+    if (allocator.name === 'mimalloc') {
+      // Its private heap's allocated bytes are the zmalloc counters; what it commits covers them; it cannot say
+      // what of that is resident (mi_process_info's RSS is the whole process's), nor the rest.
+      expect(info.active).toBeGreaterThanOrEqual(info.allocated ?? 0)
+      expect(info.resident).toBeNull()
+      expect(info.fragSmallbinsBytes).toBeNull()
+    }
     expect(allocator.rss()).toBeGreaterThan(10 * 1024 * 1024)
     expect(allocator.privateDirty()).toBeGreaterThan(0)
     expect(allocator.mallocStats().length).toBeGreaterThan(100)
@@ -147,7 +150,11 @@ describe(`allocator contract: ${allocator.name} ${allocator.version}`, () => {
     const residentBefore = allocator.info().resident
     allocator.purge()
     const after = allocator.rss() ?? 0
-    if (!sanitized) {
+    if (!allocator.capabilities.purge) {
+      // mimalloc 2.0.9 returns only whole free pages, and only after a delay on later allocations in the same
+      // segment: purge() (mi_collect) runs, but promises nothing, and the capability says so.
+      expect(allocator.name).toBe('mimalloc')
+    } else if (!sanitized) {
       // ~140 MB were freed; ASAN's own allocator keeps freed memory quarantined, so it cannot drop there.
       expect(before - after).toBeGreaterThan(50 * 1024 * 1024)
       if (residentBefore !== null) expect(allocator.info().resident).toBeLessThan(residentBefore)
