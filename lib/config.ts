@@ -38,9 +38,18 @@ export const MAXMEMORY_POLICIES: readonly MaxmemoryPolicy[] = Object.freeze([
   'noeviction',
 ] as const)
 
+/**
+ * What eviction counts against maxmemory: `allocated` (Redis's used_memory, the default) or `resident`, the
+ * engine's resident memory (its arena's resident pages and its tables), so what the allocator holds beyond what is
+ * allocated is bounded too (jemalloc builds only).
+ */
+export type MaxmemoryAccounting = 'allocated' | 'resident'
+export const MAXMEMORY_ACCOUNTINGS: readonly MaxmemoryAccounting[] = Object.freeze(['allocated', 'resident'] as const)
+
 export interface EngineOptions {
   maxmemory?: number | string
   maxmemoryPolicy?: MaxmemoryPolicy
+  maxmemoryAccounting?: MaxmemoryAccounting
   maxmemorySamples?: number
   maxmemoryEvictionTenacity?: number
   lfuLogFactor?: number
@@ -59,6 +68,7 @@ export interface EngineOptions {
 export interface EngineConfig {
   maxmemory: number
   maxmemoryPolicy: MaxmemoryPolicy
+  maxmemoryAccounting: MaxmemoryAccounting
   maxmemorySamples: number
   maxmemoryEvictionTenacity: number
   lfuLogFactor: number
@@ -96,12 +106,17 @@ interface NumberParam {
   readonly adjust?: (value: number) => number
 }
 
-interface PolicyParam {
+interface EnumParam<F extends 'maxmemoryPolicy' | 'maxmemoryAccounting'> {
   readonly kind: 'enum'
   readonly name: string
-  readonly field: 'maxmemoryPolicy'
-  readonly defaultValue: MaxmemoryPolicy
+  readonly field: F
+  /** In the order the CONFIG SET error lists them. */
+  readonly values: readonly EngineConfig[F][]
+  readonly defaultValue: EngineConfig[F]
+  /** An option of arenakv's own, not a Redis parameter: CONFIG GET and SET do not know it. */
+  readonly optionOnly?: true
 }
+type PolicyParam = EnumParam<'maxmemoryPolicy'> | EnumParam<'maxmemoryAccounting'>
 
 interface BoolParam {
   readonly kind: 'bool'
@@ -122,7 +137,7 @@ function int(name: string, field: NumericField, min: number, max: number, defaul
 // table options, CONFIG GET, CONFIG SET and the defaults are read from.
 const PARAMS: readonly Param[] = [
   { kind: 'memory', name: 'maxmemory', field: 'maxmemory', min: 0, max: MAX_BYTES, defaultValue: 0 },
-  { kind: 'enum', name: 'maxmemory-policy', field: 'maxmemoryPolicy', defaultValue: 'noeviction' },
+  { kind: 'enum', name: 'maxmemory-policy', field: 'maxmemoryPolicy', values: MAXMEMORY_POLICIES, defaultValue: 'noeviction' },
   int('maxmemory-samples', 'maxmemorySamples', 1, 64, 5),
   int('maxmemory-eviction-tenacity', 'maxmemoryEvictionTenacity', 0, 100, 10),
   int('lfu-log-factor', 'lfuLogFactor', 0, INT_MAX, 10),
@@ -130,6 +145,14 @@ const PARAMS: readonly Param[] = [
   { ...int('hz', 'hz', 0, INT_MAX, 10), adjust: clampHz },
   int('active-expire-effort', 'activeExpireEffort', 1, 10, 1),
   { kind: 'bool', name: 'activedefrag', field: 'activedefrag', defaultValue: false },
+  {
+    kind: 'enum',
+    name: 'maxmemory-accounting',
+    field: 'maxmemoryAccounting',
+    values: MAXMEMORY_ACCOUNTINGS,
+    defaultValue: 'allocated',
+    optionOnly: true,
+  },
   {
     kind: 'memory',
     name: 'active-defrag-ignore-bytes',
@@ -144,11 +167,13 @@ const PARAMS: readonly Param[] = [
   int('active-defrag-cycle-max', 'activeDefragCycleMax', 1, 99, 25),
 ]
 
-const BY_NAME = new Map<string, Param>(PARAMS.map((p) => [p.name, p]))
+/** The Redis parameters, those CONFIG GET and CONFIG SET know. */
+const CONFIG_PARAMS = PARAMS.filter((p) => !(p.kind === 'enum' && p.optionOnly === true))
+const BY_NAME = new Map<string, Param>(CONFIG_PARAMS.map((p) => [p.name, p]))
 const BY_FIELD = new Map<string, Param>(PARAMS.map((p) => [p.field, p]))
 
-/** The Redis parameter names CONFIG GET and CONFIG SET know, in the order CONFIG GET lists them. */
-export const CONFIG_NAMES: readonly string[] = Object.freeze(PARAMS.map((p) => p.name))
+/** The parameter names CONFIG GET and CONFIG SET know, in the order CONFIG GET lists them. */
+export const CONFIG_NAMES: readonly string[] = Object.freeze(CONFIG_PARAMS.map((p) => p.name))
 
 function defaults(): EngineConfig {
   return Object.fromEntries(PARAMS.map((p) => [p.field, p.defaultValue])) as unknown as EngineConfig
@@ -233,9 +258,17 @@ function resolveNumber(p: NumberParam, value: unknown): number {
   return p.adjust === undefined ? n : p.adjust(n)
 }
 
-function policyFrom(text: string): MaxmemoryPolicy | undefined {
+/** Sets an enum parameter from text (matched in ASCII case, as Redis's enum configs); false when not a value. */
+function setEnum(cfg: EngineConfig, p: PolicyParam, text: string): boolean {
   const lower = asciiLower(text)
-  return MAXMEMORY_POLICIES.find((policy) => policy === lower)
+  if (p.field === 'maxmemoryPolicy') {
+    const value = p.values.find((v) => v === lower)
+    if (value !== undefined) cfg.maxmemoryPolicy = value
+    return value !== undefined
+  }
+  const value = p.values.find((v) => v === lower)
+  if (value !== undefined) cfg.maxmemoryAccounting = value
+  return value !== undefined
 }
 
 /**
@@ -265,15 +298,12 @@ export function resolveOptions(opts?: EngineOptions): EngineConfig {
       case 'memory':
         cfg[p.field] = resolveNumber(p, value)
         break
-      case 'enum': {
+      case 'enum':
         if (typeof value !== 'string') throw new TypeError(`${optionLabel(p)} must be a string, got ${typeof value}`)
-        const policy = policyFrom(value)
-        if (policy === undefined) {
-          throw new RangeError(`${optionLabel(p)} must be one of ${MAXMEMORY_POLICIES.join(', ')}; got '${value}'`)
+        if (!setEnum(cfg, p, value)) {
+          throw new RangeError(`${optionLabel(p)} must be one of ${p.values.join(', ')}; got '${value}'`)
         }
-        cfg.maxmemoryPolicy = policy
         break
-      }
       case 'bool':
         if (typeof value !== 'boolean') throw new TypeError(`${optionLabel(p)} must be a boolean, got ${typeof value}`)
         cfg.activedefrag = value
@@ -348,14 +378,9 @@ export function configSet(cfg: EngineConfig, name: string, value: string | numbe
     case 'memory':
       cfg[p.field] = parseSetNumber(p, text)
       break
-    case 'enum': {
-      const policy = policyFrom(text)
-      if (policy === undefined) {
-        throw configSetError(p, `argument(s) must be one of the following: ${MAXMEMORY_POLICIES.join(', ')}`)
-      }
-      cfg.maxmemoryPolicy = policy
+    case 'enum':
+      if (!setEnum(cfg, p, text)) throw configSetError(p, `argument(s) must be one of the following: ${p.values.join(', ')}`)
       break
-    }
     case 'bool': {
       const yn = asciiLower(text)
       if (yn !== 'yes' && yn !== 'no') throw configSetError(p, "argument must be 'yes' or 'no'")
@@ -372,7 +397,7 @@ function formatValue(cfg: EngineConfig, p: Param): string {
     case 'memory':
       return String(cfg[p.field])
     case 'enum':
-      return cfg.maxmemoryPolicy
+      return cfg[p.field]
     case 'bool':
       return cfg.activedefrag ? 'yes' : 'no'
   }
@@ -393,7 +418,7 @@ export function configGet(cfg: EngineConfig, pattern: string): Record<string, st
     if (p !== undefined) out[pattern] = formatValue(cfg, p)
     return out
   }
-  for (const p of PARAMS) {
+  for (const p of CONFIG_PARAMS) {
     if (globMatch(pattern, p.name, true)) out[p.name] = formatValue(cfg, p)
   }
   return out

@@ -31,6 +31,8 @@ export interface ScanOptions {
 }
 
 const SCAN_DEFAULT_COUNT = 10
+/** Resident accounting re-reads the arena's stats at least this often (an epoch refresh and a few mallctls). */
+const OVERHEAD_SAMPLE_CHECKS = 256
 /** Keys up to this many UTF-16 units are within 512 MB whatever they hold (a unit encodes to at most 3 bytes). */
 const KEY_UNITS_ALWAYS_FIT = Math.floor(MAX_VALUE_BYTES / 3)
 
@@ -82,7 +84,7 @@ export class Db {
     this.ks = new Keyspace(this.store)
     this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
     this.evictor = new Evictor(this)
-    this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.usedMemory() + extra <= cfg.maxmemory
+    this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.evictionMemory() + extra <= cfg.maxmemory
   }
 
   // ---- what the evictor and the active expire cycle call (EvictHost, ExpireHost) ----
@@ -116,6 +118,36 @@ export class Db {
     this.assertOpen()
     return this.store.usedBytes() + this.ks.arrayBytes + this.evictor.arrayBytes
   }
+
+  /**
+   * What eviction counts against maxmemory. Under 'resident' accounting: used memory plus what the allocator holds
+   * beyond it (partly used slabs, metadata, pages not yet returned), sampled from the arena's stats by the hz timer,
+   * every OVERHEAD_SAMPLE_CHECKS checks (writes and evictions churn the arena even while used memory stands still)
+   * and whenever used memory has moved by 1/32 of maxmemory, so the figure is never further off than the overhead
+   * can change meanwhile (Redis samples RSS from serverCron likewise).
+   */
+  evictionMemory(): number {
+    const used = this.usedMemory()
+    if (this.cfg.maxmemoryAccounting === 'allocated') return used
+    if (++this.overheadChecks >= OVERHEAD_SAMPLE_CHECKS || Math.abs(used - this.overheadSampledAt) > this.cfg.maxmemory / 32) {
+      this.sampleResidentOverhead(used)
+    }
+    return used + this.residentOverhead
+  }
+
+  /** Resident bytes of the engine (its arena's resident pages and its tables) beyond used memory, now. */
+  sampleResidentOverhead(used = this.usedMemory()): void {
+    const store = this.store
+    if (store.arenaResident === undefined) return
+    const resident = store.arenaResident() + this.ks.arrayBytes + this.evictor.arrayBytes + store.scratchUsable
+    this.residentOverhead = Math.max(0, resident - used)
+    this.overheadSampledAt = used
+    this.overheadChecks = 0
+  }
+
+  private residentOverhead = 0
+  private overheadSampledAt = -Infinity
+  private overheadChecks = 0
 
   /** The store's high-water mark of usedMemory(): it holds everything but the evictor's fixed arrays. */
   storePeak(): number {
@@ -314,6 +346,7 @@ export class Db {
     }
     this.store.close()
     this.store = fresh
+    this.overheadSampledAt = -Infinity
     this.scratch = scratchBuffer(fresh)
     this.viewLength = -1
     this.ks.reset(fresh)

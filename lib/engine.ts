@@ -70,6 +70,13 @@ function assertDefragSupported(): void {
   if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
 }
 
+/** Resident accounting reads the engine's own arena, which only jemalloc builds have. */
+function assertResidentSupported(): void {
+  if (!allocator.capabilities.arenas) {
+    throw unsupportedError("maxmemoryAccounting 'resident' (the engine's resident memory needs jemalloc's arena)")
+  }
+}
+
 /**
  * A keyspace of string keys and binary or string values in native memory, bounded by `maxmemory` with Redis's
  * eviction policies, expired lazily and actively, and reported as Redis reports memory.
@@ -115,6 +122,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super()
     const cfg = resolveOptions(options)
     if (cfg.activedefrag) assertDefragSupported()
+    if (cfg.maxmemoryAccounting === 'resident') assertResidentSupported()
     const clock = new Clock(internals.now, internals.now !== undefined)
     const db = new Db(cfg, clock, new EventQueue(this), internals.createStore ?? (() => createStore()))
     this.#db = db
@@ -139,6 +147,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     })
     // One timer, as Redis's serverCron: rehash steps, active defrag and the peak sample ride on the expire cycle's.
     const cron = () => {
+      if (cfg.maxmemoryAccounting === 'resident') db.sampleResidentOverhead()
       db.ks.cron()
       this.#defrag.cycle()
       this.#reporter.cron()

@@ -52,7 +52,8 @@ export interface EvictHost {
   now(): number
   /** lruClock(now()) as an int32 (the same 32 bits, signed). */
   lruStamp(): number
-  usedMemory(): number
+  /** What counts against maxmemory (used memory, or under 'resident' accounting the engine's resident memory). */
+  evictionMemory(): number
   /** Deletes a key chosen for eviction, counting it and queueing its 'evicted' event. */
   evictKey(handle: number, hash: number): void
   /** Ends a timer step: delivers the events it queued (may throw a listener's error). */
@@ -91,7 +92,7 @@ export class Evictor {
   performEvictions(incoming: number): EvictResult {
     const { cfg } = this.host
     if (cfg.maxmemory === 0) return EVICT_OK
-    let used = this.host.usedMemory()
+    let used = this.host.evictionMemory()
     if (used + incoming <= cfg.maxmemory) return EVICT_OK
     if (cfg.maxmemoryPolicy === 'noeviction') return EVICT_FAIL
     const limitUs = evictionTimeLimitUs(cfg.maxmemoryEvictionTenacity)
@@ -103,7 +104,7 @@ export class Evictor {
     while (used + incoming > cfg.maxmemory) {
       if (!this.evictOne()) return EVICT_FAIL
       freed++
-      used = this.host.usedMemory()
+      used = this.host.evictionMemory()
       if (start < 0) {
         if (used + incoming <= cfg.maxmemory) break
         start = performance.now()

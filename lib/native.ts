@@ -69,6 +69,7 @@ export interface NativeStoreFunctions {
   count(id: number): number
   arena(id: number): number
   arenaStats(id: number): ArenaStats
+  arenaResident(id: number): number
   defragStep(id: number, cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 

@@ -322,6 +322,7 @@ export class Reporter {
       ['maxmemory', cfg.maxmemory],
       ['maxmemory_human', bytesToHuman(cfg.maxmemory)],
       ['maxmemory_policy', cfg.maxmemoryPolicy],
+      ['maxmemory_accounting', cfg.maxmemoryAccounting],
       ['allocator_frag_ratio', mh.allocatorFrag],
       ['allocator_frag_bytes', mh.allocatorFragBytes],
       ['allocator_rss_ratio', mh.allocatorRss],

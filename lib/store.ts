@@ -60,6 +60,8 @@ export interface SlotStore {
    * is exact). Absent on stores that have no arena to report on.
    */
   arenaStats?(): ArenaStats
+  /** Optional capability: the resident bytes of the store's own arena, read cheaply (no flush, no per-bin walk). */
+  arenaResident?(): number
   /**
    * Optional capability: one bounded step of active defragmentation (jemalloc only): scans up to maxScan slots
    * from cursor and moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last
@@ -71,6 +73,7 @@ export interface SlotStore {
 /** The native store: both optional capabilities present (they throw ERR_UNSUPPORTED on builds without jemalloc). */
 export interface NativeStore extends SlotStore {
   arenaStats(): ArenaStats
+  arenaResident(): number
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
@@ -183,6 +186,9 @@ class Store implements NativeStore {
   }
   arenaStats(): ArenaStats {
     return fns.arenaStats(this.id)
+  }
+  arenaResident(): number {
+    return fns.arenaResident(this.id)
   }
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number] {
     return fns.defragStep(this.id, cursor, maxScan)

@@ -150,6 +150,10 @@ bool globalStats(GlobalStats* out) {
   return true;
 }
 
+bool arenaResident(unsigned arena, size_t* out) {
+  return refreshEpoch() && readf(out, "stats.arenas.%u.resident", arena);
+}
+
 bool arenaStats(unsigned arena, ArenaStats* out) {
   unsigned narenas = 0;
   if (!read("arenas.narenas", &narenas) || arena >= narenas) return false;
@@ -230,6 +234,7 @@ bool tcacheDestroy(unsigned) { return false; }
 bool purge(bool, unsigned) { return false; }
 bool globalStats(GlobalStats*) { return false; }
 bool arenaStats(unsigned, ArenaStats*) { return false; }
+bool arenaResident(unsigned, size_t*) { return false; }
 bool defragHint(const void*) { return false; }
 bool backgroundThread(bool*) { return false; }
 bool setBackgroundThread(bool) { return false; }

@@ -45,6 +45,8 @@ struct ArenaStats {
   size_t fragSmallbinsBytes = 0;
 };
 bool arenaStats(unsigned arena, ArenaStats* out);
+// stats.arenas.<i>.resident alone, after an epoch refresh: the cheap reading resident accounting samples.
+bool arenaResident(unsigned arena, size_t* out);
 
 // Active defragmentation hint for a small allocation, from experimental.utilization.query: true when its slab
 // is not full, is not the bin's current slab, and is less used than the bin's average (so moving the region

@@ -456,6 +456,18 @@ Napi::Value arenaStats(const Napi::CallbackInfo& info) {
   return arenaStatsObject(env, stats);
 }
 
+// arenaResident(id) → the resident bytes of this store's arena (no thread-cache flush, no per-bin walk).
+Napi::Value arenaResident(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StoreState* s = storeArg(info);
+  if (s->store.heap().arena < 0) fail(env, ErrorKind::kArenaKV, "ERR_UNSUPPORTED", "this store has no arena of its own");
+  size_t resident = 0;
+  if (!jectl::arenaResident(static_cast<unsigned>(s->store.heap().arena), &resident)) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read the arena's resident bytes");
+  }
+  return number(env, static_cast<double>(resident));
+}
+
 // defragStep(id, cursor, maxScan) → [nextCursor, hits, misses]; jemalloc only (it alone gives placement hints).
 Napi::Value defragStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -504,6 +516,7 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("peakBytes", Napi::Function::New<peakBytes>(env, "peakBytes"));
   store.Set("arena", Napi::Function::New<arena>(env, "arena"));
   store.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
+  store.Set("arenaResident", Napi::Function::New<arenaResident>(env, "arenaResident"));
   store.Set("defragStep", Napi::Function::New<defragStep>(env, "defragStep"));
   exports.Set("store", store);
 

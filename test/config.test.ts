@@ -87,6 +87,7 @@ describe('defaults', () => {
       activeDefragThresholdUpper: 100,
       activeDefragCycleMin: 1,
       activeDefragCycleMax: 25,
+      maxmemoryAccounting: 'allocated',
     })
     expect(resolveOptions({})).toEqual(CONFIG_DEFAULTS)
     expect(Object.isFrozen(CONFIG_DEFAULTS)).toBe(true)
@@ -164,6 +165,7 @@ describe('resolveOptions', () => {
       activeDefragThresholdUpper: 1000,
       activeDefragCycleMin: 99,
       activeDefragCycleMax: 1,
+      maxmemoryAccounting: 'resident',
     })
     expect(cfg).toEqual({
       maxmemory: 64 * MB,
@@ -180,7 +182,16 @@ describe('resolveOptions', () => {
       activeDefragThresholdUpper: 1000,
       activeDefragCycleMin: 99,
       activeDefragCycleMax: 1,
+      maxmemoryAccounting: 'resident',
     })
+  })
+
+  it('takes maxmemoryAccounting as allocated or resident, an option CONFIG does not know', () => {
+    expect(resolveOptions({ maxmemoryAccounting: 'resident' }).maxmemoryAccounting).toBe('resident')
+    expect(() => resolveOptions({ maxmemoryAccounting: 'rss' as 'resident' })).toThrow(RangeError)
+    expect(() => resolveOptions({ maxmemoryAccounting: 1 as unknown as 'resident' })).toThrow(TypeError)
+    expect(configGet(resolveOptions(), '*')).not.toHaveProperty('maxmemory-accounting')
+    expect(() => configSet(resolveOptions(), 'maxmemory-accounting', 'resident')).toThrow(/Unknown option/)
   })
 
   it('takes memory sizes as bytes or strings', () => {

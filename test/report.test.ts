@@ -57,6 +57,7 @@ const MEMORY_FIELDS = [
   'maxmemory',
   'maxmemory_human',
   'maxmemory_policy',
+  'maxmemory_accounting',
   'allocator_frag_ratio',
   'allocator_frag_bytes',
   'allocator_rss_ratio',

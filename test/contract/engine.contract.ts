@@ -40,6 +40,20 @@ test(`engine reporting and activedefrag on ${allocator.name}`, () => {
   }
 })
 
+test(`maxmemoryAccounting 'resident' where the engine has an arena of its own, ERR_UNSUPPORTED elsewhere, on ${allocator.name}`, () => {
+  if (allocator.capabilities.arenas) {
+    const db = new Engine({ maxmemory: '1mb', maxmemoryPolicy: 'allkeys-lru', maxmemoryAccounting: 'resident' })
+    try {
+      for (let i = 0; i < 5000; i++) db.set(`k${i}`, 'v'.repeat(500))
+      expect(db.infoObject('memory').used_memory_rss as number).toBeLessThanOrEqual(1024 * 1024 * 1.05)
+    } finally {
+      db.close()
+    }
+  } else {
+    expect(() => new Engine({ maxmemoryAccounting: 'resident' })).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+  }
+})
+
 test(`keyspace tables on kernel pages through grows, shrinks, flushall and close on ${allocator.name}`, () => {
   const live0 = native.pages.liveBytes()
   const db = new Engine()
