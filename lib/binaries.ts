@@ -1,0 +1,121 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ArenaKVError } from './errors.js'
+import { packageRoot } from './package-root.js'
+
+// Where the addon for each allocator lives (ARCHITECTURE.md, "Allocators and builds"): the package ships one
+// prebuild per allocator, prebuilds/<platform>-<arch>/arenakv.<allocator>.<libc>.node, and a development
+// checkout has build/Release (what `npm install` built) and build-variants/<allocator>/ (deps/build-variant.js).
+// This module only finds files; lib/native.ts loads one.
+
+/** The allocator the loader picks when ARENAKV_MALLOC is not set (as Redis's `make` defaults to jemalloc). */
+export const DEFAULT_ALLOCATOR = 'jemalloc'
+
+/** Every allocator arenakv can be built with, in deps/select-malloc.js's order (the one list; the default first). */
+export const allocatorNames: readonly string[] = await readAllocatorNames()
+
+async function readAllocatorNames(): Promise<readonly string[]> {
+  const url = pathToFileURL(join(packageRoot, 'deps', 'select-malloc.js')).href
+  const mod = (await import(url)) as { ALLOCATORS?: unknown }
+  const list = mod.ALLOCATORS
+  if (!Array.isArray(list) || !list.every((n): n is string => typeof n === 'string')) {
+    throw new Error(`arenakv: ${url} exports no ALLOCATORS list`)
+  }
+  return Object.freeze([...list])
+}
+
+interface PrebuildTags {
+  file: string
+}
+
+interface NodeGypBuild {
+  parseTags(file: string): PrebuildTags | undefined
+  matchTags(runtime: string, abi: string): (tags: PrebuildTags | undefined) => boolean
+}
+
+// node-gyp-build's own tag matching (libc, armv, uv, napi), so a prebuild is accepted exactly when node-gyp-build
+// would accept it; the allocator is one more dot-separated part of the name, which node-gyp-build ignores.
+const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild
+
+/** The directory of this platform's prebuilds (node-gyp-build's naming). */
+export const prebuildDir: string = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)
+
+function prebuildFiles(): string[] {
+  try {
+    return readdirSync(prebuildDir)
+  } catch {
+    return []
+  }
+}
+
+/** The prebuild of `allocator` that this process can load, or null. */
+export function prebuildPath(allocator: string): string | null {
+  const match = nodeGypBuild.matchTags('node', process.versions.modules)
+  const file = prebuildFiles().find((f) => f.split('.')[1] === allocator && f.startsWith('arenakv.') && match(nodeGypBuild.parseTags(f)))
+  return file === undefined ? null : join(prebuildDir, file)
+}
+
+/** Allocators this package has a loadable prebuild for, in allocatorNames order. */
+export function prebuiltAllocators(): string[] {
+  return allocatorNames.filter((a) => prebuildPath(a) !== null)
+}
+
+/** build-variants/<allocator>/arenakv.node, a development checkout's build of one allocator. */
+export function variantPath(allocator: string): string {
+  return join(packageRoot, 'build-variants', allocator, 'arenakv.node')
+}
+
+/** build/Release/arenakv.node: what `npm install` (or `npm run build:native`) built from source. */
+export const defaultBuildPath: string = join(packageRoot, 'build', 'Release', 'arenakv.node')
+
+/** True when arenakv runs as an installed dependency (inside node_modules), not from a development checkout. */
+export const installed: boolean = packageRoot.split(sep).includes('node_modules')
+
+/** The command that builds `allocator` where this package is. */
+export function buildCommand(allocator: string): string {
+  return installed
+    ? `ARENAKV_MALLOC=${allocator} npm rebuild arenakv --build-from-source`
+    : `node deps/build-variant.js ${allocator}`
+}
+
+export interface Binary {
+  path: string
+  /** Set when the file's allocator is only known once loaded: the loader checks it is this one. */
+  expect: string | null
+}
+
+/**
+ * The addon file to load for ARENAKV_MALLOC (`asked`; undefined or '' for the default). Without ARENAKV_MALLOC,
+ * build/Release comes first, as node-gyp-build has it: a source build is the user's choice of allocator. With it,
+ * the allocator's prebuild, then its variant build, then build/Release if that is the allocator's build.
+ * PREBUILDS_ONLY=1 (node-gyp-build's switch) considers prebuilds alone.
+ * Throws a one-line ArenaKVError (ERR_CONFIG for a name that is no allocator, ERR_NO_BUILD for a missing build).
+ */
+export function resolveBinary(asked: string | undefined, env: NodeJS.ProcessEnv = process.env): Binary {
+  const name = asked?.trim() ?? ''
+  if (name !== '' && !allocatorNames.includes(name)) {
+    throw new ArenaKVError('ERR_CONFIG', `ARENAKV_MALLOC=${name} is not an allocator arenakv has (one of ${allocatorNames.join(', ')})`)
+  }
+  const allocator = name === '' ? DEFAULT_ALLOCATOR : name
+  const prebuildsOnly = Boolean(env.PREBUILDS_ONLY)
+  if (name === '' && !prebuildsOnly && existsSync(defaultBuildPath)) return { path: defaultBuildPath, expect: null }
+  const prebuild = prebuildPath(allocator)
+  if (prebuild !== null) return { path: prebuild, expect: null }
+  if (!prebuildsOnly && existsSync(variantPath(allocator))) return { path: variantPath(allocator), expect: null }
+  if (!prebuildsOnly && existsSync(defaultBuildPath)) return { path: defaultBuildPath, expect: allocator }
+  throw missingBuildError(allocator)
+}
+
+/** The one-line answer for an allocator with no build here: what is missing and the command that builds it. */
+export function missingBuildError(allocator: string, detail?: string): ArenaKVError {
+  const shipped = prebuiltAllocators()
+  const where = `${process.platform}-${process.arch}`
+  const has = shipped.length === 0 ? `no prebuilds for ${where}` : `prebuilds for ${where} of ${shipped.join(', ')} only`
+  const local = installed ? 'no local build' : `no ${join('build-variants', allocator)} build`
+  return new ArenaKVError(
+    'ERR_NO_BUILD',
+    `no ${allocator} build of arenakv: ${has}, ${local}${detail === undefined ? '' : `, ${detail}`}; build it with \`${buildCommand(allocator)}\``,
+  )
+}
