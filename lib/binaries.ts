@@ -89,7 +89,8 @@ export interface Binary {
 /**
  * The addon file to load for ARENAKV_MALLOC (`asked`; undefined or '' for the default). Without ARENAKV_MALLOC,
  * build/Release comes first, as node-gyp-build has it: a source build is the user's choice of allocator. With it,
- * the allocator's prebuild, then its variant build, then build/Release if that is the allocator's build.
+ * the allocator's variant build (a checkout's), then its prebuild, then build/Release if that is the allocator's
+ * build.
  * PREBUILDS_ONLY=1 (node-gyp-build's switch) considers prebuilds alone.
  * Throws a one-line ArenaKVError (ERR_CONFIG for a name that is no allocator, ERR_NO_BUILD for a missing build).
  */
@@ -101,9 +102,11 @@ export function resolveBinary(asked: string | undefined, env: NodeJS.ProcessEnv 
   const allocator = name === '' ? DEFAULT_ALLOCATOR : name
   const prebuildsOnly = Boolean(env.PREBUILDS_ONLY)
   if (name === '' && !prebuildsOnly && existsSync(defaultBuildPath)) return { path: defaultBuildPath, expect: null }
+  // A checkout's variant build comes before a prebuild: `npm test` keeps the variants fresh, while prebuilds/ holds
+  // whatever `npm run prebuild` last made. An installed package has no build-variants/.
+  if (!prebuildsOnly && existsSync(variantPath(allocator))) return { path: variantPath(allocator), expect: null }
   const prebuild = prebuildPath(allocator)
   if (prebuild !== null) return { path: prebuild, expect: null }
-  if (!prebuildsOnly && existsSync(variantPath(allocator))) return { path: variantPath(allocator), expect: null }
   if (!prebuildsOnly && existsSync(defaultBuildPath)) return { path: defaultBuildPath, expect: allocator }
   throw missingBuildError(allocator)
 }
