@@ -39,46 +39,55 @@ interface NodeGypBuild {
 // would accept it; the allocator is one more dot-separated part of the name, which node-gyp-build ignores.
 const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild
 
-/** The directory of this platform's prebuilds (node-gyp-build's naming). */
-export const prebuildDir: string = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)
+/** Where the builds of one arenakv package are (its root directory decides everything). */
+export interface BuildLayout {
+  root: string
+  /** prebuilds/<platform>-<arch> (node-gyp-build's naming). */
+  prebuildDir: string
+  /** build/Release/arenakv.node: what `npm install` (or `npm run build:native`) built from source. */
+  defaultBuildPath: string
+  /** True for an installed dependency (inside node_modules), false for a development checkout. */
+  installed: boolean
+  /** The prebuild of `allocator` that this process can load, or null. */
+  prebuildPath(allocator: string): string | null
+  /** build-variants/<allocator>/arenakv.node, a development checkout's build of one allocator. */
+  variantPath(allocator: string): string
+  /** The command that builds `allocator` there. */
+  buildCommand(allocator: string): string
+}
 
-function prebuildFiles(): string[] {
-  try {
-    return readdirSync(prebuildDir)
-  } catch {
-    return []
+export function buildLayout(root: string): BuildLayout {
+  const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`)
+  const installed = root.split(sep).includes('node_modules')
+  return {
+    root,
+    prebuildDir,
+    defaultBuildPath: join(root, 'build', 'Release', 'arenakv.node'),
+    installed,
+    prebuildPath(allocator) {
+      let files: string[]
+      try {
+        files = readdirSync(prebuildDir)
+      } catch {
+        return null
+      }
+      const match = nodeGypBuild.matchTags('node', process.versions.modules)
+      const file = files.find((f) => f.startsWith('arenakv.') && f.split('.')[1] === allocator && match(nodeGypBuild.parseTags(f)))
+      return file === undefined ? null : join(prebuildDir, file)
+    },
+    variantPath: (allocator) => join(root, 'build-variants', allocator, 'arenakv.node'),
+    buildCommand: (allocator) =>
+      installed ? `ARENAKV_MALLOC=${allocator} npm rebuild arenakv --build-from-source` : `node deps/build-variant.js ${allocator}`,
   }
 }
 
-/** The prebuild of `allocator` that this process can load, or null. */
-export function prebuildPath(allocator: string): string | null {
-  const match = nodeGypBuild.matchTags('node', process.versions.modules)
-  const file = prebuildFiles().find((f) => f.split('.')[1] === allocator && f.startsWith('arenakv.') && match(nodeGypBuild.parseTags(f)))
-  return file === undefined ? null : join(prebuildDir, file)
-}
-
-/** Allocators this package has a loadable prebuild for, in allocatorNames order. */
-export function prebuiltAllocators(): string[] {
-  return allocatorNames.filter((a) => prebuildPath(a) !== null)
-}
-
-/** build-variants/<allocator>/arenakv.node, a development checkout's build of one allocator. */
-export function variantPath(allocator: string): string {
-  return join(packageRoot, 'build-variants', allocator, 'arenakv.node')
-}
-
-/** build/Release/arenakv.node: what `npm install` (or `npm run build:native`) built from source. */
-export const defaultBuildPath: string = join(packageRoot, 'build', 'Release', 'arenakv.node')
-
-/** True when arenakv runs as an installed dependency (inside node_modules), not from a development checkout. */
-export const installed: boolean = packageRoot.split(sep).includes('node_modules')
-
-/** The command that builds `allocator` where this package is. */
-export function buildCommand(allocator: string): string {
-  return installed
-    ? `ARENAKV_MALLOC=${allocator} npm rebuild arenakv --build-from-source`
-    : `node deps/build-variant.js ${allocator}`
-}
+/** This package's builds. */
+export const layout: BuildLayout = buildLayout(packageRoot)
+export const installed: boolean = layout.installed
+export const defaultBuildPath: string = layout.defaultBuildPath
+export const prebuildPath = (allocator: string): string | null => layout.prebuildPath(allocator)
+export const variantPath = (allocator: string): string => layout.variantPath(allocator)
+export const buildCommand = (allocator: string): string => layout.buildCommand(allocator)
 
 export interface Binary {
   path: string
@@ -90,35 +99,34 @@ export interface Binary {
  * The addon file to load for ARENAKV_MALLOC (`asked`; undefined or '' for the default). Without ARENAKV_MALLOC,
  * build/Release comes first, as node-gyp-build has it: a source build is the user's choice of allocator. With it,
  * the allocator's variant build (a checkout's), then its prebuild, then build/Release if that is the allocator's
- * build.
- * PREBUILDS_ONLY=1 (node-gyp-build's switch) considers prebuilds alone.
+ * build. PREBUILDS_ONLY=1 (node-gyp-build's switch) considers prebuilds alone.
  * Throws a one-line ArenaKVError (ERR_CONFIG for a name that is no allocator, ERR_NO_BUILD for a missing build).
  */
-export function resolveBinary(asked: string | undefined, env: NodeJS.ProcessEnv = process.env): Binary {
+export function resolveBinary(asked: string | undefined, env: NodeJS.ProcessEnv = process.env, at: BuildLayout = layout): Binary {
   const name = asked?.trim() ?? ''
   if (name !== '' && !allocatorNames.includes(name)) {
     throw new ArenaKVError('ERR_CONFIG', `ARENAKV_MALLOC=${name} is not an allocator arenakv has (one of ${allocatorNames.join(', ')})`)
   }
   const allocator = name === '' ? DEFAULT_ALLOCATOR : name
   const prebuildsOnly = Boolean(env.PREBUILDS_ONLY)
-  if (name === '' && !prebuildsOnly && existsSync(defaultBuildPath)) return { path: defaultBuildPath, expect: null }
+  if (name === '' && !prebuildsOnly && existsSync(at.defaultBuildPath)) return { path: at.defaultBuildPath, expect: null }
   // A checkout's variant build comes before a prebuild: `npm test` keeps the variants fresh, while prebuilds/ holds
   // whatever `npm run prebuild` last made. An installed package has no build-variants/.
-  if (!prebuildsOnly && existsSync(variantPath(allocator))) return { path: variantPath(allocator), expect: null }
-  const prebuild = prebuildPath(allocator)
+  if (!prebuildsOnly && existsSync(at.variantPath(allocator))) return { path: at.variantPath(allocator), expect: null }
+  const prebuild = at.prebuildPath(allocator)
   if (prebuild !== null) return { path: prebuild, expect: null }
-  if (!prebuildsOnly && existsSync(defaultBuildPath)) return { path: defaultBuildPath, expect: allocator }
-  throw missingBuildError(allocator)
+  if (!prebuildsOnly && existsSync(at.defaultBuildPath)) return { path: at.defaultBuildPath, expect: allocator }
+  throw missingBuildError(allocator, undefined, at)
 }
 
 /** The one-line answer for an allocator with no build here: what is missing and the command that builds it. */
-export function missingBuildError(allocator: string, detail?: string): ArenaKVError {
-  const shipped = prebuiltAllocators()
+export function missingBuildError(allocator: string, detail?: string, at: BuildLayout = layout): ArenaKVError {
+  const shipped = allocatorNames.filter((a) => at.prebuildPath(a) !== null)
   const where = `${process.platform}-${process.arch}`
   const has = shipped.length === 0 ? `no prebuilds for ${where}` : `prebuilds for ${where} of ${shipped.join(', ')} only`
-  const local = installed ? 'no local build' : `no ${join('build-variants', allocator)} build`
+  const local = at.installed ? 'no local build' : `no ${join('build-variants', allocator)} build`
   return new ArenaKVError(
     'ERR_NO_BUILD',
-    `no ${allocator} build of arenakv: ${has}, ${local}${detail === undefined ? '' : `, ${detail}`}; build it with \`${buildCommand(allocator)}\``,
+    `no ${allocator} build of arenakv: ${has}, ${local}${detail === undefined ? '' : `, ${detail}`}; build it with \`${at.buildCommand(allocator)}\``,
   )
 }
