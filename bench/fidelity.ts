@@ -1,6 +1,5 @@
 // Child of the fidelity suite: fill one cache under a 64 MB-style bound with values of one size, in a fresh
 // process, and report how much the process RSS grew against the bound.
-import { LRUCache } from 'lru-cache'
 import { collectGarbage, progressReporter, rssBytes, runChild, sleep } from './child.js'
 import { KeyDecoder } from './keys.js'
 
@@ -61,7 +60,9 @@ async function makeCache(p: FidelityParams): Promise<Cache> {
       close: () => db.close(),
     }
   }
-  // lru-cache bounded by value bytes, as a user bounds it: maxSize with sizeCalculation = byteLength.
+  // lru-cache bounded by value bytes, as a user bounds it: maxSize with sizeCalculation = byteLength. Imported
+  // here alone: it is an optional peer, absent from an installed arenakv unless the user adds it.
+  const { LRUCache } = await import('lru-cache')
   const cache = new LRUCache<string, Buffer>({ maxSize: p.maxmemory, sizeCalculation: (v) => v.byteLength })
   return {
     keepsValue: true,

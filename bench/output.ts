@@ -115,7 +115,22 @@ export interface WrittenFiles {
   json: string[]
   svg: string[]
   markdown: string
+  /** Why no SVG was written and what adds the charts (vega and vega-lite are optional), or null. */
+  chartsSkipped: string | null
 }
+
+/** The chart renderer, or null when vega or vega-lite is not installed (both are optional peerDependencies). */
+async function loadRenderer(): Promise<((spec: TopLevelSpec) => Promise<string>) | null> {
+  try {
+    return (await import('./chart.js')).renderSvg
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown } | null
+    if (e?.code === 'ERR_MODULE_NOT_FOUND' && typeof e.message === 'string' && /'vega(-lite)?'/.test(e.message)) return null
+    throw err
+  }
+}
+
+export const CHARTS_SKIPPED = 'Charts skipped: vega and vega-lite are not installed (`npm install vega vega-lite` adds them).'
 
 /**
  * Writes <suite>.json (env + figures), <suite>-<chart>.svg and one report.md that embeds every table and chart.
@@ -126,11 +141,12 @@ export async function writeReports(
   scale: string,
   reports: readonly SuiteReport[],
 ): Promise<WrittenFiles> {
-  // vega is loaded only when charts are written (it is a devDependency: an installed package prints tables).
-  const { renderSvg } = await import('./chart.js')
+  // vega is loaded only when charts are written, and only when installed: the tables and JSON need nothing more.
+  const renderSvg = await loadRenderer()
   mkdirSync(outDir, { recursive: true })
-  const written: WrittenFiles = { json: [], svg: [], markdown: join(outDir, 'report.md') }
+  const written: WrittenFiles = { json: [], svg: [], markdown: join(outDir, 'report.md'), chartsSkipped: renderSvg === null ? CHARTS_SKIPPED : null }
   const md: string[] = ['# arenakv bench report', '', '```', formatEnv(env, uniqueAllocators(reports)), `scale: ${scale}`, '```']
+  if (written.chartsSkipped !== null) md.push('', written.chartsSkipped)
   for (const r of reports) {
     const jsonFile = join(outDir, `${r.suite}.json`)
     writeFileSync(jsonFile, JSON.stringify({ suite: r.suite, env, scale, allocators: r.allocators, ...r.data }, null, 2) + '\n')
@@ -138,6 +154,7 @@ export async function writeReports(
     md.push('', `## ${r.title}`, '', `Figures: [${r.suite}.json](${r.suite}.json)`)
     for (const t of r.tables) md.push('', `**${t.title}**`, '', markdownTable(t))
     if (r.notes.length > 0) md.push('', ...r.notes.map((n) => `- ${n}`))
+    if (renderSvg === null) continue
     for (const c of r.charts) {
       const file = `${r.suite}-${c.name}.svg`
       writeFileSync(join(outDir, file), await renderSvg(c.spec))

@@ -1,18 +1,33 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import net from 'node:net'
+import { delimiter, join } from 'node:path'
 
 // redis-server from Debian as a peer: started on 127.0.0.1 on a free port with persistence off, driven by a
 // minimal pipelined RESP client, and always stopped (on stop(), on errors, and on process exit).
 
-export const REDIS_SERVER = '/usr/bin/redis-server'
+/** The redis-server on PATH (Debian's package puts it in /usr/bin), or null when there is none. */
+export function redisServerPath(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue
+    const file = join(dir, 'redis-server')
+    try {
+      accessSync(file, constants.X_OK)
+      if (statSync(file).isFile()) return file
+    } catch {
+      // not in this directory
+    }
+  }
+  return null
+}
 
 export type Reply = string | number | null | Error | Reply[]
 
 export function redisServerVersion(): string | null {
-  if (!existsSync(REDIS_SERVER)) return null
+  const server = redisServerPath()
+  if (server === null) return null
   try {
-    const out = execFileSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' })
+    const out = execFileSync(server, ['--version'], { encoding: 'utf8' })
     const v = /v=(\S+)/.exec(out)?.[1]
     const malloc = /malloc=(\S+)/.exec(out)?.[1]
     return v === undefined ? out.trim() : `${v}${malloc === undefined ? '' : ` (${malloc})`}`
@@ -209,7 +224,8 @@ export class RedisServer {
   ) {}
 
   static async start(options: RedisServerOptions): Promise<RedisServer> {
-    if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is not installed (apt-get install redis-server)`)
+    const server = redisServerPath()
+    if (server === null) throw new Error('redis-server is not installed (apt-get install redis-server)')
     if (!exitHook) {
       exitHook = true
       process.on('exit', () => {
@@ -223,7 +239,7 @@ export class RedisServer {
       '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
     ]
     for (const [k, v] of Object.entries(options.extra ?? {})) args.push(`--${k}`, String(v))
-    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const proc = spawn(server, args, { stdio: ['ignore', 'ignore', 'pipe'] })
     running.add(proc)
     let stderr = ''
     proc.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)))

@@ -1,6 +1,8 @@
-import { ensureVariants, variantEnv, type AllocatorName } from './builds.js'
+import { ALLOCATORS, resolveBuilds, missingNote, variantEnv, type AllocatorName } from './builds.js'
 import { formatEnv, machineEnv, type AllocatorEnv } from './env.js'
 import { prepareOutDir, printReport, writeReports, type SuiteReport, type WrittenFiles } from './output.js'
+import { missingPeerNote, peerAvailable, type PeerName } from './peers.js'
+import type { ProbeResult } from './probe.js'
 import { redisServerVersion } from './redis.js'
 import { runChildScript } from './spawn.js'
 import type { Scale, Suite, SuiteContext } from './suite.js'
@@ -20,7 +22,8 @@ export function suiteNames(): string[] {
 
 export interface RunOptions {
   suites: readonly string[]
-  allocators: AllocatorName[]
+  /** Allocators the user named (--allocators); undefined for every allocator, leaving out those with no build. */
+  allocators?: AllocatorName[]
   scale: Scale
   out?: string
   log?: (line: string) => void
@@ -42,27 +45,58 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
   // Before anything runs or prints: the reports are written last, after minutes of work.
   if (options.out !== undefined) prepareOutDir(options.out)
   const env = machineEnv(redisServerVersion())
-  ensureVariants(options.allocators, log)
+  const named = options.allocators !== undefined
+  const asked = options.allocators ?? [...ALLOCATORS]
+  const wanted = selected.some((s) => s.comparesAllocators === true) ? asked : asked.slice(0, 1)
+  const { binaries, skipped } = resolveBuilds(wanted, named, log)
 
-  const probed = new Map<AllocatorName, Promise<AllocatorEnv>>()
+  // Probe every build before any suite runs: a build that does not load (or is another allocator's) is named
+  // in one line now, not after minutes of work.
+  const probes = await Promise.all(
+    [...binaries].map(async ([build, binary]) => {
+      const r = await runChildScript<ProbeResult>('probe', { build }, { env: variantEnv(binary), label: `probe ${build}`, log })
+      return { build, binary, r }
+    }),
+  )
+  const envs = new Map<AllocatorName, AllocatorEnv>()
+  for (const { build, binary, r } of probes) {
+    const problem = !r.ok ? `${binary} does not load: ${r.error}` : r.env.name !== build ? `${binary} is the ${r.env.name} build` : null
+    if (problem === null && r.ok) envs.set(build, r.env)
+    else if (named) throw new Error(`allocator build ${build}: ${problem}`)
+    else skipped.push(r.ok ? missingNote(build) : `${build} is left out: ${problem}.`)
+  }
+  const allocators = wanted.filter((a) => envs.has(a))
+  if (allocators.length === 0) throw new Error(`no allocator build loads here: ${skipped.join(' ')}`)
+  for (const s of skipped) log(s)
+
+  const peers = new Map<PeerName, Promise<boolean>>()
   const ctx: SuiteContext = {
     scale: options.scale,
-    allocators: options.allocators,
+    allocators,
     env,
     log,
-    child: <R>(script: string, params: unknown, build: AllocatorName | null, label: string) =>
-      runChildScript<R>(script, params, { env: build === null ? {} : variantEnv(build), label, log }),
+    child: <R>(script: string, params: unknown, build: AllocatorName | null, label: string) => {
+      const binary = build === null ? undefined : binaries.get(build)
+      if (build !== null && binary === undefined) return Promise.reject(new Error(`no ${build} build was prepared for this run`))
+      return runChildScript<R>(script, params, { env: build === null || binary === undefined ? {} : variantEnv(binary), label, log })
+    },
     allocatorEnv: (build) => {
-      let p = probed.get(build)
+      const e = envs.get(build)
+      return e === undefined ? Promise.reject(new Error(`no ${build} build was prepared for this run`)) : Promise.resolve(e)
+    },
+    peer: (name) => {
+      let p = peers.get(name)
       if (p === undefined) {
-        p = runChildScript<AllocatorEnv>('probe', { build }, { env: variantEnv(build), label: `probe ${build}`, log })
-        probed.set(build, p)
+        p = peerAvailable(name).then((ok) => {
+          if (!ok) log(missingPeerNote(name))
+          return ok
+        })
+        peers.set(name, p)
       }
       return p
     },
   }
-  const envAllocators = await Promise.all(options.allocators.map((a) => ctx.allocatorEnv(a)))
-  log(formatEnv(env, envAllocators))
+  log(formatEnv(env, allocators.map((a) => envs.get(a) as AllocatorEnv)))
   log(`scale: ${options.scale}; suites: ${selected.map((s) => s.name).join(', ')}`)
 
   const reports: SuiteReport[] = []
@@ -70,6 +104,7 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
     const started = performance.now()
     log(`\n[${suite.name}] ${suite.description}`)
     const report = await suite.run(ctx)
+    if (suite.comparesAllocators === true) report.notes.push(...skipped)
     log(`[${suite.name}] done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     printReport(report, log)
     reports.push(report)
@@ -77,6 +112,7 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
   let files: WrittenFiles | null = null
   if (options.out !== undefined) {
     files = await writeReports(options.out, env, options.scale, reports)
+    if (files.chartsSkipped !== null) log(`\n${files.chartsSkipped}`)
     log(`\nwrote ${files.markdown}, ${files.json.length} JSON and ${files.svg.length} SVG files to ${options.out}`)
   }
   return { reports, files }

@@ -1,7 +1,6 @@
 // Child of the throughput suite: a hot-set trace (90% of accesses on 10% of keys, 90% GET / 10% SET) against
 // one cache for a fixed time, in chunks that yield to the event loop so its delay shows every stall.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { LRUCache } from 'lru-cache'
 import { collectGarbage, progressReporter, rssBytes, runChild } from './child.js'
 import { Rng } from './rng.js'
 import { hotSetTrace } from './zipf.js'
@@ -51,6 +50,8 @@ async function makeCache(p: ThroughputParams): Promise<Cache> {
     const cache = new MnemonistLRU<string, Buffer>(p.keys)
     return { get: (k) => cache.get(k) !== undefined, set: (k, v) => void cache.set(k, v), close: () => cache.clear() }
   }
+  // Peers are imported only by the child that measures them: both are optional (bench/peers.ts).
+  const { LRUCache } = await import('lru-cache')
   const cache = new LRUCache<string, Buffer>({ max: p.keys })
   return { get: (k) => cache.get(k) !== undefined, set: (k, v) => void cache.set(k, v), close: () => cache.clear() }
 }

@@ -2,7 +2,7 @@
 // arenakv's command line: `arenakv demo` (the default) and `arenakv bench`. The bench runner (and vega) load
 // only when bench runs, so the demo starts fast.
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { parseAllocators, type AllocatorName } from '../bench/builds.js'
+import { ALLOCATORS, parseAllocators, type AllocatorName } from '../bench/builds.js'
 import { SCALES, type Scale } from '../bench/suite.js'
 
 function allocatorList(value: string): AllocatorName[] {
@@ -35,9 +35,11 @@ program
   .description('run bench suites; prints the machine, Node and allocator versions, tables and peer ratios')
   .argument('[suite...]', 'suites to run (default: all; --list names them)')
   .addOption(
-    new Option('--allocators <list>', 'allocator builds: the alloc suite compares them, peer suites use the first')
-      .argParser(allocatorList)
-      .default(['jemalloc', 'tcmalloc', 'libc'], 'jemalloc,tcmalloc,libc'),
+    new Option(
+      '--allocators <list>',
+      `allocator builds (${ALLOCATORS.join(',')}): the alloc suite compares them, peer suites use the first ` +
+        '(default: every allocator with a build here)',
+    ).argParser(allocatorList),
   )
   .option('--out <dir>', 'write <suite>.json, SVG charts and report.md here')
   .addOption(
@@ -46,7 +48,7 @@ program
       .default('full'),
   )
   .option('--list', 'list the suites and exit')
-  .action(async (suites: string[], opts: { allocators: AllocatorName[]; out?: string; scale: Scale; list?: boolean }) => {
+  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; list?: boolean }) => {
     const { runSuites, SUITES } = await import('../bench/runner.js')
     if (opts.list === true) {
       for (const s of SUITES) process.stdout.write(`${s.name.padEnd(12)} ${s.description}\n`)

@@ -3,7 +3,11 @@
 // `--arenakv_malloc=...`, seen as npm_config_arenakv_malloc) picks jemalloc (default), tcmalloc, mimalloc or libc;
 // ARENAKV_SANITIZER=address|undefined builds with that sanitizer and forces libc, as Redis's Makefile does.
 // Usage: node deps/select-malloc.js malloc|sanitizer
-const ALLOCATORS = ['jemalloc', 'tcmalloc', 'mimalloc', 'libc']
+// ALLOCATORS is the one list of allocators: the loader (lib/binaries.ts), `npm run prebuilds` and the tests read it.
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+export const ALLOCATORS = ['jemalloc', 'tcmalloc', 'mimalloc', 'libc']
 const SANITIZERS = ['', 'address', 'undefined']
 
 export function selection(env = process.env) {
@@ -18,8 +22,17 @@ export function selection(env = process.env) {
   return { malloc: sanitizer ? 'libc' : malloc, sanitizer: sanitizer || 'none' }
 }
 
+// Only as a script: the loader imports this module inside programs whose own arguments may read 'malloc'.
+function isMain() {
+  try {
+    return realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+  } catch {
+    return false
+  }
+}
+const main = isMain()
 const what = process.argv[2]
-if (what === 'malloc' || what === 'sanitizer') {
+if (main && (what === 'malloc' || what === 'sanitizer')) {
   try {
     console.log(selection()[what])
   } catch (err) {

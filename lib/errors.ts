@@ -11,6 +11,8 @@ export type ArenaKVErrorCode =
   | 'ERR_NATIVE'
   /** Every jemalloc arena index is taken: too many engines (or allocator.createArena() arenas) open at once. */
   | 'ERR_ARENA_LIMIT'
+  /** No build of the allocator ARENAKV_MALLOC asks for: neither a prebuild nor a local build (the message says how to build it). */
+  | 'ERR_NO_BUILD'
 
 export class ArenaKVError extends Error {
   readonly code: ArenaKVErrorCode

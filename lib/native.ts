@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { ArenaKVError } from './errors.js'
-import { packageRoot } from './package-root.js'
+import { missingBuildError, resolveBinary } from './binaries.js'
 
 // The raw addon: what the .node exports and the types its functions return. lib/store.ts builds the store on it.
 
@@ -121,13 +121,25 @@ export interface NativeAddon {
 
 const require = createRequire(import.meta.url)
 
-// ARENAKV_BINARY names a specific build (tests and benches compare allocator builds side by side);
-// otherwise node-gyp-build picks a matching prebuild, then build/Release.
+// ARENAKV_BINARY names a specific build (tests and benches compare allocator builds side by side); otherwise
+// ARENAKV_MALLOC picks the allocator's build (lib/binaries.ts says where each one is looked for).
 function load(): NativeAddon {
   const explicit = process.env.ARENAKV_BINARY
   if (explicit) return require(explicit) as NativeAddon
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown
-  return nodeGypBuild(packageRoot) as NativeAddon
+  const { path, expect } = resolveBinary(process.env.ARENAKV_MALLOC)
+  let addon: NativeAddon
+  try {
+    addon = require(path) as NativeAddon
+  } catch (err) {
+    // dlopen's reason is one line (a shared library the build links is missing, a wrong libc).
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    throw new ArenaKVError('ERR_NO_BUILD', `cannot load ${path}: ${reason}`)
+  }
+  // build/Release says which allocator it was built with only once loaded.
+  if (expect !== null && addon.allocatorName() !== expect) {
+    throw missingBuildError(expect, `build/Release is the ${addon.allocatorName()} build`)
+  }
+  return addon
 }
 
 export const native: NativeAddon = load()

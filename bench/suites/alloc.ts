@@ -66,8 +66,9 @@ function charts(all: Record<string, AllocatorFigures>): SuiteReport['charts'] {
 
 export const allocSuite: Suite = {
   name: 'alloc',
-  title: 'Allocator comparison: jemalloc, tcmalloc, libc',
+  title: 'Allocator comparison: the same workloads on each allocator build',
   description: 'fill+evict, mixed get/set, delete half + purge, fragmentation, per allocator build',
+  comparesAllocators: true,
   async run(ctx) {
     const sizes = ALLOC_SIZES[ctx.scale]
     const all: Record<string, AllocatorFigures> = {}

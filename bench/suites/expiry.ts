@@ -1,6 +1,8 @@
 import { ExpirySchedule, type BacklogSample } from '../backlog.js'
 // Type-only import: the child module runs its workload when loaded.
 import type { ExpiryParams, ExpiryResult } from '../expiry.js'
+import type { Cell } from '../output.js'
+import { missingPeerNote } from '../peers.js'
 import { pipelined, withRedis } from '../redis.js'
 import { Rng } from '../rng.js'
 import { lines, type LinePoint } from '../specs.js'
@@ -72,11 +74,13 @@ export const expirySuite: Suite = {
     const build = ctx.allocators[0]
     ctx.log(`  arenakv: ${p.keys.toLocaleString('en-US')} keys, TTL ${p.ttlMinMs}–${p.ttlMaxMs} ms`)
     const a = await ctx.child<ExpiryResult>('expiry', p, build, 'arenakv')
-    ctx.log(`  redis-server: the same`)
-    const r = await redisExpiry(ctx, p)
+    // redis-server is an optional peer: without it the suite measures arenakv alone.
+    const hasRedis = await ctx.peer('redis-server')
+    if (hasRedis) ctx.log(`  redis-server: the same`)
+    const r = hasRedis ? await redisExpiry(ctx, p) : null
     const points: LinePoint[] = [
       ...a.samples.map((s) => ({ x: s.t / 1000, y: s.backlog, series: 'arenakv' })),
-      ...r.samples.map((s) => ({ x: s.t / 1000, y: s.backlog, series: 'redis-server' })),
+      ...(r?.samples ?? []).map((s) => ({ x: s.t / 1000, y: s.backlog, series: 'redis-server' })),
     ]
     const gone = (ms: number | null): string | number => (ms === null ? 'not within the wait' : ms / 1000)
     const cycleLimit = a.slowCycleLimitMs + 1
@@ -90,7 +94,7 @@ export const expirySuite: Suite = {
           columns: ['peer', 'last key gone after last expiry, s', 'backlog peak (keys)', 'keys left', 'fill s'],
           rows: [
             ['arenakv', gone(a.lastKeyGoneAfterMs), a.backlogPeak, a.remainingKeys, a.fillSeconds],
-            ['redis-server', gone(r.lastKeyGoneAfterMs), r.backlogPeak, r.remainingKeys, r.fillSeconds],
+            ...(r === null ? [] : [['redis-server', gone(r.lastKeyGoneAfterMs), r.backlogPeak, r.remainingKeys, r.fillSeconds] as Cell[]]),
           ],
         },
         {
@@ -109,10 +113,12 @@ export const expirySuite: Suite = {
       charts: [{ name: 'backlog', title: 'Expired keys still present over time', spec: lines('Backlog: keys present past their expire time', 's since the last expire time', 'keys', points) }],
       notes: [
         `Goal: last key gone within ${GOAL_GONE_MS / 1000} s of the last expiry: arenakv ${gone(a.lastKeyGoneAfterMs)} s ` +
-          `(${a.lastKeyGoneAfterMs !== null && a.lastKeyGoneAfterMs <= GOAL_GONE_MS ? 'met' : 'not met'}); redis-server ${gone(r.lastKeyGoneAfterMs)} s in the same run.`,
+          `(${a.lastKeyGoneAfterMs !== null && a.lastKeyGoneAfterMs <= GOAL_GONE_MS ? 'met' : 'not met'})` +
+          (r === null ? '.' : `; redis-server ${gone(r.lastKeyGoneAfterMs)} s in the same run.`),
         `The engine exposes no per-cycle duration (only expired_time_cap_reached_count), so the longest cycle is bounded from above by the ` +
           `event loop's longest delay while nothing else ran: ${a.loopDelayMaxMs.toFixed(1)} ms against a limit + 1 ms of ${cycleLimit} ms ` +
           `(${a.loopDelayMaxMs <= cycleLimit ? 'within' : 'over; the delay also includes timer jitter and GC'}).`,
+        ...(hasRedis ? [] : [missingPeerNote('redis-server')]),
       ],
       data: { params: p, arenakv: a, redis: r },
     }

@@ -1,4 +1,6 @@
 import type { FidelityParams, FidelityPeer, FidelityResult } from '../fidelity.js'
+import type { Cell } from '../output.js'
+import { missingPeerNote, type PeerName } from '../peers.js'
 import { pipelined, withRedis } from '../redis.js'
 import { groupedBars, type BarDatum } from '../specs.js'
 import type { Suite, SuiteContext, Scale } from '../suite.js'
@@ -72,18 +74,24 @@ export const fidelitySuite: Suite = {
   async run(ctx) {
     const { maxmemory, divide } = PLAN[ctx.scale]
     const build = ctx.allocators[0]
+    const hasLru = await ctx.peer('lru-cache')
+    const hasRedis = await ctx.peer('redis-server')
+    const missing: PeerName[] = [...(hasLru ? [] : ['lru-cache' as const]), ...(hasRedis ? [] : ['redis-server' as const])]
     const rows: Row[] = []
     for (const valueBytes of SIZES) {
       const writes = Math.round(FULL_WRITES[valueBytes] / divide)
-      for (const peer of ['arenakv', 'lru-cache'] as const) {
+      for (const peer of hasLru ? (['arenakv', 'lru-cache'] as const) : (['arenakv'] as const)) {
         ctx.log(`  ${peer} ${valueBytes} B × ${writes.toLocaleString('en-US')}`)
         const params: FidelityParams = { peer, valueBytes, writes, maxmemory, warmupWrites: WARMUP_WRITES }
         const r = await ctx.child<FidelityResult>('fidelity', params, peer === 'arenakv' ? build : null, `${peer} ${valueBytes} B`)
         rows.push({ ...r, ratio: r.rssGrowth / maxmemory, coldRatio: r.rssGrowthCold / maxmemory })
       }
+      if (!hasRedis) continue
       ctx.log(`  redis-server ${valueBytes} B × ${writes.toLocaleString('en-US')}`)
       rows.push(await redisFill(ctx, maxmemory, valueBytes, writes))
     }
+    // A missing peer's columns are left out: a cell per peer that ran, and the ratios whose both sides ran.
+    const peers: Row['peer'][] = ['arenakv', ...(hasLru ? ['lru-cache' as const] : []), ...(hasRedis ? ['redis-server' as const] : [])]
     const row = (peer: Row['peer'], size: number): Row | undefined => rows.find((r) => r.peer === peer && r.valueBytes === size)
     const ratio = (peer: Row['peer'], size: number): number => row(peer, size)?.ratio ?? NaN
     const coldRatio = (peer: Row['peer'], size: number): number => row(peer, size)?.coldRatio ?? NaN
@@ -96,21 +104,21 @@ export const fidelitySuite: Suite = {
       tables: [
         {
           title: `RSS growth ÷ maxmemory (${maxmemory / MB} MB), each cell a fresh process`,
-          columns: ['value', 'writes', 'arenakv', 'lru-cache', 'redis-server', 'arenakv/redis', 'lru-cache/arenakv'],
-          rows: SIZES.map((s) => [
+          columns: [
+            'value', 'writes', ...peers, ...(hasRedis ? ['arenakv/redis'] : []), ...(hasLru ? ['lru-cache/arenakv'] : []),
+          ],
+          rows: SIZES.map((s): Cell[] => [
             `${s} B`,
             rows.find((r) => r.valueBytes === s)?.writes ?? 0,
-            ratio('arenakv', s),
-            ratio('lru-cache', s),
-            ratio('redis-server', s),
-            ratio('arenakv', s) / ratio('redis-server', s),
-            ratio('lru-cache', s) / ratio('arenakv', s),
+            ...peers.map((p) => ratio(p, s)),
+            ...(hasRedis ? [ratio('arenakv', s) / ratio('redis-server', s)] : []),
+            ...(hasLru ? [ratio('lru-cache', s) / ratio('arenakv', s)] : []),
           ]),
         },
         {
           title: `From the cold process (RSS growth ÷ maxmemory with the ${WARMUP_WRITES.toLocaleString('en-US')} warm-up writes counted)`,
-          columns: ['value', 'arenakv', 'lru-cache', 'redis-server'],
-          rows: SIZES.map((s) => [`${s} B`, coldRatio('arenakv', s), coldRatio('lru-cache', s), coldRatio('redis-server', s)]),
+          columns: ['value', ...peers],
+          rows: SIZES.map((s): Cell[] => [`${s} B`, ...peers.map((p) => coldRatio(p, s))]),
         },
         {
           title: 'Details (MB of RSS growth; peak sampled during the fill; from the cold process; after a forced full GC)',
@@ -133,6 +141,7 @@ export const fidelitySuite: Suite = {
           'go through V8\'s number-to-string cache, which keeps each key reachable until overwritten and grows the young ' +
           'generation by ~14 MB with no cache at all.',
         '"V8 heap MB" is the growth of V8\'s heap (heapTotal) over the fill.',
+        ...missing.map(missingPeerNote),
         ...(ctx.scale === 'full' ? [] : [`Scale ${ctx.scale}: maxmemory ${maxmemory / MB} MB and 1/${divide} of the writes; Node's fixed costs weigh more at this size.`]),
       ],
       data: { maxmemory, goal: GOAL, rows },

@@ -1,6 +1,7 @@
 // Type-only import: the child module runs its workload when loaded.
 import type { ReclaimParams, ReclaimResult } from '../reclaim.js'
 import type { Cell } from '../output.js'
+import { missingPeerNote } from '../peers.js'
 import { pipelined, withRedis } from '../redis.js'
 import { Rng, permutation } from '../rng.js'
 import { groupedBars, type BarDatum } from '../specs.js'
@@ -80,14 +81,16 @@ export const reclaimSuite: Suite = {
     const build = ctx.allocators[0]
     ctx.log(`  arenakv: ${p.keys.toLocaleString('en-US')} keys, defrag ${p.defragSeconds} s`)
     const a = await ctx.child<ReclaimResult>('reclaim', p, build, 'arenakv')
-    ctx.log('  redis-server: the same')
-    const r = await redisReclaim(ctx, p)
+    // redis-server is an optional peer: without it the suite measures arenakv alone.
+    const hasRedis = await ctx.peer('redis-server')
+    if (hasRedis) ctx.log('  redis-server: the same')
+    const r = hasRedis ? await redisReclaim(ctx, p) : null
     const rows: Row[] = [
       ...a.steps.map((s) => ({
         peer: 'arenakv', step: s.step, rss: s.figures.process_rss, usedMemoryRss: s.figures.used_memory_rss, used: s.figures.used_memory,
         allocatorFrag: s.figures.allocator_frag_ratio, memFrag: s.figures.mem_fragmentation_ratio,
       })),
-      ...r.rows,
+      ...(r?.rows ?? []),
     ]
     const bars: BarDatum[] = rows.flatMap((row) => [
       { group: row.step, series: `${row.peer} allocator_frag_ratio`, value: row.allocatorFrag },
@@ -113,9 +116,11 @@ export const reclaimSuite: Suite = {
           ? `arenakv could not run (c): ${a.defragRefused ?? 'no figures'}.`
           : `Goal after (c): allocator_frag_ratio ≤ ${GOAL_ALLOCATOR_FRAG} (measured ${afterC.allocator_frag_ratio.toFixed(2)}), ` +
             `mem_fragmentation_ratio ≤ ${GOAL_MEM_FRAG} (measured ${afterC.mem_fragmentation_ratio.toFixed(2)}); active_defrag_hits ${a.defragHits ?? 'n/a'}.`,
-        r.defragRefused === null
-          ? 'redis-server accepted activedefrag.'
-          : `redis-server refused activedefrag, so it has no (c) row: "${r.defragRefused}".`,
+        r === null
+          ? missingPeerNote('redis-server')
+          : r.defragRefused === null
+            ? 'redis-server accepted activedefrag.'
+            : `redis-server refused activedefrag, so it has no (c) row: "${r.defragRefused}".`,
         "arenakv figures come from the engine's INFO memory. mem_fragmentation_ratio is used_memory_rss ÷ used_memory; arenakv's used_memory_rss is " +
           "the engine's own resident memory (its arena and tables), redis-server's its process RSS (the process is the engine there).",
       ],

@@ -1,5 +1,7 @@
 // Type-only import: the child module runs its workload when loaded.
 import type { ThroughputParams, ThroughputPeer, ThroughputResult } from '../throughput.js'
+import type { Cell } from '../output.js'
+import { missingPeerNote, type PeerName } from '../peers.js'
 import { groupedBars } from '../specs.js'
 import type { Scale, Suite } from '../suite.js'
 
@@ -26,16 +28,20 @@ export const throughputSuite: Suite = {
   async run(ctx) {
     const { keys, durationMs, rounds } = PLAN[ctx.scale]
     const build = ctx.allocators[0]
-    const runs = new Map<ThroughputPeer, ThroughputResult[]>(PEERS.map((p) => [p, []]))
+    const missing: PeerName[] = []
+    for (const peer of ['lru-cache', 'mnemonist'] as const) if (!(await ctx.peer(peer))) missing.push(peer)
+    const peers = PEERS.filter((p) => !(missing as string[]).includes(p))
+    const hasLru = !missing.includes('lru-cache')
+    const runs = new Map<ThroughputPeer, ThroughputResult[]>(peers.map((p) => [p, []]))
     // Cache keys are JS strings in every peer: identical trace, identical key construction per operation.
     for (let round = 1; round <= rounds; round++) {
-      for (const peer of PEERS) {
+      for (const peer of peers) {
         ctx.log(`  round ${round}/${rounds} ${peer}: ${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B, ${durationMs} ms`)
         const params: ThroughputParams = { peer, keys, valueBytes: VALUE_BYTES, durationMs }
         runs.get(peer)?.push(await ctx.child<ThroughputResult>('throughput', params, peer.startsWith('arenakv') ? build : null, peer))
       }
     }
-    const results = PEERS.map((p) => median(runs.get(p) ?? []))
+    const results = peers.map((p) => median(runs.get(p) ?? []))
     const lru = results.find((r) => r.peer === 'lru-cache')
     const ratio = (r: ThroughputResult): number => (lru === undefined ? NaN : r.opsPerSec / lru.opsPerSec)
     const getRatio = results.find((r) => r.peer === 'arenakv get')
@@ -46,9 +52,9 @@ export const throughputSuite: Suite = {
       tables: [
         {
           title: `${keys.toLocaleString('en-US')} keys × ${VALUE_BYTES} B for ${durationMs / 1000} s, each peer in a fresh process (median of ${rounds} interleaved round${rounds === 1 ? '' : 's'})`,
-          columns: ['peer', 'ops/s', '÷ lru-cache', 'hit ratio', 'loop delay p50 ms', 'p99 ms', 'max ms', 'RSS growth MB'],
-          rows: results.map((r) => [
-            r.peer, Math.round(r.opsPerSec), ratio(r), r.hitRatio, r.delayP50Ms, r.delayP99Ms, r.delayMaxMs, r.rssGrowth / MB,
+          columns: ['peer', 'ops/s', ...(hasLru ? ['÷ lru-cache'] : []), 'hit ratio', 'loop delay p50 ms', 'p99 ms', 'max ms', 'RSS growth MB'],
+          rows: results.map((r): Cell[] => [
+            r.peer, Math.round(r.opsPerSec), ...(hasLru ? [ratio(r)] : []), r.hitRatio, r.delayP50Ms, r.delayP99Ms, r.delayMaxMs, r.rssGrowth / MB,
           ]),
         },
       ],
@@ -60,8 +66,13 @@ export const throughputSuite: Suite = {
         },
       ],
       notes: [
-        `Goal: arenakv ≥ 1.0× lru-cache ops/s; measured ${getRatio === undefined ? 'n/a' : ratio(getRatio).toFixed(2)}× with get() ` +
-          `(a Buffer copy per hit) and ${ratio(results.find((r) => r.peer === 'arenakv getInto') ?? results[0]).toFixed(2)}× with getInto().`,
+        ...(hasLru
+          ? [
+              `Goal: arenakv ≥ 1.0× lru-cache ops/s; measured ${getRatio === undefined ? 'n/a' : ratio(getRatio).toFixed(2)}× with get() ` +
+                `(a Buffer copy per hit) and ${ratio(results.find((r) => r.peer === 'arenakv getInto') ?? results[0]).toFixed(2)}× with getInto().`,
+            ]
+          : []),
+        ...missing.map(missingPeerNote),
         `Operations run in chunks of 2,000 between event-loop turns, so the loop delay is a chunk plus any stall (GC, timers).`,
       ],
       data: { keys, valueBytes: VALUE_BYTES, durationMs, rounds, results, runs: Object.fromEntries(runs) },
