@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { HAS_REDIS_SERVER, needs } from './helpers/tools.js'
 import { ensureDist } from './helpers/dist.js'
 import { formatTable, markdownTable } from '../bench/output.js'
 import { runOk } from './helpers/run.js'
@@ -216,7 +217,7 @@ describe('bench building blocks', () => {
     expect(markdownTable(t).split('\n')[2]).toBe('| a\\|b | 1,234,567 | 1.23 |')
   })
 
-  test('redis-server peer: starts on loopback, pipelines, and stops', async () => {
+  test.skipIf(!HAS_REDIS_SERVER)(needs('redis-server peer: starts on loopback, pipelines, and stops', HAS_REDIS_SERVER, 'redis-server', 'redis-server'), async () => {
     const server = await RedisServer.start({ maxmemory: 8 << 20, policy: 'allkeys-lru' })
     try {
       const { client } = server
@@ -240,7 +241,7 @@ describe('bench building blocks', () => {
   })
 })
 
-describe('arenakv bench (peer suites) --scale tiny', () => {
+describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale tiny', HAS_REDIS_SERVER, 'redis-server', 'redis-server'), () => {
   let out: string
   let stdout: string
   const SUITES = ['fidelity', 'throughput', 'hitratio', 'expiry', 'reclaim']

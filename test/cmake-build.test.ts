@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
 import { run } from './helpers/run.js'
+import { HAS_CMAKE, needs } from './helpers/tools.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, 'build-cmake')
@@ -81,7 +82,7 @@ function gypSources(): string[] {
   return [...build.sources].sort()
 }
 
-describe('cmake-js build (npm run build:cmake)', () => {
+describe.skipIf(!HAS_CMAKE)(needs('cmake-js build (npm run build:cmake)', HAS_CMAKE, 'cmake', 'cmake'), () => {
   test('libc: builds, loads, exports only the registration symbols', async () => {
     await buildCmake({ ARENAKV_MALLOC: 'libc' })
     const a = load()
