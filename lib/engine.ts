@@ -20,7 +20,7 @@ import {
 } from './expire.js'
 import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
-import { Reporter, engineArenaResident } from './report.js'
+import { Reporter, engineArenaStats } from './report.js'
 import { createStore, type SlotStore } from './store.js'
 import {
   getCommand,
@@ -136,7 +136,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       volatileCount: () => db.ks.volatileCount,
       storeBytes: () => db.store.usedBytes(),
       slotsIssued: () => db.ks.highIndex,
-      arenaResident: () => engineArenaResident(db.store),
+      arenaStats: () => engineArenaStats(db.store),
       storePeak: () => db.storePeak(),
       arrayBytes: () => {
         const ks = db.ks

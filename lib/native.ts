@@ -28,6 +28,12 @@ export interface ArenaStats {
   nmalloc: number
   ndalloc: number
   fragSmallbinsBytes: number
+  smallAllocated: number
+  largeAllocated: number
+  /** The arena's own bookkeeping (jemalloc's base and internal allocations). */
+  metadata: number
+  /** Virtual memory kept mapped for reuse; not resident. */
+  retained: number
 }
 
 export interface Capabilities {

@@ -5,7 +5,7 @@ import type { ActiveDefrag } from './defrag.js'
 import { bytesToHuman, formatFixed, keyspaceInfoValue, renderInfo, renderInfoSection } from './format.js'
 import { lruClock } from './lru.js'
 import { packageVersion } from './package-root.js'
-import { SLOT_TABLE_CHUNK_SLOTS, SLOT_TABLE_ENTRY_BYTES, type SlotStore } from './store.js'
+import { SLOT_TABLE_CHUNK_SLOTS, SLOT_TABLE_ENTRY_BYTES, type ArenaStats, type SlotStore } from './store.js'
 
 // INFO (server, memory, stats, keyspace), MEMORY STATS and MEMORY USAGE with Redis's names and formulas
 // (server.c genRedisInfoString, object.c getMemoryOverheadData / memoryCommand), and MEMORY DOCTOR with
@@ -48,8 +48,8 @@ export interface ReportHost {
   /** Slot indices the store has issued (its slot table has ceil(n / SLOT_TABLE_CHUNK_SLOTS) chunks). */
   slotsIssued(): number
   arrayBytes(): ArrayBytes
-  /** Resident bytes of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
-  arenaResident(): number | null
+  /** Stats of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
+  arenaStats(): ArenaStats | null
   /**
    * The highest usedMemory() the store saw, checked natively on every write that grows memory (Redis records the
    * peak after every command, in call()), so bursts between two samples count.
@@ -68,6 +68,8 @@ export interface MemorySample {
    * there is no per-engine arena and it falls back to the process RSS.
    */
   engineRss: number
+  /** The engine's arena at the sample (jemalloc builds), for what its resident memory holds beyond allocations. */
+  arena: ArenaStats | null
   processRss: number
   allocatorAllocated: number
   allocatorActive: number
@@ -106,10 +108,30 @@ const SLOT_TABLE_CHUNK_USABLE = allocator.capabilities.goodSize
   ? allocator.goodSize(SLOT_TABLE_CHUNK_REQUEST)
   : SLOT_TABLE_CHUNK_REQUEST + 8
 
-/** The engine's own arena's resident bytes (jemalloc builds), or null where there is no per-engine arena. */
-export function engineArenaResident(store: SlotStore): number | null {
+/** The engine's own arena's stats (jemalloc builds), or null where there is no per-engine arena. */
+export function engineArenaStats(store: SlotStore): ArenaStats | null {
   if (!allocator.capabilities.arenas || store.arenaStats === undefined) return null
-  return store.arenaStats().resident
+  return store.arenaStats()
+}
+
+/**
+ * Where the engine arena's resident memory goes beyond what is allocated in it (MEMORY STATS `engine.arena`): free
+ * regions in partly used small slabs, page rounding of large extents and slab tails, freed pages not yet returned
+ * (dirty, muzzy), and the arena's own metadata.
+ */
+export function arenaBreakdown(a: ArenaStats): Record<string, number> {
+  return {
+    allocated: a.allocated,
+    'small.allocated': a.smallAllocated,
+    'large.allocated': a.largeAllocated,
+    'small.slab-free': a.fragSmallbinsBytes,
+    'page-rounding': Math.max(0, a.active - a.allocated - a.fragSmallbinsBytes),
+    dirty: a.dirty,
+    muzzy: a.muzzy,
+    metadata: a.metadata,
+    resident: a.resident,
+    'resident-overhead': Math.max(0, a.resident - a.allocated),
+  }
 }
 
 /** Redis prints the allocator with its version ('jemalloc-5.3.0', 'tcmalloc-2.10') and glibc as plain 'libc'. */
@@ -185,10 +207,11 @@ export class Reporter {
     if (active === 0) active = resident
     let allocated = info.allocated ?? 0
     if (allocated === 0) allocated = this.host.usedMemory()
-    const arena = this.host.arenaResident()
+    const arena = this.host.arenaStats()
     const arrays = this.host.arrayBytes()
     this.sample = {
-      engineRss: arena === null ? processRss : arena + arrays.main + arrays.expires + arrays.fixed,
+      engineRss: arena === null ? processRss : arena.resident + arrays.main + arrays.expires + arrays.fixed,
+      arena,
       processRss,
       allocatorAllocated: allocated,
       allocatorActive: active,
@@ -402,6 +425,7 @@ export class Reporter {
       fragmentation: mh.totalFrag,
       'fragmentation.bytes': mh.totalFragBytes,
     })
+    if (mh.arena !== null) out['engine.arena'] = arenaBreakdown(mh.arena)
     return out
   }
 

@@ -170,7 +170,13 @@ bool arenaStats(unsigned arena, ArenaStats* out) {
             readf(&largeN, "stats.arenas.%u.large.nmalloc", arena) &&
             readf(&smallD, "stats.arenas.%u.small.ndalloc", arena) &&
             readf(&largeD, "stats.arenas.%u.large.ndalloc", arena);
+  size_t base = 0, internal = 0;
+  ok = ok && readf(&base, "stats.arenas.%u.base", arena) && readf(&internal, "stats.arenas.%u.internal", arena) &&
+       readf(&out->retained, "stats.arenas.%u.retained", arena);
   if (!ok) return false;
+  out->smallAllocated = small;
+  out->largeAllocated = large;
+  out->metadata = base + internal;
   out->allocated = small + large;
   out->active = pactive * page;
   out->dirty = pdirty * page;

@@ -41,6 +41,9 @@ bool globalStats(GlobalStats* out);
 
 struct ArenaStats {
   size_t allocated = 0, active = 0, dirty = 0, muzzy = 0, resident = 0, mapped = 0;
+  size_t smallAllocated = 0, largeAllocated = 0;
+  size_t metadata = 0;  // the arena's own bookkeeping (stats.arenas.<i>.base + internal)
+  size_t retained = 0;  // virtual memory kept mapped for reuse, not resident
   uint64_t nmalloc = 0, ndalloc = 0;
   size_t fragSmallbinsBytes = 0;
 };

@@ -18,6 +18,10 @@ inline Napi::Object arenaStatsObject(Napi::Env env, const jectl::ArenaStats& s) 
   o.Set("nmalloc", static_cast<double>(s.nmalloc));
   o.Set("ndalloc", static_cast<double>(s.ndalloc));
   o.Set("fragSmallbinsBytes", static_cast<double>(s.fragSmallbinsBytes));
+  o.Set("smallAllocated", static_cast<double>(s.smallAllocated));
+  o.Set("largeAllocated", static_cast<double>(s.largeAllocated));
+  o.Set("metadata", static_cast<double>(s.metadata));
+  o.Set("retained", static_cast<double>(s.retained));
   return o;
 }
 

@@ -43,6 +43,7 @@ function healthy(over: Partial<MemoryOverhead> = {}): MemoryOverhead {
     rssExtraBytes: 5 * MiB,
     totalFrag: 1.05,
     totalFragBytes: 5 * MiB,
+    arena: null,
   }
   return { ...mh, ...over }
 }
@@ -88,6 +89,60 @@ describe('doctor checks (pure)', () => {
     expect(text).toContain('activedefrag')
     expect(text).toContain('Node.js')
     expect(text).toContain('40.00M') // V8's heap, from the runtime figures
+  })
+})
+
+describe("the engine arena's resident overhead", () => {
+  const arena = (over: Partial<NonNullable<MemoryOverhead['arena']>> = {}): NonNullable<MemoryOverhead['arena']> => ({
+    allocated: 96 * MiB,
+    active: 100 * MiB,
+    dirty: 0,
+    muzzy: 0,
+    resident: 101 * MiB,
+    mapped: 102 * MiB,
+    nmalloc: 0,
+    ndalloc: 0,
+    fragSmallbinsBytes: 3 * MiB,
+    smallAllocated: 60 * MiB,
+    largeAllocated: 36 * MiB,
+    metadata: MiB,
+    retained: 0,
+    ...over,
+  })
+
+  it('is a finding past 10% of the allocations and 10 MiB, with where it goes', () => {
+    expect(doctorFindings(healthy({ arena: arena() }))).toEqual([])
+    // 14 MiB over 96: past both thresholds.
+    const heavy = arena({ active: 104 * MiB, fragSmallbinsBytes: 6 * MiB, dirty: 5 * MiB, resident: 110 * MiB })
+    expect(doctorFindings(healthy({ arena: heavy }))).toEqual(['arena-overhead'])
+    const text = buildMemoryDoctor(healthy({ arena: heavy }), runtime)
+    expect(text).toContain('keeps 14.00M resident beyond the 96.00M allocated')
+    expect(text).toContain('6.00M of free slots in partly used small slabs, 2.00M of page rounding')
+    expect(text).toContain('5.00M of freed pages not yet returned')
+    expect(text).toContain("maxmemoryAccounting: 'resident'")
+    // 11 MiB over 200 MiB allocated: under 10%.
+    const big = arena({ allocated: 200 * MiB, active: 205 * MiB, resident: 211 * MiB, fragSmallbinsBytes: 5 * MiB })
+    expect(doctorFindings(healthy({ arena: big }))).toEqual([])
+  })
+
+  it('MEMORY STATS engine.arena breaks an engine arena down, its parts adding up', () => {
+    const db = new Engine({ maxmemory: '16mb', maxmemoryPolicy: 'allkeys-lru' })
+    open.push(db)
+    const buf = Buffer.alloc(16384, 1)
+    let s = 7
+    for (let i = 0; i < 100_000; i++) {
+      s ^= s << 13
+      s ^= s >>> 17
+      s ^= s << 5
+      db.set(`k:${(s >>> 0) % 20_000}`, buf.subarray(0, 32 + ((s >>> 16) % 8000)))
+    }
+    const a = db.memoryStats()['engine.arena'] as Record<string, number>
+    expect(a.allocated).toBe(a['small.allocated'] + a['large.allocated'])
+    expect(a.allocated).toBeGreaterThan(10 * MiB)
+    expect(a.allocated + a['small.slab-free'] + a['page-rounding']).toBeGreaterThanOrEqual(a.allocated)
+    expect(a.resident).toBeGreaterThanOrEqual(a.allocated)
+    expect(a['resident-overhead']).toBe(a.resident - a.allocated)
+    expect(a.metadata).toBeGreaterThan(0)
   })
 })
 
