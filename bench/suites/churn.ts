@@ -205,7 +205,11 @@ export const churnSuite: Suite = {
         { group: label(m.maxmemory), series: `${m.subject}: process growth`, value: m.growthRatio },
       ])
     const goalNotes = refused !== null
-      ? [`maxmemoryAccounting 'resident' is refused by the ${build} build (${refused}), so only 'allocated' ran; the goals below are for 'resident' on jemalloc.`]
+      ? [
+          `maxmemoryAccounting 'resident' is refused by the ${build} build (${refused}), so only 'allocated' ran and the 'resident' goals ` +
+            `(used_memory_rss and process RSS growth ÷ maxmemory ≤ ${GOAL}) are not measured here. With no engine arena, arenakv's ` +
+            'used_memory_rss (and so mem_fragmentation_ratio) is the whole Node process\'s RSS, V8 and code included.',
+        ]
       : sizes.map((s) => {
           const m = at('arenakv resident', s.maxmemory)
           const rss = m?.engineRssRatio ?? NaN
