@@ -12,9 +12,10 @@ import { throughputSuite } from './suites/throughput.js'
 import { hitratioSuite } from './suites/hitratio.js'
 import { expirySuite } from './suites/expiry.js'
 import { reclaimSuite } from './suites/reclaim.js'
+import { churnSuite } from './suites/churn.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)

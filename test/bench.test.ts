@@ -244,7 +244,7 @@ describe('bench building blocks', () => {
 describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale tiny', HAS_REDIS_SERVER, 'redis-server', 'redis-server'), () => {
   let out: string
   let stdout: string
-  const SUITES = ['fidelity', 'throughput', 'hitratio', 'expiry', 'reclaim']
+  const SUITES = ['fidelity', 'throughput', 'hitratio', 'expiry', 'reclaim', 'churn']
 
   beforeAll(async () => {
     await ensureDist()
@@ -313,6 +313,44 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
       expect(r.hitRatio).toBeGreaterThan(0)
       expect(r.hitRatio).toBeLessThan(1)
       expect(r.exactLruAtHeld).toBeGreaterThan(0)
+    }
+  })
+
+  test('churn measures every subject at both sizes with finite figures, and resident accounting holds the bound', () => {
+    type Figures = {
+      subject: string; maxmemory: number; engineRssRatio: number | null; growthRatio: number; usedMemory: number | null
+      memFrag: number | null; allocatorFrag: number | null; keys: number; evictedKeys: number; writesPerSec: number; cpuSeconds: number
+    }
+    const c = JSON.parse(readFileSync(join(out, 'churn.json'), 'utf8')) as {
+      sizes: { maxmemory: number }[]
+      refused: string | null
+      medians: Figures[]
+      runs: Figures[]
+    }
+    expect(c.refused).toBeNull()
+    expect(c.sizes.map((s) => s.maxmemory)).toEqual([4 << 20, 16 << 20])
+    for (const { maxmemory } of c.sizes) {
+      for (const subject of ['arenakv allocated', 'arenakv resident', 'redis-server', 'no cache']) {
+        const m = c.medians.find((x) => x.subject === subject && x.maxmemory === maxmemory)
+        expect(m, `${subject} ${maxmemory}`).toBeDefined()
+        // NaN is written as null in JSON, so a figure that could not be measured fails here.
+        const figures = subject === 'no cache'
+          ? [m!.growthRatio, m!.writesPerSec, m!.cpuSeconds]
+          : [m!.engineRssRatio, m!.growthRatio, m!.memFrag, m!.allocatorFrag, m!.writesPerSec, m!.cpuSeconds]
+        for (const f of figures) expect(Number.isFinite(f), `${subject} ${maxmemory}`).toBe(true)
+        if (subject === 'no cache') continue
+        expect(m!.keys).toBeGreaterThan(0)
+        // Writes several times the bound: every cache evicts.
+        expect(m!.evictedKeys).toBeGreaterThan(0)
+      }
+    }
+    // The bound resident accounting enforces: what the engine holds, allocator overhead included, stays near
+    // maxmemory (used_memory under it) at any scale; the full-scale run is what measures the 1.05 goals.
+    const resident = c.runs.filter((r) => r.subject === 'arenakv resident')
+    expect(resident.length).toBe(c.sizes.length)
+    for (const r of resident) {
+      expect(r.usedMemory).toBeLessThanOrEqual(r.maxmemory)
+      expect(r.engineRssRatio).toBeLessThanOrEqual(1.1)
     }
   })
 

@@ -1,0 +1,129 @@
+// Child of the churn suite: one subject (an engine under one accounting, or the same loop with no cache) replays
+// the overwrite trace in a fresh process and reports the process's RSS growth and the engine's INFO figures.
+import { collectGarbage, progressReporter, rssBytes, runChild, sleep } from './child.js'
+import { churnTrace, MAX_VALUE_BYTES } from './churn-workload.js'
+import { KeyDecoder } from './keys.js'
+import { settledMemoryFigures, type MemoryFigures } from './measure.js'
+
+export type ChurnSubject = 'arenakv allocated' | 'arenakv resident' | 'no cache'
+
+export interface ChurnParams {
+  subject: ChurnSubject
+  maxmemory: number
+  keySpace: number
+  writes: number
+  seed: number
+  /** Writes of a key deleted straight after, before the baseline (as the fidelity suite: the suite says why). */
+  warmupWrites: number
+}
+
+export interface ChurnResult {
+  subject: ChurnSubject
+  /** Set when the build refused the subject (maxmemoryAccounting 'resident' on a build without jemalloc). */
+  refused: string | null
+  rssGrowth: number
+  seconds: number
+  /** CPU time (user + system) of the whole process over the loop. */
+  cpuSeconds: number
+  keys: number
+  evictedKeys: number
+  expiredKeys: number
+  /** The engine's INFO memory after the loop (null for the no-cache loop). */
+  memory: MemoryFigures | null
+  /** Keeps the no-cache loop's work observable so the JIT cannot drop it. */
+  sink: number
+}
+
+const progress = progressReporter()
+/** Warm-up keys are numbered from here, far from the trace's own. */
+const WARMUP_KEY_BASE = 1e12
+/**
+ * The loop yields to the event loop this often, as a server does between reads: the engine's hz timer then runs
+ * its active expiry and (under 'resident' accounting) its resident sample, as it would in a real process.
+ */
+const YIELD_EVERY = 1024
+
+interface Sink {
+  set(key: string, value: Buffer, ex: number): void
+  del(key: string): void
+}
+
+function yieldNow(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+runChild<ChurnParams, ChurnResult>(async (p) => {
+  const trace = churnTrace(p.keySpace, p.writes, p.seed)
+  const template = Buffer.alloc(MAX_VALUE_BYTES, 0x63)
+  // One options object per TTL, made once: the loop itself makes no garbage a cache would not see.
+  const exOptions = Array.from({ length: 256 }, (_, s) => (s === 0 ? undefined : { ex: s }))
+  let sinkValue = 0
+  let db: import('../lib/engine.js').Engine | null = null
+  let sink: Sink
+  if (p.subject === 'no cache') {
+    sink = {
+      set: (k, v, ex) => void (sinkValue = (sinkValue + k.length + v.byteLength + ex) | 0),
+      del: (k) => void (sinkValue = (sinkValue + k.length) | 0),
+    }
+  } else {
+    const { Engine } = await import('../lib/engine.js')
+    try {
+      db = new Engine({
+        maxmemory: p.maxmemory,
+        maxmemoryPolicy: 'allkeys-lru',
+        maxmemoryAccounting: p.subject === 'arenakv resident' ? 'resident' : 'allocated',
+      })
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (code !== 'ERR_UNSUPPORTED') throw err
+      return {
+        subject: p.subject, refused: `${String(code)}: ${(err as Error).message}`, rssGrowth: NaN, seconds: NaN, cpuSeconds: NaN,
+        keys: 0, evictedKeys: 0, expiredKeys: 0, memory: null, sink: 0,
+      }
+    }
+    const engine = db
+    sink = {
+      set: (k, v, ex) => void engine.set(k, v, exOptions[ex]),
+      del: (k) => void engine.del(k),
+    }
+  }
+  const keys = new KeyDecoder()
+  const { sizes, ttls } = trace
+  const keyIdx = trace.keys
+  for (let i = 0; i < p.warmupWrites; i++) {
+    const key = keys.key(WARMUP_KEY_BASE + i)
+    sink.set(key, template.subarray(0, sizes[i % sizes.length]), ttls[i % ttls.length])
+    sink.del(key)
+  }
+  collectGarbage()
+  await sleep(50)
+  const rss0 = rssBytes()
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let i = 0; i < p.writes; i++) {
+    // The engine copies the bytes into its arena, so a view of one template stands for the request's buffer.
+    sink.set(keys.key(keyIdx[i]), template.subarray(0, sizes[i]), ttls[i])
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) {
+      await yieldNow()
+      progress(`${p.subject} ${p.maxmemory >> 20} MB: ${Math.round((i / p.writes) * 100)}%`)
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const rssEnd = rssBytes()
+  const memory = db === null ? null : await settledMemoryFigures(db)
+  const result: ChurnResult = {
+    subject: p.subject,
+    refused: null,
+    rssGrowth: rssEnd - rss0,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    keys: db?.dbsize() ?? 0,
+    evictedKeys: db === null ? 0 : Number(db.stats.evicted_keys),
+    expiredKeys: db === null ? 0 : Number(db.stats.expired_keys),
+    memory,
+    sink: sinkValue,
+  }
+  db?.close()
+  return result
+})
