@@ -262,6 +262,11 @@ size_t zmallocSize(const void* ptr) { return mi_usable_size(ptr); }
 size_t zmallocGoodSize(size_t) { return 0; }
 
 bool zheapCreate(ZHeap* heap, std::string* error) {
+  // Freed pages go back to the OS at once, as the jemalloc build's arena does (decay 0): mimalloc 2.0.9 otherwise
+  // delays decommitting until later allocations in the same area, and mi_collect(true) did not return them either
+  // (measured: 150 MB freed, RSS unchanged; with a delay of 0, 207 → 61 MB at the frees). The option is global, but
+  // this mimalloc is the engine's alone.
+  mi_option_set(mi_option_decommit_delay, 0);
   mi_heap_t* h = mi_heap_new();
   if (h == nullptr) {
     *error = "mimalloc could not create a heap (mi_heap_new)";
