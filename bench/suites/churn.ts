@@ -226,9 +226,12 @@ export const churnSuite: Suite = {
     const at = (subject: Subject, allocator: AllocatorName | null, maxmemory: number): SubjectMedian | undefined =>
       medians.find((m) => m.subject === subject && m.allocator === allocator && m.maxmemory === maxmemory)
     const label = (maxmemory: number): string => `${maxmemory / MB} MB`
-    const charted = medians.filter((m) => m.subject !== 'no cache')
-    const rssBars: BarDatum[] = charted.map((m) => ({ group: label(m.maxmemory), series: who(m), value: m.engineRssRatio }))
-    const growthBars: BarDatum[] = charted.map((m) => ({ group: label(m.maxmemory), series: who(m), value: m.growthRatio }))
+    const bars: BarDatum[] = medians
+      .filter((m) => m.subject !== 'no cache')
+      .flatMap((m) => [
+        { group: label(m.maxmemory), series: `${who(m)}: used_memory_rss`, value: m.engineRssRatio },
+        { group: label(m.maxmemory), series: `${who(m)}: process growth`, value: m.growthRatio },
+      ])
     const refusalNotes = builds.flatMap((build) => {
       const why = refused.get(build)
       return why === undefined
@@ -295,10 +298,7 @@ export const churnSuite: Suite = {
           rows: sizes.map((s): Cell[] => [label(s.maxmemory), s.keySpace, s.writes, (at('no cache', null, s.maxmemory)?.rssGrowth ?? NaN) / MB]),
         },
       ],
-      charts: [
-        { name: 'rss', title: 'used_memory_rss ÷ maxmemory by allocator', spec: groupedBars('Churn: used_memory_rss ÷ maxmemory', 'ratio', rssBars) },
-        { name: 'growth', title: 'Process RSS growth ÷ maxmemory by allocator', spec: groupedBars('Churn: process RSS growth ÷ maxmemory', 'ratio', growthBars) },
-      ],
+      charts: [{ name: 'ratio', title: 'used_memory_rss and process RSS growth ÷ maxmemory', spec: groupedBars('Churn: ÷ maxmemory', 'ratio', bars) }],
       notes: [
         ...refusalNotes,
         ...goalNotes,
