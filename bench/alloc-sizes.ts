@@ -10,7 +10,8 @@ export interface AllocParams {
   scale: Scale
 }
 
-export type AllocFigures = Record<string, number>
+/** A workload's figures; null where the build cannot measure one (small-bin fragmentation on mimalloc). */
+export type AllocFigures = Record<string, number | null>
 
 export interface AllocSizes {
   maxmemory: number

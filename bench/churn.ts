@@ -1,5 +1,6 @@
 // Child of the churn suite: one subject (an engine under one accounting, or the same loop with no cache) replays
 // the overwrite trace in a fresh process and reports the process's RSS growth and the engine's INFO figures.
+import { allocator } from '../lib/allocator.js'
 import { collectGarbage, progressReporter, rssBytes, runChild, sleep } from './child.js'
 import { churnTrace, MAX_VALUE_BYTES } from './churn-workload.js'
 import { KeyDecoder } from './keys.js'
@@ -30,6 +31,11 @@ export interface ChurnResult {
   expiredKeys: number
   /** The engine's INFO memory after the loop (null for the no-cache loop). */
   memory: MemoryFigures | null
+  /**
+   * Whether the build reports small-bin fragmentation: where it cannot (mimalloc), INFO's allocator_frag_ratio
+   * is a placeholder 1.00, and the suite shows it as unmeasured.
+   */
+  smallbinFrag: boolean
   /** Keeps the no-cache loop's work observable so the JIT cannot drop it. */
   sink: number
 }
@@ -78,7 +84,7 @@ runChild<ChurnParams, ChurnResult>(async (p) => {
       if (code !== 'ERR_UNSUPPORTED') throw err
       return {
         subject: p.subject, refused: `${String(code)}: ${(err as Error).message}`, rssGrowth: NaN, seconds: NaN, cpuSeconds: NaN,
-        keys: 0, evictedKeys: 0, expiredKeys: 0, memory: null, sink: 0,
+        keys: 0, evictedKeys: 0, expiredKeys: 0, memory: null, smallbinFrag: false, sink: 0,
       }
     }
     const engine = db
@@ -122,6 +128,7 @@ runChild<ChurnParams, ChurnResult>(async (p) => {
     evictedKeys: db === null ? 0 : Number(db.stats.evicted_keys),
     expiredKeys: db === null ? 0 : Number(db.stats.expired_keys),
     memory,
+    smallbinFrag: db !== null && allocator.info().fragSmallbinsBytes !== null,
     sink: sinkValue,
   }
   db?.close()

@@ -9,7 +9,7 @@ export type Scale = (typeof SCALES)[number]
 
 export interface SuiteContext {
   scale: Scale
-  /** Allocator builds the suite compares (the alloc suite runs each; peer suites use the first). */
+  /** Allocator builds the suite compares (the alloc and churn suites run each; the other peer suites use the first). */
   allocators: AllocatorName[]
   env: MachineEnv
   log: (line: string) => void

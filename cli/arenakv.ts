@@ -37,7 +37,7 @@ program
   .addOption(
     new Option(
       '--allocators <list>',
-      `allocator builds (${ALLOCATORS.join(',')}): the alloc suite compares them, peer suites use the first ` +
+      `allocator builds (${ALLOCATORS.join(',')}): the alloc and churn suites compare them, the other peer suites use the first ` +
         '(default: every allocator with a build here)',
     ).argParser(allocatorList),
   )

@@ -31,6 +31,12 @@ const WORKLOAD_FIGURES: Record<string, string[]> = {
     'active_to_allocated', 'rss_growth_to_used',
   ],
 }
+/** The small-bin fragmentation figures, null on a build whose allocator.info().fragSmallbinsBytes is null. */
+const SMALLBIN_FIGURES = new Set(['allocator_frag_ratio_after_delete', 'allocator_frag_ratio_after_purge', 'allocator_frag_ratio'])
+/** Builds that cannot report small-bin fragmentation (mimalloc has no per-size-class free-slot count). */
+const NO_SMALLBIN_FRAG = new Set(['mimalloc'])
+/** Builds with maxmemoryAccounting 'resident': it needs jemalloc's arena, the others refuse it with ERR_UNSUPPORTED. */
+const RESIDENT_BUILDS = new Set(['jemalloc'])
 
 /**
  * XML well-formedness, enough for SVG: every tag closes in order, attributes are quoted, one root element.
@@ -89,6 +95,17 @@ describe('arenakv bench alloc --scale tiny', () => {
     for (const a of ALLOCATORS) expect(stdout).toMatch(new RegExp(`^${a}\\s+[\\d,]+\\s`, 'm'))
   })
 
+  test('a build that cannot report small-bin fragmentation shows — in both allocator frag columns, and a note says why', () => {
+    for (const a of ALLOCATORS) {
+      // The row ends: frag ratio del½, alloc frag (rand), RSS/used (rand).
+      const row = new RegExp(`^${a}\\s.*\\s(\\S+)\\s+(\\S+)\\s+-?[\\d.,]+$`, 'm').exec(stdout)
+      expect(row, a).not.toBeNull()
+      if (NO_SMALLBIN_FRAG.has(a)) expect([row![1], row![2]], a).toEqual(['—', '—'])
+      else for (const c of [row![1], row![2]]) expect(c, a).toMatch(/^\d+\.\d+$/)
+    }
+    for (const a of NO_SMALLBIN_FRAG) expect(stdout).toMatch(new RegExp(`^• ${a}: the build cannot report small-bin fragmentation`, 'm'))
+  })
+
   test('every SVG is well-formed XML with an <svg> root', () => {
     const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'))
     expect(svgs.length).toBeGreaterThanOrEqual(3)
@@ -123,8 +140,14 @@ describe('arenakv bench alloc --scale tiny', () => {
         const f = json.figures[a][workload]
         expect(Object.keys(f).sort(), `${a} ${workload}`).toEqual([...names].sort())
         for (const n of names) {
+          if (SMALLBIN_FIGURES.has(n) && NO_SMALLBIN_FRAG.has(a)) {
+            expect(f[n], `${a} ${workload} ${n}`).toBeNull()
+            continue
+          }
           expect(typeof f[n], `${a} ${workload} ${n}`).toBe('number')
           expect(Number.isFinite(f[n]), `${a} ${workload} ${n}`).toBe(true)
+          // A real small-bin ratio is free slots ÷ allocated + 1.
+          if (SMALLBIN_FIGURES.has(n)) expect(f[n] as number, `${a} ${workload} ${n}`).toBeGreaterThanOrEqual(1)
         }
       }
       expect(json.figures[a].fill_evict.ops_per_sec).toBeGreaterThan(0)
@@ -251,7 +274,8 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     out = mkdtempSync(join(tmpdir(), 'arenakv-peers-'))
     stdout = await runOk(
       process.execPath,
-      [join(root, 'dist/cli/arenakv.js'), 'bench', ...SUITES, '--allocators', 'jemalloc', '--out', out, '--scale', 'tiny'],
+      // Every build: churn runs on each one, the other suites on the first.
+      [join(root, 'dist/cli/arenakv.js'), 'bench', ...SUITES, '--allocators', ALLOCATORS.join(','), '--out', out, '--scale', 'tiny'],
       { cwd: root, timeout: 170_000 },
     )
   }, 300_000)
@@ -316,41 +340,80 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     }
   })
 
-  test('churn measures every subject at both sizes with finite figures, and resident accounting holds the bound', () => {
+  test('churn measures arenakv on every allocator build at both sizes, redis-server and the loop once, with finite figures', () => {
     type Figures = {
-      subject: string; maxmemory: number; engineRssRatio: number | null; growthRatio: number; usedMemory: number | null
-      memFrag: number | null; allocatorFrag: number | null; keys: number; evictedKeys: number; writesPerSec: number; cpuSeconds: number
+      subject: string; allocator: string | null; maxmemory: number; engineRssRatio: number | null; growthRatio: number
+      usedMemory: number | null; memFrag: number | null; allocatorFrag: number | null; keys: number; evictedKeys: number
+      writesPerSec: number; cpuSeconds: number
     }
     const c = JSON.parse(readFileSync(join(out, 'churn.json'), 'utf8')) as {
+      allocators: { name: string }[]
       sizes: { maxmemory: number }[]
-      refused: string | null
+      refused: Record<string, string | null>
       medians: Figures[]
       runs: Figures[]
     }
-    expect(c.refused).toBeNull()
+    expect(c.allocators.map((a) => a.name)).toEqual(ALLOCATORS)
+    expect(Object.keys(c.refused)).toEqual(ALLOCATORS)
+    for (const a of ALLOCATORS) {
+      if (RESIDENT_BUILDS.has(a)) expect(c.refused[a], a).toBeNull()
+      else expect(c.refused[a], a).toMatch(/^ERR_UNSUPPORTED: /)
+    }
     expect(c.sizes.map((s) => s.maxmemory)).toEqual([4 << 20, 16 << 20])
+    const cells = [
+      ...ALLOCATORS.flatMap((a: string) => [
+        { subject: 'arenakv allocated', allocator: a },
+        ...(RESIDENT_BUILDS.has(a) ? [{ subject: 'arenakv resident', allocator: a }] : []),
+      ]),
+      { subject: 'redis-server', allocator: null },
+      { subject: 'no cache', allocator: null },
+    ]
+    // Exactly these rows at each size: resident where refused, or a second loop or redis-server, would be extra.
+    expect(c.medians.length).toBe(cells.length * c.sizes.length)
     for (const { maxmemory } of c.sizes) {
-      for (const subject of ['arenakv allocated', 'arenakv resident', 'redis-server', 'no cache']) {
-        const m = c.medians.find((x) => x.subject === subject && x.maxmemory === maxmemory)
-        expect(m, `${subject} ${maxmemory}`).toBeDefined()
+      for (const { subject, allocator } of cells) {
+        const tag = `${subject} ${allocator ?? ''} ${maxmemory}`
+        const m = c.medians.find((x) => x.subject === subject && x.allocator === allocator && x.maxmemory === maxmemory)
+        expect(m, tag).toBeDefined()
         // NaN is written as null in JSON, so a figure that could not be measured fails here.
         const figures = subject === 'no cache'
           ? [m!.growthRatio, m!.writesPerSec, m!.cpuSeconds]
-          : [m!.engineRssRatio, m!.growthRatio, m!.memFrag, m!.allocatorFrag, m!.writesPerSec, m!.cpuSeconds]
-        for (const f of figures) expect(Number.isFinite(f), `${subject} ${maxmemory}`).toBe(true)
+          : [m!.engineRssRatio, m!.growthRatio, m!.memFrag, m!.writesPerSec, m!.cpuSeconds]
+        for (const f of figures) expect(Number.isFinite(f), tag).toBe(true)
         if (subject === 'no cache') continue
-        expect(m!.keys).toBeGreaterThan(0)
+        if (allocator !== null && NO_SMALLBIN_FRAG.has(allocator)) expect(m!.allocatorFrag, tag).toBeNull()
+        else expect(m!.allocatorFrag, tag).toBeGreaterThanOrEqual(1)
+        expect(m!.keys, tag).toBeGreaterThan(0)
         // Writes several times the bound: every cache evicts.
-        expect(m!.evictedKeys).toBeGreaterThan(0)
+        expect(m!.evictedKeys, tag).toBeGreaterThan(0)
+        // allkeys-lru holds used_memory at the bound under either accounting, on every build.
+        if (allocator !== null) expect(m!.usedMemory, tag).toBeLessThanOrEqual(maxmemory)
       }
     }
     // The bound resident accounting enforces: what the engine holds, allocator overhead included, stays near
     // maxmemory (used_memory under it) at any scale; the full-scale run is what measures the 1.05 goals.
     const resident = c.runs.filter((r) => r.subject === 'arenakv resident')
-    expect(resident.length).toBe(c.sizes.length)
+    expect(resident.length).toBe(c.sizes.length * RESIDENT_BUILDS.size)
     for (const r of resident) {
+      expect(RESIDENT_BUILDS.has(r.allocator ?? '')).toBe(true)
       expect(r.usedMemory).toBeLessThanOrEqual(r.maxmemory)
       expect(r.engineRssRatio).toBeLessThanOrEqual(1.1)
+    }
+  })
+
+  test('the churn report has a row per allocator and size, and one line per build that refuses resident accounting', () => {
+    const md = readFileSync(join(out, 'report.md'), 'utf8')
+    expect(md).toContain('**Churn by allocator')
+    for (const a of ALLOCATORS) {
+      for (const size of ['4 MB', '16 MB']) {
+        // allocator, maxmemory, allocated RSS and growth ÷ max, resident RSS and growth ÷ max (— where refused), writes/s.
+        const resident = RESIDENT_BUILDS.has(a) ? '[\\d.]+ \\| [\\d.]+' : '— \\| —'
+        expect(md, `${a} ${size}`).toMatch(new RegExp(`^\\| ${a} \\| ${size} \\| [\\d.]+ \\| -?[\\d.]+ \\| ${resident} \\| [\\d,]+ \\|$`, 'm'))
+      }
+      const refusals = stdout.match(new RegExp(`^• ${a}: maxmemoryAccounting 'resident' refused \\(ERR_UNSUPPORTED\\)`, 'gm')) ?? []
+      expect(refusals.length, a).toBe(RESIDENT_BUILDS.has(a) ? 0 : 1)
+      const goals = stdout.match(new RegExp(`^• Goal on ${a} at \\d+ MB with 'resident' accounting: .*: (met|not met)\\.$`, 'gm')) ?? []
+      expect(goals.length, a).toBe(RESIDENT_BUILDS.has(a) ? 2 : 0)
     }
   })
 

@@ -8,6 +8,12 @@ const MB = 1 << 20
 
 export type AllocatorFigures = Record<string, AllocFigures>
 
+/** A figure every build measures (only small-bin fragmentation may be null): a null here is a broken child. */
+function fig(v: number | null | undefined): number {
+  if (typeof v !== 'number') throw new Error(`an allocator comparison figure every build measures is missing (${String(v)})`)
+  return v
+}
+
 async function measure(ctx: SuiteContext, build: AllocatorName): Promise<AllocatorFigures> {
   const figures: AllocatorFigures = {}
   for (const workload of ALLOC_WORKLOADS) {
@@ -29,16 +35,17 @@ function table(all: Record<string, AllocatorFigures>): Table {
     ],
     rows: Object.entries(all).map(([name, f]) => [
       name,
-      Math.round(f.fill_evict.ops_per_sec),
-      f.fill_evict.rss_growth_ratio,
-      Math.round(f.mixed.ops_per_sec),
-      f.delete_purge.rss_growth_full / MB,
-      f.delete_purge.rss_growth_after_delete / MB,
-      f.delete_purge.rss_growth_after_purge / MB,
-      f.delete_purge.purge_released / MB,
+      Math.round(fig(f.fill_evict.ops_per_sec)),
+      fig(f.fill_evict.rss_growth_ratio),
+      Math.round(fig(f.mixed.ops_per_sec)),
+      fig(f.delete_purge.rss_growth_full) / MB,
+      fig(f.delete_purge.rss_growth_after_delete) / MB,
+      fig(f.delete_purge.rss_growth_after_purge) / MB,
+      fig(f.delete_purge.purge_released) / MB,
+      // null (printed —) where the build cannot report small-bin fragmentation.
       f.delete_purge.allocator_frag_ratio_after_delete,
       f.fragmentation.allocator_frag_ratio,
-      f.fragmentation.rss_growth_to_used,
+      fig(f.fragmentation.rss_growth_to_used),
     ]),
   }
 }
@@ -48,14 +55,17 @@ function charts(all: Record<string, AllocatorFigures>): SuiteReport['charts'] {
   const rss: BarDatum[] = []
   const frag: BarDatum[] = []
   for (const [series, f] of Object.entries(all)) {
-    ops.push({ group: 'fill + evict', series, value: f.fill_evict.ops_per_sec })
-    ops.push({ group: 'mixed 90/10 Zipf', series, value: f.mixed.ops_per_sec })
-    rss.push({ group: 'full', series, value: f.delete_purge.rss_growth_full / MB })
-    rss.push({ group: 'deleted half', series, value: f.delete_purge.rss_growth_after_delete / MB })
-    rss.push({ group: 'after purge', series, value: f.delete_purge.rss_growth_after_purge / MB })
-    frag.push({ group: 'allocator frag (100 B, del ½)', series, value: f.delete_purge.allocator_frag_ratio_after_delete })
-    frag.push({ group: 'allocator frag (random sizes)', series, value: f.fragmentation.allocator_frag_ratio })
-    frag.push({ group: 'RSS growth / used (random)', series, value: f.fragmentation.rss_growth_to_used })
+    ops.push({ group: 'fill + evict', series, value: fig(f.fill_evict.ops_per_sec) })
+    ops.push({ group: 'mixed 90/10 Zipf', series, value: fig(f.mixed.ops_per_sec) })
+    rss.push({ group: 'full', series, value: fig(f.delete_purge.rss_growth_full) / MB })
+    rss.push({ group: 'deleted half', series, value: fig(f.delete_purge.rss_growth_after_delete) / MB })
+    rss.push({ group: 'after purge', series, value: fig(f.delete_purge.rss_growth_after_purge) / MB })
+    // An allocator that cannot report small-bin fragmentation gets no bar rather than a made-up 1.0.
+    const afterDelete = f.delete_purge.allocator_frag_ratio_after_delete
+    const random = f.fragmentation.allocator_frag_ratio
+    if (afterDelete !== null) frag.push({ group: 'allocator frag (100 B, del ½)', series, value: afterDelete })
+    if (random !== null) frag.push({ group: 'allocator frag (random sizes)', series, value: random })
+    frag.push({ group: 'RSS growth / used (random)', series, value: fig(f.fragmentation.rss_growth_to_used) })
   }
   return [
     { name: 'ops', title: 'Throughput by allocator', spec: groupedBars('Throughput by allocator', 'ops/s', ops) },
@@ -83,13 +93,20 @@ export const allocSuite: Suite = {
         'is small-bin fragmentation bytes ÷ allocated + 1 (Redis 7.4\'s allocator_frag_ratio); with libc the allocator ' +
         'statistics also cover Node\'s own mallocs (jemalloc and tcmalloc are private heaps linked into the addon).',
     ]
+    const noSmallbins = Object.entries(all).filter(([, f]) => f.fragmentation.allocator_frag_ratio === null).map(([name]) => name)
+    if (noSmallbins.length > 0) {
+      notes.push(
+        `${noSmallbins.join(', ')}: the build cannot report small-bin fragmentation, so its allocator frag columns are — ` +
+          '(null in the JSON), not the 1.00 its INFO allocator_frag_ratio shows.',
+      )
+    }
     if (ctx.allocators.length > 1 && all.jemalloc !== undefined) {
       for (const [name, f] of Object.entries(all)) {
         if (name === 'jemalloc') continue
         notes.push(
-          `${name} vs jemalloc: fill ${(f.fill_evict.ops_per_sec / all.jemalloc.fill_evict.ops_per_sec).toFixed(2)}×, ` +
-            `mixed ${(f.mixed.ops_per_sec / all.jemalloc.mixed.ops_per_sec).toFixed(2)}×, RSS after delete+purge ` +
-            `${(f.delete_purge.rss_growth_after_purge / all.jemalloc.delete_purge.rss_growth_after_purge).toFixed(2)}×.`,
+          `${name} vs jemalloc: fill ${(fig(f.fill_evict.ops_per_sec) / fig(all.jemalloc.fill_evict.ops_per_sec)).toFixed(2)}×, ` +
+            `mixed ${(fig(f.mixed.ops_per_sec) / fig(all.jemalloc.mixed.ops_per_sec)).toFixed(2)}×, RSS after delete+purge ` +
+            `${(fig(f.delete_purge.rss_growth_after_purge) / fig(all.jemalloc.delete_purge.rss_growth_after_purge)).toFixed(2)}×.`,
         )
       }
     }

@@ -1,7 +1,8 @@
 // Type-only import: the child module runs its workload when loaded.
 import type { ChurnParams, ChurnResult, ChurnSubject } from '../churn.js'
 import { churnTrace, MAX_VALUE_BYTES, MIN_VALUE_BYTES, TTL_MAX_S, TTL_MIN_S, TTL_SHARE, ZIPF_S } from '../churn-workload.js'
-import type { Cell } from '../output.js'
+import type { AllocatorName } from '../builds.js'
+import type { Cell, Table } from '../output.js'
 import { missingPeerNote } from '../peers.js'
 import { pipelined, withRedis } from '../redis.js'
 import { groupedBars, type BarDatum } from '../specs.js'
@@ -27,11 +28,14 @@ const PLAN: Record<Scale, { divide: number; rounds: number; warmupWrites: number
 const GOAL = 1.05
 
 type Subject = ChurnSubject | 'redis-server'
-const NODE_SUBJECTS: readonly ChurnSubject[] = ['no cache', 'arenakv allocated', 'arenakv resident']
+/** The engine subjects, run on every allocator build; the no-cache loop and redis-server run once per size. */
+const ENGINE_SUBJECTS = ['arenakv allocated', 'arenakv resident'] as const satisfies readonly ChurnSubject[]
 
 /** One subject's figures at one size in one round. Ratios are ÷ maxmemory. */
 interface Run {
   subject: Subject
+  /** The build an engine subject ran on; null for redis-server and the no-cache loop, which have no engine. */
+  allocator: AllocatorName | null
   maxmemory: number
   round: number
   /** INFO used_memory_rss ÷ maxmemory (arenakv: the engine's own resident memory; redis-server: its process RSS). */
@@ -41,6 +45,7 @@ interface Run {
   rssGrowth: number
   usedMemory: number
   memFrag: number
+  /** NaN where the build cannot report small-bin fragmentation (its INFO shows a placeholder 1.00). */
   allocatorFrag: number
   keys: number
   evictedKeys: number
@@ -64,6 +69,7 @@ function medianOf(runs: readonly Run[]): SubjectMedian {
   const pick = (f: (r: Run) => number): number => median(runs.map(f))
   return {
     subject: runs[0].subject,
+    allocator: runs[0].allocator,
     maxmemory: runs[0].maxmemory,
     rounds: runs.length,
     engineRssRatio: pick((r) => r.engineRssRatio),
@@ -115,7 +121,7 @@ async function redisChurn(ctx: SuiteContext, p: ChurnParams, round: number): Pro
     const m = await client.info('memory')
     const s = await client.info('stats')
     return {
-      subject: 'redis-server', maxmemory: p.maxmemory, round,
+      subject: 'redis-server', allocator: null, maxmemory: p.maxmemory, round,
       engineRssRatio: Number(m.used_memory_rss) / p.maxmemory,
       growthRatio: growth / p.maxmemory,
       rssGrowth: growth,
@@ -131,16 +137,16 @@ async function redisChurn(ctx: SuiteContext, p: ChurnParams, round: number): Pro
   })
 }
 
-function nodeRun(r: ChurnResult, p: ChurnParams, round: number, loopGrowth: number): Run {
+function nodeRun(r: ChurnResult, build: AllocatorName | null, p: ChurnParams, round: number, loopGrowth: number): Run {
   const m = r.memory
   return {
-    subject: r.subject, maxmemory: p.maxmemory, round,
+    subject: r.subject, allocator: build, maxmemory: p.maxmemory, round,
     engineRssRatio: m === null ? NaN : m.used_memory_rss / p.maxmemory,
     growthRatio: r.subject === 'no cache' ? r.rssGrowth / p.maxmemory : (r.rssGrowth - loopGrowth) / p.maxmemory,
     rssGrowth: r.rssGrowth,
     usedMemory: m?.used_memory ?? NaN,
     memFrag: m?.mem_fragmentation_ratio ?? NaN,
-    allocatorFrag: m?.allocator_frag_ratio ?? NaN,
+    allocatorFrag: m !== null && r.smallbinFrag ? m.allocator_frag_ratio : NaN,
     keys: r.keys,
     evictedKeys: r.evictedKeys,
     expiredKeys: r.expiredKeys,
@@ -149,14 +155,26 @@ function nodeRun(r: ChurnResult, p: ChurnParams, round: number, loopGrowth: numb
   }
 }
 
+/** A table cell for a figure that may be unmeasured: NaN (not measured, or not measurable on this build) prints —. */
+function cell(x: number): Cell {
+  return Number.isNaN(x) ? null : x
+}
+
+/** How a median row is named: engine subjects by their build, the others by themselves. */
+function who(m: Pick<Run, 'subject' | 'allocator'>): string {
+  return m.allocator === null ? m.subject : `${m.subject} (${m.allocator})`
+}
+
 export const churnSuite: Suite = {
   name: 'churn',
   title: 'Overwrite churn under maxmemory: engine RSS and process growth ÷ maxmemory (allkeys-lru)',
-  description: 'Zipf overwrites with log-uniform 32 B–16 KB sizes, 20% with EX, at 64 MB and 256 MB: arenakv allocated/resident, redis-server, the loop alone',
+  description: 'Zipf overwrites with log-uniform 32 B–16 KB sizes, 20% with EX, at 64 MB and 256 MB: arenakv allocated/resident on every allocator build, redis-server, the loop alone',
+  // Churn is where allocators differ most (slab and page-run reuse under overwrites), so every build runs it.
+  comparesAllocators: true,
   async run(ctx) {
     const plan = PLAN[ctx.scale]
-    const build = ctx.allocators[0]
-    const env = await ctx.allocatorEnv(build)
+    const builds = ctx.allocators
+    const envs = await Promise.all(builds.map((b) => ctx.allocatorEnv(b)))
     const hasRedis = await ctx.peer('redis-server')
     const sizes = FULL.map((s, i) => ({
       maxmemory: s.maxmemory / plan.divide,
@@ -165,23 +183,29 @@ export const churnSuite: Suite = {
       seed: 101 + i,
     }))
     const runs: Run[] = []
-    let refused: string | null = null
+    /** Builds that refused 'resident' accounting, with the error they gave: asked once, then skipped. */
+    const refused = new Map<AllocatorName, string>()
     for (let round = 1; round <= plan.rounds; round++) {
       for (const size of sizes) {
         const params = (subject: ChurnSubject): ChurnParams => ({ subject, ...size, warmupWrites: plan.warmupWrites })
         const tag = `${size.maxmemory / MB} MB, round ${round}/${plan.rounds}`
         ctx.log(`  ${tag}: ${size.writes.toLocaleString('en-US')} writes over ${size.keySpace.toLocaleString('en-US')} keys`)
-        // The loop alone first: its growth is what each Node subject's process growth is net of, this round.
-        let loopGrowth = NaN
-        for (const subject of NODE_SUBJECTS) {
-          if (subject === 'arenakv resident' && refused !== null) continue
-          const r = await ctx.child<ChurnResult>('churn', params(subject), build, `${subject} ${tag}`)
-          if (r.refused !== null) {
-            refused = r.refused
-            continue
+        // The loop alone first: its growth is what each engine subject's process growth is net of, this round.
+        // It makes no engine, so one run serves every build (the first only gives the child an addon to load).
+        const loop = await ctx.child<ChurnResult>('churn', params('no cache'), builds[0], `no cache ${tag}`)
+        runs.push(nodeRun(loop, null, params('no cache'), round, loop.rssGrowth))
+        for (const build of builds) {
+          for (const subject of ENGINE_SUBJECTS) {
+            if (subject === 'arenakv resident' && refused.has(build)) continue
+            const r = await ctx.child<ChurnResult>('churn', params(subject), build, `${subject} on ${build} ${tag}`)
+            if (r.refused !== null) {
+              // Every build supports allocated-byte accounting: a refusal there is a broken build, not a figure.
+              if (subject !== 'arenakv resident') throw new Error(`the ${build} build refused ${subject}: ${r.refused}`)
+              refused.set(build, r.refused)
+              continue
+            }
+            runs.push(nodeRun(r, build, params(subject), round, loop.rssGrowth))
           }
-          if (subject === 'no cache') loopGrowth = r.rssGrowth
-          runs.push(nodeRun(r, params(subject), round, loopGrowth))
         }
         if (hasRedis) {
           ctx.log(`  redis-server ${tag}`)
@@ -189,75 +213,114 @@ export const churnSuite: Suite = {
         }
       }
     }
-    const subjects: Subject[] = [
-      'arenakv allocated', ...(refused === null ? ['arenakv resident' as const] : []), ...(hasRedis ? ['redis-server' as const] : []), 'no cache',
+    const cells: Pick<Run, 'subject' | 'allocator'>[] = [
+      ...builds.flatMap((build) =>
+        ENGINE_SUBJECTS.filter((subject) => subject !== 'arenakv resident' || !refused.has(build)).map((subject) => ({ subject, allocator: build })),
+      ),
+      ...(hasRedis ? [{ subject: 'redis-server' as const, allocator: null }] : []),
+      { subject: 'no cache', allocator: null },
     ]
     const medians: SubjectMedian[] = sizes.flatMap((s) =>
-      subjects.map((subject) => medianOf(runs.filter((r) => r.subject === subject && r.maxmemory === s.maxmemory))),
+      cells.map((c) => medianOf(runs.filter((r) => r.subject === c.subject && r.allocator === c.allocator && r.maxmemory === s.maxmemory))),
     )
-    const at = (subject: Subject, maxmemory: number): SubjectMedian | undefined =>
-      medians.find((m) => m.subject === subject && m.maxmemory === maxmemory)
+    const at = (subject: Subject, allocator: AllocatorName | null, maxmemory: number): SubjectMedian | undefined =>
+      medians.find((m) => m.subject === subject && m.allocator === allocator && m.maxmemory === maxmemory)
     const label = (maxmemory: number): string => `${maxmemory / MB} MB`
     const bars: BarDatum[] = medians
       .filter((m) => m.subject !== 'no cache')
       .flatMap((m) => [
-        { group: label(m.maxmemory), series: `${m.subject}: used_memory_rss`, value: m.engineRssRatio },
-        { group: label(m.maxmemory), series: `${m.subject}: process growth`, value: m.growthRatio },
+        { group: label(m.maxmemory), series: `${who(m)}: used_memory_rss`, value: m.engineRssRatio },
+        { group: label(m.maxmemory), series: `${who(m)}: process growth`, value: m.growthRatio },
       ])
-    const goalNotes = refused !== null
-      ? [
-          `maxmemoryAccounting 'resident' is refused by the ${build} build (${refused}), so only 'allocated' ran and the 'resident' goals ` +
-            `(used_memory_rss and process RSS growth ÷ maxmemory ≤ ${GOAL}) are not measured here. With no engine arena, arenakv's ` +
-            'used_memory_rss (and so mem_fragmentation_ratio) is the whole Node process\'s RSS, V8 and code included.',
-        ]
-      : sizes.map((s) => {
-          const m = at('arenakv resident', s.maxmemory)
-          const rss = m?.engineRssRatio ?? NaN
-          const growth = m?.growthRatio ?? NaN
-          const met = rss <= GOAL && growth <= GOAL
-          return `Goal at ${label(s.maxmemory)} with 'resident' accounting: used_memory_rss ÷ maxmemory ≤ ${GOAL} (measured ${rss.toFixed(2)}) ` +
-            `and process RSS growth ÷ maxmemory ≤ ${GOAL} (measured ${growth.toFixed(2)}, median): ${met ? 'met' : 'not met'}.`
-        })
+    const refusalNotes = builds.flatMap((build) => {
+      const why = refused.get(build)
+      return why === undefined
+        ? []
+        : [
+            // The code alone keeps it to one line per build; the JSON's refused holds the whole message.
+            `${build}: maxmemoryAccounting 'resident' refused (${why.split(':')[0]}), so only 'allocated' ran and the 'resident' ` +
+              `goals (≤ ${GOAL}) are not measured; with no engine arena its used_memory_rss is the whole Node process's RSS.`,
+          ]
+    })
+    const goalNotes = builds.flatMap((build) =>
+      refused.has(build)
+        ? []
+        : sizes.map((s) => {
+            const m = at('arenakv resident', build, s.maxmemory)
+            const rss = m?.engineRssRatio ?? NaN
+            const growth = m?.growthRatio ?? NaN
+            const met = rss <= GOAL && growth <= GOAL
+            return `Goal on ${build} at ${label(s.maxmemory)} with 'resident' accounting: used_memory_rss ÷ maxmemory ≤ ${GOAL} ` +
+              `(measured ${rss.toFixed(2)}) and process RSS growth ÷ maxmemory ≤ ${GOAL} (measured ${growth.toFixed(2)}, median): ${met ? 'met' : 'not met'}.`
+          }),
+    )
+    // The allocator comparison in a few columns: what each build does to the same churn under the accounting every
+    // build supports, beside 'resident' where the build has it.
+    const byAllocator: Table = {
+      title: "Churn by allocator (medians; resident — where the build refuses it)",
+      columns: ['allocator', 'maxmemory', 'allocated: RSS ÷ max', 'allocated: growth ÷ max', 'resident: RSS ÷ max', 'resident: growth ÷ max', 'allocated: writes/s'],
+      rows: builds.flatMap((build) =>
+        sizes.map((s): Cell[] => {
+          const a = at('arenakv allocated', build, s.maxmemory)
+          const r = at('arenakv resident', build, s.maxmemory)
+          return [
+            build, label(s.maxmemory), cell(a?.engineRssRatio ?? NaN), cell(a?.growthRatio ?? NaN),
+            cell(r?.engineRssRatio ?? NaN), cell(r?.growthRatio ?? NaN), cell(a?.writesPerSec ?? NaN),
+          ]
+        }),
+      ),
+    }
     const rounds = plan.rounds
     return {
       suite: 'churn',
       title: this.title,
-      allocators: [env],
+      allocators: envs,
       tables: [
         {
-          title: `Medians of ${rounds} interleaved round${rounds === 1 ? '' : 's'}, each cell a fresh process (${env.name} build)`,
+          title: `Medians of ${rounds} interleaved round${rounds === 1 ? '' : 's'} per allocator, each cell a fresh process`,
           columns: [
-            'maxmemory', 'subject', 'used_memory_rss ÷ max', 'RSS growth ÷ max', 'mem_frag', 'allocator_frag', 'keys held',
+            'maxmemory', 'allocator', 'subject', 'used_memory_rss ÷ max', 'RSS growth ÷ max', 'mem_frag', 'allocator_frag', 'keys held',
             'evicted_keys', 'writes/s', 'CPU s',
           ],
-          rows: medians.map((m): Cell[] => [
-            label(m.maxmemory), m.subject, m.subject === 'no cache' ? null : m.engineRssRatio, m.growthRatio,
-            m.subject === 'no cache' ? null : m.memFrag, m.subject === 'no cache' ? null : m.allocatorFrag,
-            m.keys, m.evictedKeys, m.writesPerSec, m.cpuSeconds,
-          ]),
+          rows: medians.map((m): Cell[] => {
+            const engine = m.subject !== 'no cache'
+            return [
+              label(m.maxmemory), m.allocator, m.subject, engine ? cell(m.engineRssRatio) : null, cell(m.growthRatio),
+              engine ? cell(m.memFrag) : null, engine ? cell(m.allocatorFrag) : null,
+              m.keys, m.evictedKeys, cell(m.writesPerSec), cell(m.cpuSeconds),
+            ]
+          }),
         },
+        byAllocator,
         {
           title: 'Workload per size',
           columns: ['maxmemory', 'key space', 'writes', 'no-cache loop growth MB (median)'],
-          rows: sizes.map((s): Cell[] => [label(s.maxmemory), s.keySpace, s.writes, (at('no cache', s.maxmemory)?.rssGrowth ?? NaN) / MB]),
+          rows: sizes.map((s): Cell[] => [label(s.maxmemory), s.keySpace, s.writes, (at('no cache', null, s.maxmemory)?.rssGrowth ?? NaN) / MB]),
         },
       ],
       charts: [{ name: 'ratio', title: 'used_memory_rss and process RSS growth ÷ maxmemory', spec: groupedBars('Churn: ÷ maxmemory', 'ratio', bars) }],
       notes: [
+        ...refusalNotes,
         ...goalNotes,
         `Workload: Zipf ${ZIPF_S} over the key space, every write a SET with a new size (log-uniform ${MIN_VALUE_BYTES} B–${MAX_VALUE_BYTES / 1024} KB), ` +
-          `${Math.round(TTL_SHARE * 100)}% of them with EX ${TTL_MIN_S}–${TTL_MAX_S} s, allkeys-lru; the same seeded trace for every subject.`,
+          `${Math.round(TTL_SHARE * 100)}% of them with EX ${TTL_MIN_S}–${TTL_MAX_S} s, allkeys-lru; the same seeded trace for every subject and build.`,
         'RSS growth ÷ max: process RSS right after the loop against the baseline just before it (taken after ' +
-          `${plan.warmupWrites.toLocaleString('en-US')} warm-up writes of keys deleted at once, every subject alike). For Node subjects it is ` +
-          'net of the "no cache" row: the same loop with no cache, whose growth is the loop\'s own garbage and code; redis-server\'s is its process RSS growth.',
-        "used_memory_rss: arenakv's INFO (the engine's own resident memory: its arena and tables); redis-server's INFO (its process RSS). " +
-          'mem_fragmentation_ratio is used_memory_rss ÷ used_memory.',
+          `${plan.warmupWrites.toLocaleString('en-US')} warm-up writes of keys deleted at once, every subject alike). For arenakv it is ` +
+          'net of the "no cache" row: the same loop with no cache (run once per size and round; it loads no engine, so it is the same on every build), ' +
+          "whose growth is the loop's own garbage and code; redis-server's is its process RSS growth.",
+        "used_memory_rss: arenakv's INFO (the engine's own resident memory: its arena and tables, on jemalloc; on the other builds the process RSS); " +
+          "redis-server's INFO (its process RSS). mem_fragmentation_ratio is used_memory_rss ÷ used_memory; allocator_frag is — on a build " +
+          'that cannot report small-bin fragmentation.',
         'The Node loop yields to the event loop every 1,024 writes, as a server does between reads, so the engine\'s timer runs active expiry and the resident sample. ' +
           "redis-server's writes/s include this process encoding RESP (pipelined, 1,000 per batch); its CPU s is the server's own (INFO cpu).",
         ...(hasRedis ? [] : [missingPeerNote('redis-server')]),
         ...(ctx.scale === 'full' ? [] : [`Scale ${ctx.scale}: bound, key space and writes at 1/${plan.divide}; Node's fixed costs weigh more at this size.`]),
       ],
-      data: { goal: GOAL, sizes, refused, medians, runs },
+      data: {
+        goal: GOAL, sizes,
+        refused: Object.fromEntries(builds.map((b) => [b, refused.get(b) ?? null])),
+        medians, runs,
+      },
     }
   },
 }
