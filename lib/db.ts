@@ -52,7 +52,7 @@ export function checkKeys(keys: readonly unknown[]): asserts keys is string[] {
 
 export class Db {
   store: SlotStore
-  /** A Buffer over the store's scratch memory, where reads that fit are copied (ARCHITECTURE.md, "Reads"). */
+  /** A Buffer over the store's scratch memory, where reads that fit are copied (ARCHITECTURE.md, "The path of a GET"). */
   scratch: Buffer
   readonly ks: Keyspace
   readonly evictor: Evictor

@@ -1,6 +1,6 @@
 // One allocation interface over jemalloc, tcmalloc, mimalloc or libc malloc, chosen at compile time (USE_JEMALLOC,
 // USE_TCMALLOC, USE_MIMALLOC, or none), the role Redis's zmalloc.h plays. No other file includes an allocator's
-// header. jemalloc, tcmalloc and mimalloc are private heaps linked into the addon (ARCHITECTURE.md, "Allocators"):
+// header. jemalloc, tcmalloc and mimalloc are private heaps linked into the addon (ARCHITECTURE.md, "Allocators and builds"):
 // none of them replaces the process's malloc.
 #pragma once
 

@@ -1,7 +1,7 @@
 /* gperftools' config.h for arenakv's private tcmalloc (deps/tcmalloc/tcmalloc.gyp): what gperftools' configure
  * would find on Linux x86-64 with glibc, written by hand because a fresh machine has neither autotools nor cmake.
  * Two choices differ from a stock build, both so tcmalloc can live inside a dlopen'ed addon as the engine's
- * private heap, beside glibc's malloc (ARCHITECTURE.md, "Allocators"):
+ * private heap, beside glibc's malloc (ARCHITECTURE.md, "Allocators and builds"):
  *   - HAVE_TLS is left undefined: tcmalloc then finds its thread cache through a pthread key instead of an
  *     initial-exec __thread variable, which needs static TLS a module loaded after startup may not get (the
  *     reason deps/jemalloc/version.json passes --disable-initial-exec-tls).
