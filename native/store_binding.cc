@@ -485,6 +485,8 @@ Napi::Value defragStep(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+Store& storeFromArg(const Napi::CallbackInfo& info) { return storeArg(info)->store; }
+
 bool storeUsesArena(Napi::Env env, unsigned arena) {
   for (const StoreState* s : addonData(env)->stores) {
     if (s != nullptr && s->store.heap().arena == static_cast<int>(arena)) return true;
