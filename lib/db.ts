@@ -28,6 +28,8 @@ export interface EngineStats {
 export interface ScanOptions {
   match?: string
   count?: number
+  /** Only keys of this type: every key here is a 'string' (any case); another type name matches none. */
+  type?: string
 }
 
 const SCAN_DEFAULT_COUNT = 10
@@ -416,6 +418,9 @@ export function scanCommand(db: Db, cursor: number, opts: ScanOptions): [next: n
   const match = opts.match
   if (match !== undefined && typeof match !== 'string') throw new TypeError('match must be a string')
   const usePattern = match !== undefined && match !== '*'
+  const type = opts.type
+  if (type !== undefined && typeof type !== 'string') throw new TypeError('type must be a string')
+  const typeMatches = type === undefined || type.toLowerCase() === 'string'
   const handles: number[] = []
   const hashes: number[] = []
   let next = cursor
@@ -430,6 +435,7 @@ export function scanCommand(db: Db, cursor: number, opts: ScanOptions): [next: n
       db.removeWithEvent(handles[i], hashes[i], 'expired')
       continue
     }
+    if (!typeMatches) continue
     const key = db.store.key(handles[i])
     if (!usePattern || globMatch(match, key)) keys.push(key)
   }

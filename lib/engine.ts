@@ -1,12 +1,13 @@
 // The public face of arenakv: an Engine is one keyspace with Redis 7's semantics. Each method delegates to the
 // command family Redis keeps it in (t_string.ts, db.ts, expire.ts, object.ts, report.ts, doctor.ts); this file
 // only constructs, wires, and closes (ARCHITECTURE.md).
-import { EventEmitter } from 'node:events'
 import { allocator } from './allocator.js'
 import { Clock } from './clock.js'
 import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { Db, delCommand, existsCommand, scanCommand, touchCommand, type EngineStats, type ScanOptions, type Value } from './db.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
+import { bindEngineDb } from './engine_base.js'
+import { KeyCommands } from './engine_keys.js'
 import { memoryDoctor } from './doctor.js'
 import { unsupportedError } from './errors.js'
 import {
@@ -38,6 +39,8 @@ import {
 export type { EngineStats, ScanOptions, Value } from './db.js'
 export type { ExpireFlag } from './expire.js'
 export type { GetExOptions, SetOptions } from './t_string.js'
+export type { BitRange, Int64, LcsIdx, LcsMatch, LcsOptions } from './engine_strings.js'
+export type { CopyOptions, StringEncoding } from './engine_keys.js'
 
 /** Hooks for tests: a store factory and a clock (unix ms) of their own. */
 export interface EngineInternals {
@@ -60,7 +63,6 @@ export function engineInternals(db: Engine): EngineInternalAccess {
   return internalAccess(db)
 }
 
-type EngineEvents = { evicted: [key: string]; expired: [key: string] }
 type ExpireFlags = ExpireFlag | readonly ExpireFlag[]
 
 /** Active defragmentation needs jemalloc's utilization hints; other builds refuse to turn it on. */
@@ -84,7 +86,7 @@ function assertResidentSupported(): void {
  * Events: `'evicted'` and `'expired'` (the key) are emitted once the command or timer step that removed the key
  * has finished; a listener's error is thrown to the command's caller after every event is delivered.
  */
-export class Engine extends EventEmitter<EngineEvents> {
+export class Engine extends KeyCommands {
   static {
     internalAccess = (engine) => ({
       get slotStore() {
@@ -126,6 +128,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const clock = new Clock(internals.now, internals.now !== undefined)
     const db = new Db(cfg, clock, new EventQueue(this), internals.createStore ?? (() => createStore()))
     this.#db = db
+    bindEngineDb(this, db)
     this.#defrag = new ActiveDefrag({ cfg, target: () => defragTarget(db.store, DEFRAG_SUPPORTED) })
     this.#reporter = new Reporter({
       cfg,
@@ -264,7 +267,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   /**
    * SCAN: a page of keys from `cursor` (0 starts); the next cursor is 0 after the last page. Keys present for the
    * whole iteration are returned at least once.
-   * @param opts `match` (a Redis glob pattern), `count` (the page size hint, default 10).
+   * @param opts `match` (a Redis glob pattern), `count` (the page size hint, default 10), `type` ('string' keeps
+   *   every key, another type name none).
    */
   scan(cursor: number, opts: ScanOptions = {}): [next: number, keys: string[]] {
     return scanCommand(this.#db, cursor, opts)
@@ -361,16 +365,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.#db.ks.volatileCount
   }
 
-  /** INFO text for `section` (`memory`, `stats`, `keyspace`, `server`, `all`; default all): `# Memory\r\n…`. */
-  info(section?: string): string {
+  /**
+   * INFO text for the sections named (`server`, `memory`, `stats`, `keyspace`; several at once, in Redis's order;
+   * `default` / `all` / `everything` or none for all): `# Memory\r\n…`.
+   */
+  info(...sections: string[]): string {
     this.#db.assertOpen()
-    return this.#reporter.info(section)
+    return this.#reporter.info(...sections)
   }
 
   /** INFO as an object: field name to number or string. */
-  infoObject(section?: string): Record<string, string | number> {
+  infoObject(...sections: string[]): Record<string, string | number> {
     this.#db.assertOpen()
-    return this.#reporter.infoObject(section)
+    return this.#reporter.infoObject(...sections)
   }
 
   /** MEMORY STATS with Redis's keys (`peak.allocated`, `total.allocated`, `keys.count`, `fragmentation`, …). */
