@@ -174,7 +174,8 @@ export class Engine extends KeyCommands {
   /**
    * SET: stores `value` under `key`, evicting first when `maxmemory` requires.
    * @param opts `ex`/`px` (relative s/ms), `exat`/`pxat` (unix s/ms), `nx` (only if absent), `xx` (only if present),
-   *   `keepttl`; at most one time, not both nx and xx (`ERR_SYNTAX`); times must be positive integers
+   *   `keepttl`; at most one time, not both nx and xx (`ERR_SYNTAX`); times are int64s (`ERR_NOT_INTEGER`
+   *   otherwise, a bigint where a number cannot carry one), positive and with a deadline within int64 ms
    *   (`ERR_INVALID_EXPIRE`).
    * @returns false when NX or XX refused the write.
    * @throws `ERR_OOM` when nothing can be evicted; `ERR_VALUE_TOO_LARGE` over 512 MB; TypeError for other types.
@@ -287,26 +288,28 @@ export class Engine extends KeyCommands {
   // ---- expiry (expire.ts) ----
 
   /**
-   * EXPIRE: sets the key's time to live in seconds; a time not in the future deletes it.
+   * EXPIRE: sets the key's time to live in seconds; a time not in the future deletes it. Times are int64s as Redis
+   * takes them (a bigint where a number cannot carry one): `ERR_NOT_INTEGER` outside int64, `ERR_INVALID_EXPIRE`
+   * when the deadline in ms would leave int64; a deadline past 2^53 ms is kept rounded to a double.
    * @param flag 'NX' (only without a TTL), 'XX' (only with one), 'GT' / 'LT' (only a later / earlier time).
    * @returns false when the key is missing or a flag refused.
    */
-  expire(key: string, seconds: number, flag?: ExpireFlags): boolean {
+  expire(key: string, seconds: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, seconds, 1000, false, flag, 'expire')
   }
 
   /** PEXPIRE: as {@link Engine.expire}, in milliseconds. */
-  pexpire(key: string, milliseconds: number, flag?: ExpireFlags): boolean {
+  pexpire(key: string, milliseconds: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, milliseconds, 1, false, flag, 'pexpire')
   }
 
   /** EXPIREAT: as {@link Engine.expire}, at a unix time in seconds. */
-  expireat(key: string, unixSeconds: number, flag?: ExpireFlags): boolean {
+  expireat(key: string, unixSeconds: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, unixSeconds, 1000, true, flag, 'expireat')
   }
 
   /** PEXPIREAT: as {@link Engine.expire}, at a unix time in milliseconds. */
-  pexpireat(key: string, unixMs: number, flag?: ExpireFlags): boolean {
+  pexpireat(key: string, unixMs: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, unixMs, 1, true, flag, 'pexpireat')
   }
 

@@ -30,12 +30,12 @@ export class StringCommands extends EngineBase {
    * unless it is a positive integer whose deadline fits in int64 ms.
    */
   setex(key: string, seconds: number | bigint, value: Value): void {
-    setCommand(engineDb(this), key, value, { ex: seconds as number }, 'setex')
+    setCommand(engineDb(this), key, value, { ex: seconds }, 'setex')
   }
 
   /** PSETEX: SET with a time to live in milliseconds (as {@link StringCommands.setex}). */
   psetex(key: string, milliseconds: number | bigint, value: Value): void {
-    setCommand(engineDb(this), key, value, { px: milliseconds as number }, 'psetex')
+    setCommand(engineDb(this), key, value, { px: milliseconds }, 'psetex')
   }
 
   /** SETNX: SET only when the key is missing; whether it was written. */

@@ -7,12 +7,12 @@ import { NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
 import { lfuInit, lruClock } from './lru.js'
 import { HANDLE_INDEX_MASK } from './store.js'
 
-/** EX / PX / EXAT / PXAT, as SET and GETEX take them. */
+/** EX / PX / EXAT / PXAT, as SET and GETEX take them: int64s (a bigint where a number cannot carry one). */
 export interface ExpireOptions {
-  ex?: number
-  px?: number
-  exat?: number
-  pxat?: number
+  ex?: number | bigint
+  px?: number | bigint
+  exat?: number | bigint
+  pxat?: number | bigint
 }
 
 export interface SetOptions extends ExpireOptions {
