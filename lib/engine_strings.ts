@@ -121,7 +121,7 @@ export class StringCommands extends EngineBase {
 
   /**
    * INCRBYFLOAT: adds a float, computed in Redis's 80-bit long double and written as Redis writes it ('%.17Lf'
-   * with trailing zeros trimmed: 0.1 + 0.2 is '3.0' → '0.3'); the new value as that text. A number increment is
+   * with trailing zeros trimmed: 0.1 + 0.2 is '0.3'); the new value as that text. A number increment is
    * taken as the text JS writes for it. `ERR_NOT_FLOAT` when the value or increment is not a float,
    * `ERR_OVERFLOW` when the result would be NaN or infinite.
    */
