@@ -1,6 +1,7 @@
 // Generic key commands beyond DEL / EXISTS / TOUCH / SCAN (Redis's db.c and object.c): KEYS, RENAME, RENAMENX,
-// COPY, RANDOMKEY, TYPE and OBJECT ENCODING. A key lives inside its slot, so RENAME and COPY write a new slot
-// (the value copied once) and, for RENAME, free the old one; the TTL goes with the key.
+// COPY, RANDOMKEY, TYPE and OBJECT ENCODING. A key lives inside its slot: RENAME rewrites the key in the slot
+// (native: resized in place when the size class allows, the value never leaves native memory), COPY writes a new
+// slot with the value copied once; the TTL goes with the key either way.
 import { checkKey, type Db } from './db.js'
 import { ArenaKVError, outOfRangeError } from './errors.js'
 import { globMatch } from './glob.js'
@@ -89,13 +90,10 @@ export function renameCommand(db: Db, src: string, dst: string, nx: boolean): bo
       handle = db.lookupWrite(src, srcHash, now)
       if (handle === 0) throw new ArenaKVError('ERR_NO_SUCH_KEY', 'no such key')
     }
-    const value = readWhole(db, handle)
-    const when = db.ks.getExpire(handle)
-    const lru = db.ks.lru[handle & HANDLE_INDEX_MASK]
     const old = db.lookupWrite(dst, dstHash, now)
     if (old !== 0) db.ks.remove(old, dstHash)
-    db.ks.remove(handle, srcHash)
-    addKey(db, dst, dstHash, value, when, lru)
+    // The slot itself takes the new key: its value, handle, access clock and TTL stay (Redis moves the object).
+    settled(db, () => db.ks.rekey(handle, srcHash, dst, dstHash))
     return true
   })
 }

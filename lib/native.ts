@@ -84,6 +84,7 @@ export interface NativeStoreFunctions {
   setBit(id: number, handle: number, bitOffset: number, bit: number): number
   bitcount(id: number, handle: number, start: number, end: number, firstMask: number, lastMask: number): number
   bitpos(id: number, handle: number, bit: number, startBit: number, endBit: number): number
+  rekey(id: number, handle: number, key: string): void
 }
 
 /** ArrayBuffers over kernel pages (native/pages): release() hands the memory back at once, not at the next GC. */

@@ -59,6 +59,8 @@ export interface SlotStore {
   bitcount(handle: number, start: number, end: number, firstMask: number, lastMask: number): number
   /** The first bit equal to `bit` among bits [startBit, endBit] (within the value), or -1. */
   bitpos(handle: number, bit: number, startBit: number, endBit: number): number
+  /** Gives the slot a new key, its value kept in place (RENAME); the handle stays valid. */
+  rekey(handle: number, key: string): void
   /** Usable bytes of live slots, the native slot table and the scratch block. */
   usedBytes(): number
   /** Bytes the owner holds outside the store (the keyspace's arrays), counted in the peak; call when they change. */
@@ -204,6 +206,9 @@ class Store implements NativeStore {
   }
   bitpos(handle: number, bit: number, startBit: number, endBit: number): number {
     return fns.bitpos(this.id, handle, bit, startBit, endBit)
+  }
+  rekey(handle: number, key: string): void {
+    fns.rekey(this.id, handle, key)
   }
   usedBytes(): number {
     return fns.usedBytes(this.id)

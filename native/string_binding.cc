@@ -1,7 +1,8 @@
 // The string commands' native operations on a live slot (Redis's t_string.c and bitops.c work on the sds in
 // place): APPEND and SETRANGE grow the value through the allocator (zrealloc: in place when the size class
 // allows), SETBIT flips one bit, GETRANGE, BITCOUNT and BITPOS read a part of the value without copying the rest
-// out. Each takes (store id, handle, ...) and validates every argument as store_binding.cc does.
+// out, and RENAME gives a slot its new key without copying the value out. Each takes (store id, handle, ...) and
+// validates every argument as store_binding.cc does.
 #include "string_binding.h"
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "errors.h"
 #include "store.h"
 #include "store_binding.h"
+#include "wtf8.h"
 
 namespace arenakv {
 namespace {
@@ -199,6 +201,31 @@ Napi::Value bitpos(const Napi::CallbackInfo& info) {
   return number(env, -1);
 }
 
+// rekey(id, handle, key): RENAME's move of a slot to a new key (WTF-8, as every key is stored), the value kept.
+Napi::Value rekey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store& store = storeFromArg(info);
+  uint32_t handle = handleArg(info, store, 1);
+  if (!info[2].IsString()) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "key must be a string");
+  size_t units = 0;
+  napi_get_value_string_utf16(env, info[2], nullptr, 0, &units);
+  if (units > Store::kMaxBytes) {
+    fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB (proto-max-bulk-len)");
+  }
+  std::u16string text(units + 1, u'\0');
+  napi_get_value_string_utf16(env, info[2], text.data(), text.size(), &units);
+  if (wtf8::encodedLength(text.data(), units) > Store::kMaxBytes) {
+    fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB (proto-max-bulk-len)");
+  }
+  std::string key;
+  wtf8::encode(text.data(), units, &key);
+  Store::Status st = store.rekey(handle, key.data(), key.size());
+  if (st != Store::Status::kOk) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate the renamed slot");
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void defineStringFunctions(Napi::Env env, Napi::Object store) {
@@ -208,6 +235,7 @@ void defineStringFunctions(Napi::Env env, Napi::Object store) {
   store.Set("setBit", Napi::Function::New<setBit>(env, "setBit"));
   store.Set("bitcount", Napi::Function::New<bitcount>(env, "bitcount"));
   store.Set("bitpos", Napi::Function::New<bitpos>(env, "bitpos"));
+  store.Set("rekey", Napi::Function::New<rekey>(env, "rekey"));
 }
 
 }  // namespace arenakv

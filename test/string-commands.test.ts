@@ -239,6 +239,28 @@ describe('key commands', () => {
     expect(db.volatileCount()).toBe(1)
   })
 
+  it('RENAME rewrites the key in its slot: the handle, value, TTL and memory accounting follow', () => {
+    using db = new Engine()
+    const value = 'v'.repeat(100_000)
+    db.set('a', value, { ex: 100 })
+    for (let i = 0; i < 100; i++) db.set(`other${i}`, String(i))
+    const { slotStore, peekHandle } = engineInternals(db)
+    const handle = peekHandle('a')
+    const long = 'κ'.repeat(300)
+    db.rename('a', long)
+    expect(peekHandle(long)).toBe(handle)
+    expect(db.getString(long)).toBe(value)
+    db.rename(long, 'b')
+    expect(peekHandle('b')).toBe(handle)
+    expect(db.getString('b')).toBe(value)
+    expect(db.ttl('b')).toBe(100)
+    expect(db.keys('*').length).toBe(101)
+    const before = db.usedMemory()
+    const usable = slotStore.usableSize(handle as number)
+    db.del('b')
+    expect(before - db.usedMemory()).toBe(usable)
+  })
+
   it('COPY with and without REPLACE, the TTL copied', () => {
     using db = new Engine()
     db.set('a', 'v', { ex: 100 })

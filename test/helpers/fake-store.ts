@@ -203,6 +203,12 @@ export class FakeStore implements SlotStore {
     return -1
   }
 
+  rekey(handle: number, key: string): void {
+    const s = this.slot(handle)
+    s.key = key
+    this.setValue(s, s.value)
+  }
+
   usedBytes(): number {
     if (this.closed) throw closedError()
     return this.slotBytes + this.slots.length * SLOT_TABLE_ENTRY_BYTES
