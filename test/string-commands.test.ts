@@ -73,6 +73,27 @@ describe('INCR family', () => {
     expect(db.getString('f')).toBe('0.3')
   })
 
+  it("passes the edge cases of Redis's type/incr.tcl", () => {
+    using db = new Engine()
+    db.set('n', '17179869184')
+    expect(db.incrby('n', 17179869184)).toBe(34359738368)
+    expect(db.decrby('n', 34359738369)).toBe(-1)
+    db.set('f', '17179869184')
+    expect(db.incrbyfloat('f', 1.5)).toBe('17179869185.5')
+    db.set('f', '1')
+    expect(db.incrbyfloat('f', -1.1)).toBe('-0.1')
+    db.set('f', '0')
+    expect(code(() => db.incrbyfloat('f', '+inf'))).toBe('ERR_OVERFLOW')
+    // 'string to double with null terminator'
+    db.set('f', '1')
+    db.setrange('f', 2, '2')
+    expect(code(() => db.incrbyfloat('f', 1))).toBe('ERR_NOT_FLOAT')
+    // 'No negative zero': Tcl's double(1)/41 and double(-1)/41
+    db.incrbyfloat('z', '0.024390243902439025')
+    expect(db.incrbyfloat('z', '-0.024390243902439025')).toBe('0')
+    expect(db.getString('z')).toBe('0')
+  })
+
   it('rounds sums to a 64-bit significand, ties to even', () => {
     const sum = (a: string, b: string): string => ld2stringHuman(addLongDouble(string2ld(a)!, string2ld(b)!))
     // 2^64 + 1 is not a long double: it rounds to 2^64 (the tie goes to the even significand).
@@ -312,6 +333,26 @@ describe('expire times over int64', () => {
     expect(code(() => db.pexpire('k', 9223372036854775807n))).toBe('ERR_INVALID_EXPIRE')
     expect(db.set('k', 'v', { pxat: 9223372036854775807n })).toBe(true)
     expect(db.pexpiretime('k')).toBe(Number(9223372036854775807n))
+  })
+})
+
+describe("expire.tcl's int64 boundaries", () => {
+  it('refuses what overflows, takes what Redis takes', () => {
+    using db = new Engine()
+    db.set('foo', 'bar')
+    for (const secs of [9223370399119966n, 9223372036854776n, 10000000000000000n, 18446744073709561n, -9223372036854776n, -9999999999999999n]) {
+      expect(code(() => db.expire('foo', secs)), String(secs)).toBe('ERR_INVALID_EXPIRE')
+    }
+    expect(code(() => db.expire('foo', -9223372036854775808n))).toBe('ERR_INVALID_EXPIRE')
+    expect(code(() => db.pexpire('foo', 9223372036854770000n))).toBe('ERR_INVALID_EXPIRE')
+    expect(db.ttl('foo')).toBe(-1)
+    for (const ex of [10000000000000000n, -9999999999999999n]) {
+      expect(code(() => db.set('foo', 'bar', { ex }))).toBe('ERR_INVALID_EXPIRE')
+      expect(code(() => db.getex('foo', { ex }))).toBe('ERR_INVALID_EXPIRE')
+    }
+    expect(db.pexpireat('foo', 9223372036854770000)).toBe(true)
+    expect(db.pexpireat('foo', -9223372036854770000)).toBe(true)
+    expect(db.ttl('foo')).toBe(-2)
   })
 })
 
