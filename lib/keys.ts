@@ -1,7 +1,7 @@
 // Generic key commands beyond DEL / EXISTS / TOUCH / SCAN (Redis's db.c and object.c): KEYS, RENAME, RENAMENX,
 // COPY, RANDOMKEY, TYPE and OBJECT ENCODING. A key lives inside its slot: RENAME rewrites the key in the slot
-// (native: resized in place when the size class allows, the value never leaves native memory), COPY writes a new
-// slot with the value copied once; the TTL goes with the key either way.
+// (native: resized in place when the size class allows, the value never leaves native memory), COPY duplicates the
+// slot natively; the TTL goes with the key either way.
 import { checkKey, type Db } from './db.js'
 import { ArenaKVError, outOfRangeError } from './errors.js'
 import { globMatch } from './glob.js'
@@ -44,26 +44,6 @@ export function keysCommand(db: Db, pattern: string): string[] {
       if (all || globMatch(pattern, key)) out.push(key)
     }
     return out
-  })
-}
-
-/** The value of a live key, copied out of its slot. */
-function readWhole(db: Db, handle: number): Buffer {
-  const out = Buffer.allocUnsafe(db.store.valueLength(handle))
-  db.store.readRange(handle, 0, out)
-  return out
-}
-
-/**
- * Writes `value` as `dst` (absent: the caller removed it) with expire time `when` (NO_EXPIRE for none) and the
- * access field `lru`; the new handle.
- */
-function addKey(db: Db, dst: string, dstHash: number, value: Buffer, when: number, lru: number): number {
-  return settled(db, () => {
-    const handle = db.ks.insert(dst, dstHash, value)
-    db.ks.lru[handle & HANDLE_INDEX_MASK] = lru
-    if (when !== NO_EXPIRE) db.ks.setExpire(handle, dstHash, when)
-    return handle
   })
 }
 
@@ -125,10 +105,14 @@ export function copyCommand(db: Db, src: string, dst: string, opts: CopyOptions 
       if (handle === 0) return false
       existing = db.lookupWrite(dst, dstHash, now)
     }
-    const value = readWhole(db, handle)
     const when = db.ks.getExpire(handle)
     if (existing !== 0) db.ks.remove(existing, dstHash)
-    addKey(db, dst, dstHash, value, when, db.lfu ? lfuInit(now) : lruClock(now))
+    const source = handle
+    settled(db, () => {
+      const copy = db.ks.insertCopy(dst, dstHash, source)
+      db.ks.lru[copy & HANDLE_INDEX_MASK] = db.lfu ? lfuInit(now) : lruClock(now)
+      if (when !== NO_EXPIRE) db.ks.setExpire(copy, dstHash, when)
+    })
     return true
   })
 }

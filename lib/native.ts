@@ -85,6 +85,7 @@ export interface NativeStoreFunctions {
   bitcount(id: number, handle: number, start: number, end: number, firstMask: number, lastMask: number): number
   bitpos(id: number, handle: number, bit: number, startBit: number, endBit: number): number
   rekey(id: number, handle: number, key: string): void
+  duplicate(id: number, handle: number, key: string): number
 }
 
 /** ArrayBuffers over kernel pages (native/pages): release() hands the memory back at once, not at the next GC. */

@@ -61,6 +61,8 @@ export interface SlotStore {
   bitpos(handle: number, bit: number, startBit: number, endBit: number): number
   /** Gives the slot a new key, its value kept in place (RENAME); the handle stays valid. */
   rekey(handle: number, key: string): void
+  /** A new slot for `key` holding a copy of the slot's value (COPY); the new handle. */
+  duplicate(handle: number, key: string): number
   /** Usable bytes of live slots, the native slot table and the scratch block. */
   usedBytes(): number
   /** Bytes the owner holds outside the store (the keyspace's arrays), counted in the peak; call when they change. */
@@ -209,6 +211,9 @@ class Store implements NativeStore {
   }
   rekey(handle: number, key: string): void {
     fns.rekey(this.id, handle, key)
+  }
+  duplicate(handle: number, key: string): number {
+    return fns.duplicate(this.id, handle, key)
   }
   usedBytes(): number {
     return fns.usedBytes(this.id)

@@ -151,6 +151,18 @@ Store::Status Store::rekey(uint32_t handle, const char* key, size_t keyLen) {
   return Status::kOk;
 }
 
+Store::Status Store::duplicate(uint32_t source, const char* key, size_t keyLen, uint32_t* handle) {
+  if (findEntry(source) == nullptr) return Status::kBadHandle;
+  size_t valueLen = find(source)->valueLen;
+  uint8_t* value = nullptr;
+  size_t spare = 0;
+  Status st = put(key, keyLen, valueLen, handle, &value, &spare);
+  if (st != Status::kOk) return st;
+  // put may have grown the slot table, never moved a slot: the source's bytes are where they were.
+  std::memcpy(value, valueOf(find(source)), valueLen);
+  return Status::kOk;
+}
+
 Store::DefragStep Store::defrag(uint32_t cursor, uint32_t maxScan) {
   DefragStep step;
   if (!open_) return step;

@@ -1,7 +1,7 @@
 // The string commands' native operations on a live slot (Redis's t_string.c and bitops.c work on the sds in
 // place): APPEND and SETRANGE grow the value through the allocator (zrealloc: in place when the size class
 // allows), SETBIT flips one bit, GETRANGE, BITCOUNT and BITPOS read a part of the value without copying the rest
-// out, and RENAME gives a slot its new key without copying the value out. Each takes (store id, handle, ...) and
+// out; RENAME gives a slot its new key and COPY duplicates one, the value never leaving native memory. Each takes (store id, handle, ...) and
 // validates every argument as store_binding.cc does.
 #include "string_binding.h"
 
@@ -201,29 +201,51 @@ Napi::Value bitpos(const Napi::CallbackInfo& info) {
   return number(env, -1);
 }
 
-// rekey(id, handle, key): RENAME's move of a slot to a new key (WTF-8, as every key is stored), the value kept.
-Napi::Value rekey(const Napi::CallbackInfo& info) {
+// A key argument as the store keeps keys: WTF-8 from the string's UTF-16, at most 512 MB encoded.
+std::string keyArg(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
-  Store& store = storeFromArg(info);
-  uint32_t handle = handleArg(info, store, 1);
-  if (!info[2].IsString()) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "key must be a string");
+  if (!info[i].IsString()) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "key must be a string");
   size_t units = 0;
-  napi_get_value_string_utf16(env, info[2], nullptr, 0, &units);
+  napi_get_value_string_utf16(env, info[i], nullptr, 0, &units);
   if (units > Store::kMaxBytes) {
     fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB (proto-max-bulk-len)");
   }
   std::u16string text(units + 1, u'\0');
-  napi_get_value_string_utf16(env, info[2], text.data(), text.size(), &units);
+  napi_get_value_string_utf16(env, info[i], text.data(), text.size(), &units);
   if (wtf8::encodedLength(text.data(), units) > Store::kMaxBytes) {
     fail(env, ErrorKind::kArenaKV, "ERR_VALUE_TOO_LARGE", "key is larger than 512 MB (proto-max-bulk-len)");
   }
   std::string key;
   wtf8::encode(text.data(), units, &key);
+  return key;
+}
+
+// rekey(id, handle, key): RENAME's move of a slot to a new key, the value kept where it is.
+Napi::Value rekey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store& store = storeFromArg(info);
+  uint32_t handle = handleArg(info, store, 1);
+  std::string key = keyArg(info, 2);
   Store::Status st = store.rekey(handle, key.data(), key.size());
   if (st != Store::Status::kOk) {
     fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate the renamed slot");
   }
   return env.Undefined();
+}
+
+// duplicate(id, handle, key) → the new slot's handle: COPY's slot for key with a copy of the value, made natively.
+Napi::Value duplicate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Store& store = storeFromArg(info);
+  uint32_t source = handleArg(info, store, 1);
+  std::string key = keyArg(info, 2);
+  uint32_t handle = 0;
+  Store::Status st = store.duplicate(source, key.data(), key.size(), &handle);
+  if (st == Store::Status::kFull) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the store has no free slot (67,108,863 slots per store)");
+  }
+  if (st != Store::Status::kOk) fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate the copy");
+  return number(env, handle);
 }
 
 }  // namespace
@@ -236,6 +258,7 @@ void defineStringFunctions(Napi::Env env, Napi::Object store) {
   store.Set("bitcount", Napi::Function::New<bitcount>(env, "bitcount"));
   store.Set("bitpos", Napi::Function::New<bitpos>(env, "bitpos"));
   store.Set("rekey", Napi::Function::New<rekey>(env, "rekey"));
+  store.Set("duplicate", Napi::Function::New<duplicate>(env, "duplicate"));
 }
 
 }  // namespace arenakv

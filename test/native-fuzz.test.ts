@@ -115,6 +115,8 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => s.bitpos(pick(live), 1, 9, pick([3, 1e9, 'x'])),
     () => st.appendValue(closedId, live[0], 'x'),
     () => s.rekey(badHandle(), 'k'),
+    () => s.duplicate(badHandle(), 'k'),
+    () => s.duplicate(pick(live), pick(notNumbers.filter((v) => typeof v !== 'string'))),
     () => s.rekey(pick(live), pick(notNumbers.filter((v) => typeof v !== 'string'))),
   ]
 

@@ -203,6 +203,10 @@ export class FakeStore implements SlotStore {
     return -1
   }
 
+  duplicate(handle: number, key: string): number {
+    return this.put(key, this.slot(handle).value)
+  }
+
   rekey(handle: number, key: string): void {
     const s = this.slot(handle)
     s.key = key
