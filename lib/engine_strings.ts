@@ -96,12 +96,12 @@ export class StringCommands extends EngineBase {
    * (beyond ±2^53 - 1) is a RangeError and nothing is written: use {@link StringCommands.incrbyBig} there.
    */
   incr(key: string): number {
-    return incrbyCommand(engineDb(this), key, 1n)
+    return incrbyCommand(engineDb(this), key, 1)
   }
 
   /** DECR: subtracts 1, as {@link StringCommands.incr}. */
   decr(key: string): number {
-    return incrbyCommand(engineDb(this), key, -1n)
+    return incrbyCommand(engineDb(this), key, -1)
   }
 
   /** INCRBY: adds an int64 increment, as {@link StringCommands.incr}. */

@@ -4,7 +4,7 @@
 import { checkKey, type Db } from './db.js'
 import { notFloatError, notIntegerError, overflowError } from './errors.js'
 import { INT64_MAX, INT64_MIN, addLongDouble, isInfinite, ld2stringHuman, string2ld, string2ll } from './strconv.js'
-import { readShortValue, reserveValue, runCommand, storeValue } from './write.js'
+import { lookupWriteRead, readShortValue, reserveValue, runCommand, storeValue } from './write.js'
 
 /** string2ll's longest integer text; string2ld's longest float text is one byte short of 5 KiB. */
 const MAX_INTEGER_CHARS = 20
@@ -40,45 +40,81 @@ function exactNumber(n: bigint): number {
   return Number(n)
 }
 
-/** Redis's incrDecrCommand: the new value, or an error with the key left as it was. */
-function incrDecr(db: Db, key: string, by: bigint, asNumber: boolean): bigint {
+/**
+ * The value lookupWriteRead left in scratch as an int64 in string2ll's form, or null: a number when it has at most
+ * 15 digits (exact, and no BigInt on a counter's common path), a bigint beyond.
+ */
+function scratchInteger(db: Db, length: number): number | bigint | null {
+  if (length === 0 || length > MAX_INTEGER_CHARS) return null
+  const bytes = db.scratch
+  const negative = bytes[0] === 45
+  const first = negative ? 1 : 0
+  if (length === 1 && bytes[0] === 48) return 0
+  // string2ll: a digit 1-9 first (no leading zero, no '-0'), then digits only.
+  if (first >= length || bytes[first] < 49 || bytes[first] > 57) return null
+  let n = 0
+  for (let i = first; i < length; i++) {
+    const c = bytes[i]
+    if (c < 48 || c > 57) return null
+    n = n * 10 + (c - 48)
+  }
+  if (length - first <= 15) return negative ? -n : n
+  return string2ll(bytes.toString('latin1', 0, length))
+}
+
+/**
+ * Redis's incrDecrCommand: the new value, or an error with the key left as it was. `byNumber` is the increment as
+ * a safe integer when it is one: counters within ±2^53 are then counted in plain numbers.
+ */
+function incrDecr(db: Db, key: string, by: bigint, byNumber: number | null, asNumber: boolean): number | bigint {
   return runCommand(db, () => {
     checkKey(key)
     const now = db.now()
     const hash = db.ks.hashKey(key)
-    let handle = db.lookupWrite(key, hash, now)
-    let old = 0n
+    let handle = lookupWriteRead(db, key, hash, now)
+    let old: number | bigint = 0
     if (handle !== 0) {
-      const text = readShortValue(db, handle, MAX_INTEGER_CHARS)
-      const parsed = text === null ? null : string2ll(text)
+      const parsed = scratchInteger(db, db.ks.readLength)
       if (parsed === null) throw notIntegerError()
       old = parsed
     }
-    if ((by < 0n && old < 0n && by < INT64_MIN - old) || (by > 0n && old > 0n && by > INT64_MAX - old)) {
-      throw overflowError()
+    let result: number | bigint
+    if (byNumber !== null && typeof old === 'number' && Number.isSafeInteger(old + byNumber)) {
+      result = old + byNumber
+    } else {
+      const o = BigInt(old)
+      if ((by < 0n && o < 0n && by < INT64_MIN - o) || (by > 0n && o > 0n && by > INT64_MAX - o)) throw overflowError()
+      result = o + by
+      if (asNumber) exactNumber(result)
     }
-    const result = old + by
-    if (asNumber) exactNumber(result)
-    const text = result.toString()
+    const text = String(result)
     handle = reserveValue(db, key, hash, handle, text.length, now)
     storeValue(db, key, hash, handle, text, now)
     return result
   })
 }
 
+/** The increment as a number when it is a safe integer (the fast path), else null. */
+function safeNumber(n: bigint): number | null {
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : null
+}
+
 export function incrbyCommand(db: Db, key: string, by: unknown): number {
-  return Number(incrDecr(db, key, int64Arg(by, 'increment'), true))
+  const n = typeof by === 'number' && Number.isSafeInteger(by) ? by : null
+  const big = n === null ? int64Arg(by, 'increment') : BigInt(n)
+  return Number(incrDecr(db, key, big, n ?? safeNumber(big), true))
 }
 
 export function incrbyBigCommand(db: Db, key: string, by: unknown): bigint {
-  return incrDecr(db, key, int64Arg(by, 'increment'), false)
+  const big = int64Arg(by, 'increment')
+  return BigInt(incrDecr(db, key, big, safeNumber(big), false))
 }
 
 export function decrbyCommand(db: Db, key: string, by: unknown): number {
   const n = int64Arg(by, 'decrement')
   // Negating INT64_MIN overflows (Redis's decrbyCommand refuses it first).
   if (n === INT64_MIN) throw overflowError('decrement would overflow')
-  return Number(incrDecr(db, key, -n, true))
+  return Number(incrDecr(db, key, -n, safeNumber(-n), true))
 }
 
 /**

@@ -37,7 +37,11 @@ function checkStringLength(size: number, append: number): void {
   if (size + append > MAX_VALUE_BYTES) throw stringTooLongError()
 }
 
-/** APPEND: the value's new length; a missing key is created with `value`. The TTL is kept. */
+/**
+ * APPEND: the value's new length; a missing key is created with `value`. The TTL is kept. The native append
+ * checks the 512 MB limit itself (Redis's checkStringLength, same code and text); the length is read here only
+ * to size the reservation under maxmemory.
+ */
 export function appendCommand(db: Db, key: string, value: Value): number {
   return runCommand(db, () => {
     checkKey(key)
@@ -45,13 +49,15 @@ export function appendCommand(db: Db, key: string, value: Value): number {
     const now = db.now()
     const hash = db.ks.hashKey(key)
     let handle = db.lookupWrite(key, hash, now)
-    const add = valueBytes(value)
-    const old = handle === 0 ? 0 : db.store.valueLength(handle)
-    if (handle !== 0) checkStringLength(old, add)
-    handle = reserveValue(db, key, hash, handle, old + add, now)
+    if (db.cfg.maxmemory !== 0) {
+      const add = valueBytes(value)
+      const old = handle === 0 ? 0 : db.store.valueLength(handle)
+      if (handle !== 0) checkStringLength(old, add)
+      handle = reserveValue(db, key, hash, handle, old + add, now)
+    }
     if (handle === 0) {
       storeValue(db, key, hash, 0, value, now)
-      return add
+      return valueBytes(value)
     }
     db.touchKey(handle, now)
     return settled(db, () => db.store.appendValue(handle, value))

@@ -58,6 +58,19 @@ export function storeValue(db: Db, key: string, hash: number, handle: number, va
   return settled(db, () => db.writeValue(key, hash, value, handle, now))
 }
 
+/**
+ * LOOKUP_WRITE (lazy expiry, no statistics, no access clock) that also reads the value, in the same native call,
+ * into scratch when it fits: its length is then db.ks.readLength.
+ */
+export function lookupWriteRead(db: Db, key: string, hash: number, now: number): number {
+  const handle = db.ks.findRead(key, hash)
+  if (handle !== 0 && db.ks.isExpired(handle, now)) {
+    db.removeWithEvent(handle, hash, 'expired')
+    return 0
+  }
+  return handle
+}
+
 /** The value of a live key as a latin1 string (one char per byte), or null when it is longer than `max` bytes. */
 export function readShortValue(db: Db, handle: number, max: number): string | null {
   const length = db.store.valueLength(handle)

@@ -169,7 +169,7 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('string and key commands against redis-
   })
   afterAll(() => redis?.stop())
 
-  for (const seed of (process.env.ARENAKV_DIFF_SEEDS ?? '1,2,3,4,5').split(",").map(Number)) {
+  for (const seed of (process.env.ARENAKV_DIFF_SEEDS ?? '1,2,3,4,5').split(',').map(Number)) {
     test(`random sequence ${seed}: every reply is Redis's`, async () => {
       const { client } = redis
       await client.call('FLUSHALL')
