@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { Engine, engineInternals } from '../lib/engine.js'
 import { string2ld, addLongDouble, ld2stringHuman } from '../lib/strconv.js'
+import { engineWithClock } from './helpers/engine.js'
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -295,6 +296,34 @@ describe('key commands', () => {
     expect(code(() => db.copy('a', 'c', { db: 1 }))).toBe('ERR_OUT_OF_RANGE')
     expect(db.copy('a', 'c', { db: 0 })).toBe(true)
     expect(db.volatileCount()).toBe(3)
+  })
+
+  it('COPY duplicates the slot: used memory grows by the copy, the source is untouched', () => {
+    using db = new Engine()
+    const value = Buffer.alloc(200_000, 7)
+    db.set('a', value)
+    const { slotStore, peekHandle } = engineInternals(db)
+    const before = db.usedMemory()
+    expect(db.copy('a', 'b')).toBe(true)
+    expect(db.usedMemory() - before).toBe(slotStore.usableSize(peekHandle('b') as number))
+    expect(db.get('b')).toEqual(value)
+    db.append('b', 'x')
+    expect(db.get('a')).toEqual(value)
+  })
+
+  it("delivers a lookup's expiry event even when the command then fails", () => {
+    const { db, clock } = engineWithClock()
+    using _ = db
+    const expired: string[] = []
+    db.on('expired', (key) => expired.push(key))
+    db.set('src', '1', { px: 10 })
+    db.set('n', 'x', { px: 10 })
+    clock.advance(20)
+    expect(code(() => db.rename('src', 'dst'))).toBe('ERR_NO_SUCH_KEY')
+    expect(expired).toEqual(['src'])
+    // An expired non-integer is missing to INCR: no error, and its event.
+    expect(db.incr('n')).toBe(1)
+    expect(expired).toEqual(['src', 'n'])
   })
 
   it('KEYS, RANDOMKEY, TYPE, SCAN TYPE, OBJECT ENCODING', () => {
