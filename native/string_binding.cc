@@ -176,7 +176,7 @@ Napi::Value bitcount(const Napi::CallbackInfo& info) {
 }
 
 // bitpos(id, handle, bit, startBit, endBit) → the first bit equal to `bit` in bits [startBit, endBit] (absolute
-// positions), or -1. Whole bytes that cannot hold it are skipped.
+// positions, within the value), or -1. Whole bytes that cannot hold it are skipped.
 Napi::Value bitpos(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Store& store = storeFromArg(info);
@@ -184,7 +184,7 @@ Napi::Value bitpos(const Napi::CallbackInfo& info) {
   auto bit = static_cast<int>(integerArg(info, 2, "bit", 0, 1));
   const SlotHeader* slot = store.find(handle);
   int64_t lastBit = static_cast<int64_t>(slot->valueLen) * 8 - 1;
-  if (lastBit < 0) return number(env, -1);
+  if (lastBit < 0) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "the value is empty");
   auto start = static_cast<uint64_t>(integerArg(info, 3, "startBit", 0, lastBit));
   auto end = static_cast<uint64_t>(integerArg(info, 4, "endBit", static_cast<int64_t>(start), lastBit));
   const uint8_t* bytes = Store::valueOf(slot);
