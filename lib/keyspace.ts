@@ -1,3 +1,4 @@
+import { markAsUntransferable } from 'node:worker_threads'
 import { Dict, EMPTY, HASH_SEED, TOMBSTONE } from './dict.js'
 import { allocArray, releaseArray } from './pages.js'
 import { HANDLE_INDEX_MASK, isFused, type SlotStore } from './store.js'
@@ -74,6 +75,10 @@ export class Keyspace extends Dict {
   bindTables(): void {
     const store = this.store
     if (!isFused(store)) return
+    // Native code keeps pointers into these while bound: no transfer may detach them (ARCHITECTURE.md, "Pointers").
+    for (const array of [this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires]) {
+      if (array !== null) markAsUntransferable(array.buffer)
+    }
     store.bindTables(this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires, HASH_SEED, this.lfu)
   }
 
