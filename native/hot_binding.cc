@@ -159,7 +159,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   args(env, info, argv);
   StoreState* s = boundStore(env, argv[0]);
-  TrimBuffers trim(s);
+  TrimBuffers trim(s, true);
   bool isArray = false;
   uint32_t count = 0;
   if (napi_is_array(env, argv[1], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[1], &count) != napi_ok) {

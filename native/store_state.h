@@ -63,14 +63,14 @@ constexpr size_t kKeepBufferBytes = 64 * 1024;
 // errors included. A capacity compare per buffer per call.
 class TrimBuffers {
  public:
-  explicit TrimBuffers(StoreState* s) : s_(s) {}
+  explicit TrimBuffers(StoreState* s, bool batch = false) : s_(s), batch_(batch) {}
   TrimBuffers(const TrimBuffers&) = delete;
   TrimBuffers& operator=(const TrimBuffers&) = delete;
   ~TrimBuffers() {
     if (s_->units.capacity() * sizeof(char16_t) > kKeepBufferBytes) std::u16string().swap(s_->units);
     if (s_->keyBytes.capacity() > kKeepBufferBytes) std::string().swap(s_->keyBytes);
     if (s_->valueBytes.capacity() > kKeepBufferBytes) std::string().swap(s_->valueBytes);
-    for (size_t i = 0; i < StoreState::kBatch; i++) {
+    for (size_t i = 0; batch_ && i < StoreState::kBatch; i++) {
       if (s_->batchUnits[i].capacity() * sizeof(char16_t) > kKeepBufferBytes) std::u16string().swap(s_->batchUnits[i]);
       if (s_->batchKeys[i].capacity() > kKeepBufferBytes) std::string().swap(s_->batchKeys[i]);
     }
@@ -78,6 +78,7 @@ class TrimBuffers {
 
  private:
   StoreState* s_;
+  bool batch_;  // the call filled the batch buffers too (mgetInto)
 };
 
 constexpr double kIdIndexSpan = 1 << 20;  // store id = index + generation × 2^20
