@@ -24,7 +24,7 @@ const SHRINK_LOAD = 0.125
 const REHASH_VISITS_PER_STEP = 64
 const REHASH_MOVES_PER_STEP = 8
 /** Per-process seed so a key set tuned to collide in one process does not collide in another. */
-const HASH_SEED = (Math.random() * 0x100000000) >>> 0
+export const HASH_SEED = (Math.random() * 0x100000000) >>> 0
 
 /** Which native check confirms a fingerprint match (and what it returns along the way). */
 const VERIFY_KEY = 0
@@ -268,8 +268,9 @@ export abstract class Dict {
     if (size === this.mask + 1) return
     const hashes = allocArray(Int32Array, size * 2)
     const handles = new Uint32Array(hashes.buffer)
+    let replaced: Int32Array | null = null
     if (this.fill === 0) {
-      releaseArray(this.hashes)
+      replaced = this.hashes
       this.hashes = hashes
       this.handles = handles
       this.mask = size - 1
@@ -284,7 +285,10 @@ export abstract class Dict {
       this.fill = 0
       this.rehashIdx = 0
     }
+    // Arrays are released only after arraysChanged, which rebinds the store's view of them (ARCHITECTURE.md,
+    // "Pointers").
     this.arraysChanged()
+    if (replaced !== null) releaseArray(replaced)
   }
 
   /** Moves a bounded number of entries from the old table (called per write and per timer tick). */
@@ -323,13 +327,14 @@ export abstract class Dict {
   }
 
   protected endRehash(): void {
-    if (this.oldHashes !== null) releaseArray(this.oldHashes)
+    const emptied = this.oldHashes
     this.oldHashes = null
     this.oldHandles = null
     this.oldMask = 0
     this.oldFill = 0
     this.rehashIdx = -1
     this.arraysChanged()
+    if (emptied !== null) releaseArray(emptied)
   }
 
   // ---- scan ----

@@ -13,9 +13,4 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports);
 // Whether a store opened from this environment and not closed allocates from jemalloc arena `arena`.
 bool storeUsesArena(Napi::Env env, unsigned arena);
 
-class Store;
-// The store the id in info[0] names, validated as every store function validates it (ERR_CLOSED for a closed
-// store, RangeError for an id never issued): string_binding.cc's functions share the store objects.
-Store& storeFromArg(const Napi::CallbackInfo& info);
-
 }  // namespace arenakv

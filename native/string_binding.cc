@@ -12,13 +12,16 @@
 #include "args.h"
 #include "errors.h"
 #include "store.h"
-#include "store_binding.h"
+#include "store_state.h"
 #include "wtf8.h"
 
 namespace arenakv {
 namespace {
 
 Napi::Value number(Napi::Env env, double v) { return Napi::Number::New(env, v); }
+
+// The store the id in info[0] names, validated as every store function validates it (store_state.h's storeArg).
+Store& storeFromArg(const Napi::CallbackInfo& info) { return storeArg(info.Env(), info[0])->store; }
 
 // The live slot `handle` names; the same RangeError as store_binding.cc's for a stale or unknown handle.
 uint32_t handleArg(const Napi::CallbackInfo& info, const Store& store, size_t i) {
