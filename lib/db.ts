@@ -13,7 +13,6 @@ import {
   CELL_NOW,
   HANDLE_INDEX_MASK,
   I32_HANDLE,
-  I32_HASH,
   MAX_VALUE_BYTES,
   SLOT_HEADER_BYTES,
   isFused,
@@ -223,11 +222,16 @@ export class Db {
   lookupRead(key: string): number {
     const fused = this.fused
     if (fused !== null) {
-      // One native call: hash, probe, verify, expiry test, LRU stamp and copy (ARCHITECTURE.md, "The path of a GET").
-      const length = fused.get(key, this.clock.prepare(fused.cells))
-      const io = fused.cellsI32
-      const hash = io[I32_HASH]
+      // At most one native call: probe, verify, expiry test, LRU stamp and copy (ARCHITECTURE.md, "The path of a
+      // GET"); none when no slot has the key's fingerprint.
+      const hash = this.ks.hashKey(key)
       this.lastHash = hash
+      if (!this.ks.hasFingerprint(hash)) {
+        this.stats.keyspace_misses++
+        return 0
+      }
+      const length = fused.get(key, hash, this.clock.prepare(fused.cells))
+      const io = fused.cellsI32
       if (length >= 0) {
         const handle = io[I32_HANDLE]
         this.ks.readLength = length

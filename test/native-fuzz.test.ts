@@ -99,11 +99,13 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => st.setExtraBytes(liveId, pick([-1, 0.5, 'x', null, 2 ** 51])),
     () => st.read(pick([-1, 0.5, 2 ** 53, 'x', null, 123456789]), live[0], 'live:0'),
     () => st.put(closedId, 'k', 'v'),
-    () => s.get(pick(notStrings), true),
-    () => s.get('live:0', pick(['x', 1, null, undefined, {}])),
-    () => s.upsert('k', pick(notValues), true),
-    () => s.upsert(pick(notStrings), 'v', false),
-    () => s.upsert('k', huge, true),
+    () => s.get(pick(notStrings), 0, true),
+    () => s.get('live:0', 0, pick(['x', 1, null, undefined, {}])),
+    () => s.get('live:0', pick(['x', null, undefined, {}]), true),
+    () => s.upsert('k', 0, pick(notValues), true),
+    () => s.upsert(pick(notStrings), 0, 'v', false),
+    () => s.upsert('k', pick(['x', null, {}]), 'v', false),
+    () => s.upsert('k', 0, huge, true),
     () => s.mgetInto(pick([null, 'x', {}, new Uint8Array(2)]), 0, new Uint8Array(8), 0, new Int32Array(1), true),
     () => s.mgetInto(['live:0'], pick([-1, 2, 0.5, 'x', NaN]), new Uint8Array(8), 0, new Int32Array(1), true),
     () => s.mgetInto(['live:0'], 0, pick(notValues), 0, new Int32Array(1), true),
@@ -119,7 +121,7 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => s.bindTables(table, null, lru, volatilePos, pick([new Uint32Array(4), null]), 0, false),
     () => s.bindTables(table, null, lru, volatilePos, volatileExpires, pick([-1, 2 ** 33, 0.5, 'x']), false),
     () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, pick([1, 'no', null])),
-    () => st.get(liveId, 'k', true), // tables never bound
+    () => st.get(liveId, 'k', 0, true), // tables never bound
     () => st.mgetInto(closedId, ['k'], 0, new Uint8Array(1), 0, new Int32Array(1), true),
   ]
 
@@ -144,7 +146,7 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   expect(store.count()).toBe(live.length)
   live.forEach((h, i) => expect(store.readStringIfKey(h, `live:${i}`)).toBe(`value:${i}`))
   // A bad bind changed nothing: the tables bound first are still the ones the lookups probe.
-  expect(store.get('live:0', true)).toBe(-1)
+  expect(store.get('live:0', 0, true)).toBe(-1)
   expect([...codes.keys()].sort()).toEqual(
     expect.arrayContaining(['ERR_CLOSED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HANDLE', 'ERR_NATIVE', 'ERR_OUT_OF_RANGE', 'ERR_VALUE_TOO_LARGE']),
   )
