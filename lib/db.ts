@@ -4,7 +4,7 @@
 import type { Clock } from './clock.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
 import { closedError, oomError, valueTooLargeError } from './errors.js'
-import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
+import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy, isLruPolicy } from './evict.js'
 import { globMatch } from './glob.js'
 import { Keyspace } from './keyspace.js'
 import { lfuInit, lfuTouch, lruClock } from './lru.js'
@@ -96,6 +96,7 @@ export class Db {
     this.ks = new Keyspace(this.store)
     this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
     this.ks.lfu = this.lfu
+    this.ks.exactStamps = isLruPolicy(cfg.maxmemoryPolicy)
     this.ks.bindTables()
     this.evictor = new Evictor(this)
     this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.evictionMemory() + extra <= cfg.maxmemory
@@ -203,7 +204,11 @@ export class Db {
   policyChanged(before: MaxmemoryPolicy): void {
     this.evictor.resetPool()
     const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    if (lfu === isLfuPolicy(before)) return
+    this.ks.exactStamps = isLruPolicy(this.cfg.maxmemoryPolicy)
+    if (lfu === isLfuPolicy(before)) {
+      this.ks.bindTables()
+      return
+    }
     // Restart every key's clock rather than read one kind as the other.
     const now = this.now()
     this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))

@@ -72,6 +72,7 @@ export interface NativeStoreFunctions {
     volatileExpires: Float64Array,
     seed: number,
     lfu: boolean,
+    exactStamps: boolean,
   ): void
   unbindTables(id: number): void
   put(id: number, key: string, value: string | Uint8Array): number

@@ -87,6 +87,7 @@ export interface FusedStore extends SlotStore {
     volatileExpires: Float64Array,
     seed: number,
     lfu: boolean,
+    exactStamps: boolean,
   ): void
   unbindTables(): void
   /**
@@ -245,8 +246,9 @@ class Store implements NativeStore {
     volatileExpires: Float64Array,
     seed: number,
     lfu: boolean,
+    exactStamps: boolean,
   ): void {
-    fns.bindTables(this.id, table, oldTable, lru, volatilePos, volatileExpires, seed, lfu)
+    fns.bindTables(this.id, table, oldTable, lru, volatilePos, volatileExpires, seed, lfu, exactStamps)
   }
   /** Nothing to forget once closed: closing dropped the bound arrays. */
   unbindTables(): void {

@@ -43,17 +43,20 @@ napi_value int32(napi_env env, int32_t v) {
   return out;
 }
 
-// The time a call works at, read at most once and only as exactly as it needs: lazy expiry needs the wall clock
-// in whole ms (CLOCK_REALTIME), but the LRU stamp of a key without an expire time is served by the coarse clock,
-// which costs a fraction (the stamp is an approximation anyway: Redis stamps with a clock it updates at hz). With
+// The time a call works at, read only as exactly as it needs: lazy expiry and the stamps an LRU policy orders
+// evictions by need the wall clock in whole ms (CLOCK_REALTIME); otherwise (the stamp only serves OBJECT IDLETIME,
+// LFU counters age by the minute) the coarse clock serves, at a fraction of the cost. With
 // nativeClock false, the time is the one JS wrote in the cells (a clock of its own: fake timers, a test's clock).
 // Whatever the call used is left in cells.now for JS.
 class CallClock {
  public:
+  // Reads the coarse clock at once: whatever path the call takes, JS finds a current time in cells.now (it stamps
+  // an inserted key and ages LFU counters with it).
   CallClock(napi_env env, napi_value nativeClock, StoreState* s) : cells_(s->cells) {
     if (napi_get_value_bool(env, nativeClock, &native_) != napi_ok) {
       fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "nativeClock must be a boolean");
     }
+    coarse();
   }
   double exact() {
     if (native_ && !exact_) {
@@ -89,7 +92,7 @@ StoreState* boundStore(napi_env env, napi_value id) {
 }
 
 void touch(const TableView& t, uint32_t index, CallClock& clock) {
-  if (!t.lfu && index < t.metaLength) t.lru[index] = lruClock(clock.coarse());
+  if (!t.lfu && index < t.metaLength) t.lru[index] = lruClock(t.exactStamps ? clock.exact() : clock.coarse());
 }
 
 // The key's hash as JS computed it (dict.ts hashKey, the hash the table was built with). A wrong one can only
@@ -285,7 +288,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
   return int32(env, static_cast<int32_t>(count));
 }
 
-// bindTables(id, table, oldTable | null, lru, volatilePos, volatileExpires, seed, lfu): the keyspace's arrays as
+// bindTables(id, table, oldTable | null, lru, volatilePos, volatileExpires, seed, lfu, exactStamps): the arrays as
 // they are now (Keyspace.arraysChanged calls it after every replacement). Each is held by a reference while bound.
 Napi::Value bindTables(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -325,6 +328,7 @@ Napi::Value bindTables(const Napi::CallbackInfo& info) {
   view.volatileLength = static_cast<uint32_t>(expiresLength);
   view.seed = static_cast<uint32_t>(integerArg(info, 6, "seed", 0, UINT32_MAX));
   view.lfu = boolArg(info, 7, "lfu");
+  view.exactStamps = boolArg(info, 8, "exactStamps");
   view.bound = true;
   // References first, then the view: the arrays are held before any pointer into them is kept.
   for (int a = 0; a < TableView::kArrays; a++) {

@@ -30,6 +30,7 @@ struct TableView {
   uint32_t volatileLength = 0;
   uint32_t seed = 0;   // dict.ts HASH_SEED
   bool lfu = false;    // the lru field holds LFU counters: JS updates them (they need its random draw)
+  bool exactStamps = false;  // an LRU policy orders evictions by the stamps: stamp with the exact clock
   bool bound = false;
 };
 

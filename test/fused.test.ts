@@ -208,6 +208,27 @@ describe('lazy expiry and the access clock in the fused lookups', () => {
   })
 })
 
+test('LFU counters grow with hits on the native clock, for keys with and without an expire time', () => {
+  const db = track(new Engine({ maxmemory: '64mb', maxmemoryPolicy: 'allkeys-lfu' }))
+  const target = new Uint8Array(8)
+  const reads: Record<string, (key: string) => unknown> = {
+    get: (key) => db.get(key),
+    getInto: (key) => db.getInto(key, target),
+    getString: (key) => db.getString(key),
+    mgetInto: (key) => db.mgetInto([key], target, new Int32Array(1)),
+    set: (key) => db.set(key, 'v'),
+  }
+  for (const [name, read] of Object.entries(reads)) {
+    for (const ttl of [undefined, { ex: 1000 }]) {
+      const key = `${name}:${ttl === undefined ? 'persistent' : 'volatile'}`
+      db.set(key, 'v', ttl)
+      // A new key starts at LFU_INIT_VAL (5); 1,000 accesses take the logarithmic counter well past it.
+      for (let i = 0; i < 1000; i++) read(key)
+      expect(db.objectFreq(key), key).toBeGreaterThan(10)
+    }
+  }
+})
+
 describe('mgetInto', () => {
   test('matches mget over a random keyspace with expiries, on both the native and a hand-driven clock', () => {
     for (const hand of [false, true]) {

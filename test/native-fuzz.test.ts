@@ -62,7 +62,7 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   const lru = new Uint32Array(64)
   const volatilePos = new Uint32Array(64)
   const volatileExpires = new Float64Array(16)
-  store.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false)
+  store.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, false)
   const notStrings = notNumbers.filter((v) => typeof v !== 'string')
   const calls: Array<() => unknown> = [
     () => s.read(badHandle(), 'live:0'),
@@ -114,13 +114,14 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => s.mgetInto(['live:0'], 0, new Uint8Array(8), pick([9, -1, 0.5, 'x']), new Int32Array(1), true),
     () => s.mgetInto([pick(notStrings), 'a'], 0, new Uint8Array(8), 0, new Int32Array(2), true),
     () => s.mgetInto(['live:0'], 0, new Uint8Array(8), 0, new Int32Array(1), pick(['yes', 0, null])),
-    () => s.bindTables(pick(notValues), null, lru, volatilePos, volatileExpires, 0, false),
-    () => s.bindTables(pick([new Int32Array(6), new Int32Array(0), new Uint32Array(128)]), null, lru, volatilePos, volatileExpires, 0, false),
-    () => s.bindTables(table, pick([new Int32Array(3), 'x']), lru, volatilePos, volatileExpires, 0, false),
-    () => s.bindTables(table, null, new Uint32Array(32), volatilePos, volatileExpires, 0, false),
-    () => s.bindTables(table, null, lru, volatilePos, pick([new Uint32Array(4), null]), 0, false),
-    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, pick([-1, 2 ** 33, 0.5, 'x']), false),
-    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, pick([1, 'no', null])),
+    () => s.bindTables(pick(notValues), null, lru, volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(pick([new Int32Array(6), new Int32Array(0), new Uint32Array(128)]), null, lru, volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(table, pick([new Int32Array(3), 'x']), lru, volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(table, null, new Uint32Array(32), volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(table, null, lru, volatilePos, pick([new Uint32Array(4), null]), 0, false, false),
+    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, pick([-1, 2 ** 33, 0.5, 'x']), false, false),
+    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, pick([1, 'no', null]), false),
+    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, pick([1, 'no', null])),
     () => st.get(liveId, 'k', 0, true), // tables never bound
     () => st.mgetInto(closedId, ['k'], 0, new Uint8Array(1), 0, new Int32Array(1), true),
   ]
