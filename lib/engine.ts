@@ -326,10 +326,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     return pttlCommand(this.#db, key)
   }
 
-  /** EXPIRETIME: the unix time in seconds the key expires at, -1 without one, -2 when missing. */
+  /** EXPIRETIME: the unix time in seconds the key expires at (rounded as TTL), -1 without one, -2 when missing. */
   expiretime(key: string): number {
     const when = pexpiretimeCommand(this.#db, key)
-    return when < 0 ? when : Math.floor(when / 1000)
+    // Redis's ttlGenericCommand rounds the absolute time as it rounds TTL: (ms + 500) / 1000.
+    return when < 0 ? when : ttlSeconds(when)
   }
 
   /** PEXPIRETIME: the unix time in milliseconds the key expires at, -1 without one, -2 when missing. */

@@ -291,7 +291,7 @@ const CONFIG: Command = {
       summary: 'Set configuration parameters to the given values', complexity: 'O(N) when N is the number of configuration parameters provided',
       syntax: '(parameter value)...',
       run: (c, argv) => {
-        if (argv.length % 2 !== 0) throw arityError('config|set')
+        if (argv.length % 2 !== 0) throw new ReplyError(SYNTAX)
         for (let i = 2; i < argv.length; i += 2) c.engine.configSet(argv[i].toString('utf8'), argv[i + 1].toString('utf8'))
         c.w.ok()
       } },
@@ -463,7 +463,6 @@ const COMMANDS: readonly Command[] = [
     syntax: 'cursor:integer [MATCH pattern] [COUNT count:integer] [TYPE type]',
     run: (c, argv) => {
       const cursor = integerArg(argv[1], 'ERR invalid cursor')
-      if (typeof cursor !== 'number' && cursor < 0n) throw new ReplyError('ERR invalid cursor')
       let match: string | undefined
       let count: number | undefined
       let type: string | undefined
@@ -480,7 +479,7 @@ const COMMANDS: readonly Command[] = [
           throw new ReplyError(SYNTAX)
         }
       }
-      // Redis's cursors are unsigned 64-bit; the engine's table cursor is 32-bit, so larger ones wrap.
+      // Redis reads the cursor with strtoul (a negative one wraps); the engine's table cursor is 32-bit.
       const start = Number(BigInt.asUintN(32, BigInt(cursor)))
       const [next, keys] = c.engine.scan(start, { match, count })
       // Every value is a string: TYPE string keeps every key, any other type none.
