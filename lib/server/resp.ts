@@ -106,6 +106,12 @@ export class RespParser {
   next(): Request | null {
     for (;;) {
       if (this.big !== null || this.skip > 0) return null
+      if (this.argsLeft === 0 && this.args.length > 0) {
+        // A request whose last argument was a big bulk, completed by feed().
+        const request = this.args
+        this.args = []
+        return request
+      }
       if (this.argsLeft === 0) {
         if (this.pos >= this.buf.length) return null
         if (this.buf[this.pos] !== 42 /* '*' */) {
@@ -137,21 +143,14 @@ export class RespParser {
         if (!this.authenticated && len > 16384) throw new ProtocolError('unauthenticated bulk length')
         const available = this.buf.length - this.pos
         if (available < len + 2) {
-          if (len >= BIG_ARG) {
+          if (len >= BIG_ARG && available < len) {
+            // Collect the bulk in a buffer of its own; feed() fills it, then drops its CRLF.
             const big = Buffer.allocUnsafe(len)
-            const take = Math.min(available, len)
-            this.buf.copy(big, 0, this.pos, this.pos + take)
-            this.bigFill = take
-            this.skip = Math.max(0, 2 - (available - take))
+            this.buf.copy(big, 0, this.pos, this.buf.length)
+            this.bigFill = available
+            this.big = big
             this.buf = EMPTY
             this.pos = 0
-            if (take === len) {
-              this.args.push(big)
-              this.argsLeft--
-              continue
-            }
-            this.big = big
-            this.skip = 0
             return null
           }
           // Wait for the rest; the header is parsed again then (cheap: a few bytes).
