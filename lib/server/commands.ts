@@ -3,6 +3,7 @@
 // (existence, arity, authentication) before a command runs. ARCHITECTURE.md "The RESP endpoint".
 import type { Engine } from '../engine.js'
 import { parseExpireFlags, type ExpireFlag } from '../expire.js'
+import { globMatch } from '../glob.js'
 import type { GetExOptions, SetOptions } from '../t_string.js'
 import { writeCommandDocs, writeCommandInfo, type CommandMeta } from './command-docs.js'
 import { decodeKey, encodeKey } from './keys.js'
@@ -268,6 +269,16 @@ const MEMORY: Command = {
   ],
 }
 
+/**
+ * Parameters the endpoint answers for itself, read-only: the engine keeps nothing on disk and has one database.
+ * Tools ask for them (redis-benchmark reads `save` and `appendonly` before it starts).
+ */
+const ENDPOINT_CONFIG: readonly (readonly [string, string])[] = [
+  ['save', ''],
+  ['appendonly', 'no'],
+  ['databases', '1'],
+]
+
 const ADMIN = 'admin noscript loading stale'
 const ADMIN_ACL = '@admin @slow @dangerous'
 
@@ -279,7 +290,11 @@ const CONFIG: Command = {
       complexity: 'O(N) when N is the number of configuration parameters provided', syntax: 'parameter...',
       run: (c, argv) => {
         const out: Record<string, string> = {}
-        for (let i = 2; i < argv.length; i++) Object.assign(out, c.engine.configGet(argv[i].toString('utf8')))
+        for (let i = 2; i < argv.length; i++) {
+          const pattern = argv[i].toString('utf8')
+          Object.assign(out, c.engine.configGet(pattern))
+          for (const [name, value] of ENDPOINT_CONFIG) if (globMatch(pattern, name, true)) out[name] = value
+        }
         const entries = Object.entries(out)
         c.w.map(entries.length)
         for (const [name, value] of entries) {
