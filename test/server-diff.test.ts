@@ -260,6 +260,32 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('RESP endpoint vs redis-server 7.0', HA
     expect((plain(asub) as unknown[][]).map((e) => e.slice(0, 8))).toEqual((plain(rsub) as unknown[][]).map((e) => e.slice(0, 8)))
   })
 
+  test('COMMAND lists every command; each one Redis 7.0 has is described as Redis describes it', async () => {
+    const all = (await a.call('COMMAND')) as Reply[]
+    expect(all.length).toBe(await a.call('COMMAND', 'COUNT'))
+    const names = all.map((e) => (plain(e) as unknown[])[0] as string)
+    expect(names).toEqual(expect.arrayContaining(['get', 'set', 'scan', 'memory', 'config', 'client', 'command', 'hello', 'info']))
+    expect(((await a.call('COMMAND', 'LIST')) as Buffer[]).map((b) => b.toString())).toEqual(names)
+    const theirs = (await r.call('COMMAND', 'INFO', ...names)) as Reply[]
+    const ours = (await a.call('COMMAND', 'INFO', ...names)) as Reply[]
+    for (let i = 0; i < names.length; i++) {
+      expect(theirs[i], `redis-server 7.0 has ${names[i]}`).not.toBeNull()
+      expect((plain(ours[i]) as unknown[]).slice(0, 8), names[i]).toEqual((plain(theirs[i]) as unknown[]).slice(0, 8))
+      // Every subcommand the endpoint serves is one Redis has, with the same arity and flags.
+      const theirSubs = new Map(((plain(theirs[i]) as unknown[])[9] as unknown[][]).map((e) => [e[0], e.slice(0, 8)]))
+      for (const sub of (plain(ours[i]) as unknown[])[9] as unknown[][]) {
+        if (sub[0] === 'client|setinfo') continue // Redis 7.2's, which clients send: not in 7.0
+        expect(sub.slice(0, 8), String(sub[0])).toEqual(theirSubs.get(sub[0]))
+      }
+    }
+    await a.call('HELLO', '3')
+    const docs = plain(await a.call('COMMAND', 'DOCS')) as Record<string, Record<string, unknown>>
+    expect(Object.keys(docs).sort()).toEqual([...names].sort())
+    for (const [name, doc] of Object.entries(docs)) {
+      expect(doc, name).toMatchObject({ summary: expect.any(String), since: expect.any(String), group: expect.any(String) })
+    }
+  })
+
   test('SCAN: errors as Redis, and every key, binary ones included, comes back as it was written', async () => {
     await same([['SCAN', 'x'], ['SCAN', '0', 'COUNT', '0'], ['SCAN', '0', 'COUNT', 'x'], ['SCAN', '0', 'MATCH'], ['SCAN', '0', 'FOO', 'bar'], ['SCAN', '0', 'TYPE', 'list']])
     const keys: Buffer[] = [Buffer.from('héllo'), Buffer.from([0xff, 0xfe, 0x00, 0x41]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('plain')]
