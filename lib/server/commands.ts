@@ -162,18 +162,19 @@ function clientsSection(c: CommandContext): string {
 /** INFO [section …]: the engine's sections, with the endpoint's Clients section and `redis_version` added. */
 function infoText(c: CommandContext, argv: Buffer[]): string {
   const asked = argv.length > 1 ? [...new Set(argv.slice(1).map(lowerArg))] : ['default']
+  const withVersion = (text: string): string => text.replace('# Server\r\n', `# Server\r\nredis_version:${REDIS_VERSION}\r\n`)
+  const all = asked.find((s) => s === 'default' || s === 'all' || s === 'everything')
+  if (all !== undefined) {
+    // Every section the engine has, with Clients after Server as Redis orders them (sections are separated by an
+    // empty line).
+    const text = withVersion(c.engine.info(all))
+    const end = text.startsWith('# Server') ? text.indexOf('\r\n\r\n# ') : -1
+    return end < 0 ? `${clientsSection(c)}\r\n${text}` : `${text.slice(0, end + 2)}\r\n${clientsSection(c)}${text.slice(end + 2)}`
+  }
   const parts: string[] = []
-  const all = asked.some((s) => s === 'default' || s === 'all' || s === 'everything')
-  const wanted = all ? ['server', 'clients', 'memory', 'stats', 'keyspace'] : asked
-  for (const s of wanted) {
-    if (s === 'clients') {
-      parts.push(clientsSection(c))
-      continue
-    }
-    let text = c.engine.info(s)
-    if (text === '') continue
-    if (s === 'server') text = text.replace('# Server\r\n', `# Server\r\nredis_version:${REDIS_VERSION}\r\n`)
-    parts.push(text)
+  for (const s of asked) {
+    const text = s === 'clients' ? clientsSection(c) : c.engine.info(s)
+    if (text !== '') parts.push(s === 'server' ? withVersion(text) : text)
   }
   return parts.join('\r\n')
 }
