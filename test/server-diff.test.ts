@@ -260,6 +260,16 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('RESP endpoint vs redis-server 7.0', HA
     expect((plain(asub) as unknown[][]).map((e) => e.slice(0, 8))).toEqual((plain(rsub) as unknown[][]).map((e) => e.slice(0, 8)))
   })
 
+  test('CLIENT INFO and CLIENT LIST lines have the fields of Redis, in its order', async () => {
+    const fields = (line: string): string[] => line.trim().split(' ').map((f) => f.split('=')[0])
+    const [ri, ai] = await both('CLIENT', 'INFO')
+    // Redis 7.2 adds lib-name and lib-ver at the end (CLIENT SETINFO, which clients send, is 7.2's).
+    expect(fields(String(plain(ai)))).toEqual([...fields(String(plain(ri))), 'lib-name', 'lib-ver'])
+    expect(String(plain(ai))).toMatch(/ addr=[^ ]+\.sock:0 laddr=[^ ]+\.sock:0 .*flags=U .*cmd=client\|info user=default redir=-1 resp=2 /)
+    const [rl, al] = await both('CLIENT', 'LIST')
+    expect(fields(String(plain(al)).split('\n')[0])).toEqual([...fields(String(plain(rl)).split('\n')[0]), 'lib-name', 'lib-ver'])
+  })
+
   test('COMMAND lists every command; each one Redis 7.0 has is described as Redis describes it', async () => {
     const all = (await a.call('COMMAND')) as Reply[]
     expect(all.length).toBe(await a.call('COMMAND', 'COUNT'))

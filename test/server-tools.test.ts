@@ -2,7 +2,7 @@
 // db.listen in-process, driven by redis-cli, node-redis, ioredis, redis-benchmark and Prometheus's
 // redis_exporter; redis-cli's output is compared with a redis-server the test starts.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -240,6 +240,32 @@ describe.skipIf(!HAS_REDIS_BENCHMARK)(needs('redis-benchmark against arenakv ser
     }
   })
 })
+
+describe.skipIf(!HAS_REDIS_BENCHMARK || !HAS_REDIS_SERVER)(
+  needs(needs('arenakv bench serve --scale tiny', HAS_REDIS_BENCHMARK, 'redis-benchmark', 'redis-tools'), HAS_REDIS_SERVER, 'redis-server', 'redis-server'),
+  () => {
+    test('measures SET and GET with and without pipelining on both servers, and their RSS growth', async () => {
+      await ensureDist()
+      const out = mkdtempSync(join(tmpdir(), 'arenakv-serve-bench-'))
+      try {
+        const { stdout } = await run(process.execPath, [join(root, 'dist/cli/arenakv.js'), 'bench', 'serve', '--scale', 'tiny', '--out', out], {
+          timeout: 240_000,
+          maxBuffer: 1 << 22,
+        })
+        expect(stdout).toMatch(/SET at -P 1: [\d.]+ × redis-server/)
+        expect(stdout).toMatch(/GET at -P 16: [\d.]+ × redis-server/)
+        type Run = { opsPerSec: Record<string, number>; rssGrowth: number }
+        const j = JSON.parse(readFileSync(join(out, 'serve.json'), 'utf8')) as { results: Record<string, Run> }
+        for (const peer of ['arenakv', 'redis-server']) {
+          for (const key of ['set -P 1', 'get -P 1', 'set -P 16', 'get -P 16']) expect(j.results[peer].opsPerSec[key], `${peer} ${key}`).toBeGreaterThan(0)
+          expect(Number.isFinite(j.results[peer].rssGrowth)).toBe(true)
+        }
+      } finally {
+        rmSync(out, { recursive: true, force: true })
+      }
+    }, 300_000)
+  },
+)
 
 describe.skipIf(!HAS_REDIS_EXPORTER)(
   needs('Prometheus redis_exporter scrapes arenakv serve', HAS_REDIS_EXPORTER, 'prometheus-redis-exporter', 'prometheus-redis-exporter'),
