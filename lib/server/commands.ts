@@ -645,6 +645,8 @@ function flush(c: CommandContext, argv: Buffer[]): void {
 
 /** Top-level commands by lower-case name. */
 const TABLE: ReadonlyMap<string, Command> = new Map(COMMANDS.map((cmd) => [cmd.name, cmd]))
+/** The names as clients spell them (lower and upper case), so the common lookup makes no lower-case copy. */
+const EXACT: ReadonlyMap<string, Command> = new Map(COMMANDS.flatMap((cmd) => [[cmd.name, cmd] as const, [cmd.name.toUpperCase(), cmd] as const]))
 const SUBCOMMANDS: ReadonlyMap<string, Command> = new Map(
   COMMANDS.flatMap((cmd) => (cmd.subcommands ?? []).map((s) => [s.name, s] as const)),
 )
@@ -666,18 +668,18 @@ export function commandNames(): string[] {
  * first.
  */
 export function dispatch(c: CommandContext, argv: Buffer[]): void {
-  const name = lowerArg(argv[0])
-  let cmd = TABLE.get(name)
+  const raw = argv[0].toString('latin1')
+  let cmd = EXACT.get(raw) ?? TABLE.get(raw.toLowerCase())
   if (cmd === undefined) throw unknownCommandError(argv)
   if (cmd.subcommands !== undefined && argv.length >= 2) {
-    const sub = SUBCOMMANDS.get(`${name}|${lowerArg(argv[1])}`)
-    if (sub === undefined) throw unknownSubcommandError(name, argv[1])
+    const sub = SUBCOMMANDS.get(`${cmd.name}|${lowerArg(argv[1])}`)
+    if (sub === undefined) throw unknownSubcommandError(cmd.name, argv[1])
     cmd = sub
   }
   const arity = cmd.arity
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) throw arityError(cmd.name)
   if (!c.client.authenticated && !cmd.flags.includes('no_auth')) throw new ReplyError(NOAUTH)
-  if (cmd.run === undefined) throw unknownSubcommandError(name, argv[1])
+  if (cmd.run === undefined) throw unknownSubcommandError(cmd.name, argv[1] ?? argv[0])
   c.client.command = cmd.name
   cmd.run(c, argv)
 }

@@ -179,7 +179,16 @@ export class RespParser {
    */
   private headerLine(marker: number, tooBig: string): number | null | false {
     const buf = this.buf
-    const cr = buf.indexOf(CR, this.pos)
+    // Header lines are a few bytes: a JS scan beats a native indexOf call; long ones fall back to it.
+    let cr = -1
+    const stop = Math.min(buf.length, this.pos + 24)
+    for (let i = this.pos; i < stop; i++) {
+      if (buf[i] === CR) {
+        cr = i
+        break
+      }
+    }
+    if (cr < 0 && stop < buf.length) cr = buf.indexOf(CR, stop)
     if (cr < 0 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError(tooBig)
       return null

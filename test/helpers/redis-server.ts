@@ -2,6 +2,7 @@
 // stopped by stop() or when the test process exits.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -29,7 +30,19 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
     if (child.exitCode !== null) break
     await sleep(25)
   }
-  if (!existsSync(path)) {
+  // The socket file appears at bind, before redis-server accepts: wait until a connection succeeds.
+  let accepting = false
+  for (let i = 0; i < 200 && !accepting && child.exitCode === null; i++) {
+    accepting = await new Promise<boolean>((resolve) => {
+      const s = net.connect(path, () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.once('error', () => resolve(false))
+    })
+    if (!accepting) await sleep(25)
+  }
+  if (!accepting) {
     kill()
     throw new Error(`redis-server did not start: ${stderr}`)
   }
