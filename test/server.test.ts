@@ -246,6 +246,26 @@ describe('robustness', () => {
     expect(plain(await other.call('GET', 'big'))).toHaveLength(256 * 1024)
   })
 
+  test('a client over the soft output limit for longer than softSeconds is dropped', async () => {
+    const db = engine()
+    db.set('big', Buffer.alloc(256 * 1024, 7))
+    const l = await db.listen({ port: 0, clientOutputBufferLimit: { hard: 0, soft: '1mb', softSeconds: 0 } })
+    const other = await client(l)
+    const sink = net.connect(l.address.port!, '127.0.0.1')
+    await new Promise((resolve) => sink.once('connect', resolve))
+    sink.pause()
+    sink.on('error', () => {})
+    const get = encodeRequest(['GET', 'big'])
+    // One request per batch, a few ms apart: the pending output stays over 1 MB across batches.
+    for (let i = 0; i < 200 && l.clientCount > 1; i++) {
+      sink.write(get)
+      await sleep(5)
+    }
+    expect(await eventually(() => l.clientCount === 1)).toBe(true)
+    sink.destroy()
+    expect(await other.call('PING')).toBe('PONG')
+  })
+
   test('a client that disconnects mid-reply costs nobody else anything', async () => {
     const db = engine()
     db.set('big', Buffer.alloc(32 * 1024 * 1024, 1))
