@@ -108,7 +108,9 @@ describe.skipIf(!HAS_REDIS_CLI || !HAS_REDIS_SERVER)(
       let out = ''
       child.stdout.on('data', (d: Buffer) => (out += d.toString()))
       child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-      child.stdin.end(input ?? '')
+      // redis-cli with a command on its line never reads stdin and may exit before the pipe is written.
+      child.stdin.on('error', () => {})
+      child.stdin.end(input)
       await new Promise((resolve) => child.once('exit', resolve))
       return out
     }
