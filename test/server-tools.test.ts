@@ -58,10 +58,13 @@ describe('arenakv serve', () => {
       const port = await freePort()
       const path = join(dir, `${signal}.sock`)
       const s = await serve(['--port', String(port), '--unixsocket', path, '--maxmemory', '16mb', '--maxmemory-policy', 'allkeys-lru'], 2)
-      expect(s.output()).toContain(`serving on 127.0.0.1:${port} (maxmemory 16mb, allkeys-lru)`)
-      expect(s.output()).toContain(`serving on ${path}`)
-      expect(existsSync(path)).toBe(true)
-      s.child.kill(signal)
+      try {
+        expect(s.output()).toContain(`serving on 127.0.0.1:${port} (maxmemory 16mb, allkeys-lru)`)
+        expect(s.output()).toContain(`serving on ${path}`)
+        expect(existsSync(path)).toBe(true)
+      } finally {
+        s.child.kill(signal)
+      }
       expect(await s.exited).toBe(0)
       expect(s.output()).toContain(`${signal}, shutting down`)
       expect(existsSync(path)).toBe(false)
