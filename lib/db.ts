@@ -396,6 +396,8 @@ export class Db {
     this.viewLength = -1
     this.ks.reset(fresh)
     this.evictor.resetPool()
+    // Redis's emptyDb forgets the keyspace's average TTL with its keys.
+    this.stats.avg_ttl = 0
   }
 
   close(): void {
