@@ -4,7 +4,7 @@
 import type { Clock } from './clock.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
 import { closedError, oomError, valueTooLargeError } from './errors.js'
-import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
+import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy, isLruPolicy } from './evict.js'
 import { globMatch } from './glob.js'
 import { Keyspace } from './keyspace.js'
 import { lfuInit, lfuTouch, lruClock } from './lru.js'
@@ -13,7 +13,6 @@ import {
   CELL_NOW,
   HANDLE_INDEX_MASK,
   I32_HANDLE,
-  I32_HASH,
   MAX_VALUE_BYTES,
   SLOT_HEADER_BYTES,
   isFused,
@@ -99,6 +98,7 @@ export class Db {
     this.ks = new Keyspace(this.store)
     this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
     this.ks.lfu = this.lfu
+    this.ks.exactStamps = isLruPolicy(cfg.maxmemoryPolicy)
     this.ks.bindTables()
     this.evictor = new Evictor(this)
     this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.evictionMemory() + extra <= cfg.maxmemory
@@ -206,7 +206,11 @@ export class Db {
   policyChanged(before: MaxmemoryPolicy): void {
     this.evictor.resetPool()
     const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    if (lfu === isLfuPolicy(before)) return
+    this.ks.exactStamps = isLruPolicy(this.cfg.maxmemoryPolicy)
+    if (lfu === isLfuPolicy(before)) {
+      this.ks.bindTables()
+      return
+    }
     // Restart every key's clock rather than read one kind as the other.
     const now = this.now()
     this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
@@ -225,11 +229,16 @@ export class Db {
   lookupRead(key: string): number {
     const fused = this.fused
     if (fused !== null) {
-      // One native call: hash, probe, verify, expiry test, LRU stamp and copy (ARCHITECTURE.md, "The path of a GET").
-      const length = fused.get(key, this.clock.prepare(fused.cells))
-      const io = fused.cellsI32
-      const hash = io[I32_HASH]
+      // At most one native call: probe, verify, expiry test, LRU stamp and copy (ARCHITECTURE.md, "The path of a
+      // GET"); none when no slot has the key's fingerprint.
+      const hash = this.ks.hashKey(key)
       this.lastHash = hash
+      if (!this.ks.hasFingerprint(hash)) {
+        this.stats.keyspace_misses++
+        return 0
+      }
+      const length = fused.get(key, hash, this.clock.prepare(fused.cells))
+      const io = fused.cellsI32
       if (length >= 0) {
         const handle = io[I32_HANDLE]
         this.ks.readLength = length
@@ -389,6 +398,8 @@ export class Db {
     this.viewLength = -1
     this.ks.reset(fresh)
     this.evictor.resetPool()
+    // Redis's emptyDb forgets the keyspace's average TTL with its keys.
+    this.stats.avg_ttl = 0
   }
 
   close(): void {

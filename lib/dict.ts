@@ -180,6 +180,24 @@ export abstract class Dict {
     }
   }
 
+  /**
+   * Whether a slot holds this fingerprint: without one the key is certainly absent, and the fused lookups
+   * (store.ts FusedStore) are not called at all, so a miss costs no native call.
+   */
+  hasFingerprint(hash: number): boolean {
+    hash |= 0
+    if (this.oldHandles !== null && this.oldHashes !== null && this.fingerprintIn(this.oldHashes, this.oldHandles, this.oldMask, hash)) return true
+    return this.fingerprintIn(this.hashes, this.handles, this.mask, hash)
+  }
+
+  private fingerprintIn(hashes: Int32Array, handles: Uint32Array, mask: number, hash: number): boolean {
+    for (let pos = hash & mask; ; pos = (pos + 1) & mask) {
+      const handle = handles[2 * pos + 1]
+      if (handle === EMPTY) return false
+      if (hashes[2 * pos] === hash && handle !== TOMBSTONE) return true
+    }
+  }
+
   /** Whether (hash, handle) is in the table: a pure-TypeScript check that a sampled key still exists. */
   contains(handle: number, hash: number): boolean {
     return this.positionOf(this.hashes, this.handles, this.mask, handle, hash) >= 0 ||

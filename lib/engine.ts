@@ -22,6 +22,7 @@ import {
 import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
 import { Reporter, engineArenaStats } from './report.js'
+import { listen, type ListenOptions, type RespListener } from './server/server.js'
 import { createStore, type SlotStore } from './store.js'
 import {
   getCommand,
@@ -42,6 +43,7 @@ export type { ExpireFlag } from './expire.js'
 export type { GetExOptions, SetOptions } from './t_string.js'
 export type { BitRange, Int64, LcsIdx, LcsMatch, LcsOptions } from './engine_strings.js'
 export type { CopyOptions, StringEncoding } from './engine_keys.js'
+export type { ListenAddress, ListenOptions, RespListener } from './server/server.js'
 
 /** Hooks for tests: a store factory and a clock (unix ms) of their own. */
 export interface EngineInternals {
@@ -105,6 +107,8 @@ export class Engine extends KeyCommands {
   readonly #activeExpire: ActiveExpire
   readonly #defrag: ActiveDefrag
   readonly #reporter: Reporter
+  /** The RESP endpoints serving this engine (close() closes them). */
+  readonly #listeners = new Set<() => Promise<void>>()
 
   /**
    * Opens an engine: its keys and values live in a jemalloc arena of its own, which {@link Engine.close}
@@ -341,10 +345,11 @@ export class Engine extends KeyCommands {
     return pttlCommand(this.#db, key)
   }
 
-  /** EXPIRETIME: the unix time in seconds the key expires at, -1 without one, -2 when missing. */
+  /** EXPIRETIME: the unix time in seconds the key expires at (rounded as TTL), -1 without one, -2 when missing. */
   expiretime(key: string): number {
     const when = pexpiretimeCommand(this.#db, key)
-    return when < 0 ? when : Math.floor(when / 1000)
+    // Redis's ttlGenericCommand rounds the absolute time as it rounds TTL: (ms + 500) / 1000.
+    return when < 0 ? when : ttlSeconds(when)
   }
 
   /** PEXPIRETIME: the unix time in milliseconds the key expires at, -1 without one, -2 when missing. */
@@ -441,10 +446,38 @@ export class Engine extends KeyCommands {
     }
   }
 
+  // ---- the RESP endpoint (server/) ----
+
+  /**
+   * Serves this engine over RESP2 and RESP3 (`HELLO 3`) on TCP or a Unix socket, so redis-cli, Redis clients
+   * and exporters can inspect and tune it live (ARCHITECTURE.md "The RESP endpoint"). Commands run one at a time,
+   * to completion, between the application's own calls.
+   * @param options `{ port, host }` (host defaults to 127.0.0.1; a non-loopback host needs `requirepass`) or
+   *   `{ path }` (a Unix socket, mode 0600); `requirepass`, `clientOutputBufferLimit`, `maxclients`.
+   * @returns the listener once bound: its `address` (the port chosen for port 0) and `close()`. Closing the
+   *   engine closes it too.
+   */
+  listen(options: ListenOptions): Promise<RespListener> {
+    try {
+      this.#db.assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return listen(this, options, (close) => {
+      this.#listeners.add(close)
+      return () => this.#listeners.delete(close)
+    })
+  }
+
   // ---- lifetime ----
 
-  /** Frees every native byte and stops the timers; later calls throw `ERR_CLOSED`. Closing twice is harmless. */
+  /**
+   * Frees every native byte, stops the timers and closes the RESP listeners (dropping their clients); later calls
+   * throw `ERR_CLOSED`. Closing twice is harmless.
+   */
   close(): void {
+    for (const close of [...this.#listeners]) void close()
+    this.#listeners.clear()
     this.#activeExpire.stop()
     this.#db.close()
   }

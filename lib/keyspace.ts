@@ -67,6 +67,11 @@ export class Keyspace extends Dict {
 
   /** Whether the lru field holds LFU counters (the fused paths then leave it to JS); set with bindTables(). */
   lfu = false
+  /**
+   * Whether LRU stamps must be exact to the ms (an LRU policy orders evictions by them); otherwise the fused paths
+   * stamp with the cheaper coarse clock (ARCHITECTURE.md, "Clock"). Set with bindTables().
+   */
+  exactStamps = false
 
   /**
    * Gives the store the arrays as they are now, for its fused lookups (store.ts FusedStore). Called after every
@@ -79,7 +84,7 @@ export class Keyspace extends Dict {
     for (const array of [this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires]) {
       if (array !== null) markAsUntransferable(array.buffer)
     }
-    store.bindTables(this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires, HASH_SEED, this.lfu)
+    store.bindTables(this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires, HASH_SEED, this.lfu, this.exactStamps)
   }
 
   /**

@@ -106,12 +106,16 @@ export interface FusedStore extends SlotStore {
     volatileExpires: Float64Array,
     seed: number,
     lfu: boolean,
+    exactStamps: boolean,
   ): void
   unbindTables(): void
-  /** The value's length (its bytes in scratch when they fit), -1 when absent, -2 when present but expired. */
-  get(key: string, nativeClock: boolean): number
+  /**
+   * The value's length (its bytes in scratch when they fit), -1 when absent, -2 when present but expired. `hash` is
+   * the keyspace's hash of the key (Dict.hashKey).
+   */
+  get(key: string, hash: number, nativeClock: boolean): number
   /** Replaces an existing key's value: its handle, 0 when absent, REPLACE_EXPIRED (-1) for a stale hash match. */
-  upsert(key: string, value: string | Uint8Array, nativeClock: boolean): number
+  upsert(key: string, hash: number, value: string | Uint8Array, nativeClock: boolean): number
   /** Copies values back to back from offset; returns the index of the first key not processed. */
   mgetInto(keys: readonly string[], start: number, target: Uint8Array, offset: number, lengths: Int32Array, nativeClock: boolean): number
 }
@@ -268,11 +272,11 @@ class Store implements NativeStore {
     if (this.closed) return fns.usedBytes(this.id)
     return this.cells[CELL_USED_BYTES]
   }
-  get(key: string, nativeClock: boolean): number {
-    return fns.get(this.id, key, nativeClock)
+  get(key: string, hash: number, nativeClock: boolean): number {
+    return fns.get(this.id, key, hash, nativeClock)
   }
-  upsert(key: string, value: string | Uint8Array, nativeClock: boolean): number {
-    return fns.upsert(this.id, key, value, nativeClock)
+  upsert(key: string, hash: number, value: string | Uint8Array, nativeClock: boolean): number {
+    return fns.upsert(this.id, key, hash, value, nativeClock)
   }
   mgetInto(keys: readonly string[], start: number, target: Uint8Array, offset: number, lengths: Int32Array, nativeClock: boolean): number {
     return fns.mgetInto(this.id, keys, start, target, offset, lengths, nativeClock)
@@ -285,8 +289,9 @@ class Store implements NativeStore {
     volatileExpires: Float64Array,
     seed: number,
     lfu: boolean,
+    exactStamps: boolean,
   ): void {
-    fns.bindTables(this.id, table, oldTable, lru, volatilePos, volatileExpires, seed, lfu)
+    fns.bindTables(this.id, table, oldTable, lru, volatilePos, volatileExpires, seed, lfu, exactStamps)
   }
   /** Nothing to forget once closed: closing dropped the bound arrays. */
   unbindTables(): void {

@@ -84,13 +84,20 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions,
     const high = ks.highIndex
     let handle: number
     const fused = db.fused
-    if (fused !== null) {
+    if (fused !== null && ks.hasFingerprint(hash)) {
       // One native call: probe, verify, replace in place (ARCHITECTURE.md, "The path of a SET").
       let nativeClock = false
       if (opts === undefined) nativeClock = db.clock.prepare(fused.cells)
       else fused.cells[CELL_NOW] = now
-      handle = fused.upsert(key, value, nativeClock)
+      handle = fused.upsert(key, hash, value, nativeClock)
       now = fused.cells[CELL_NOW]
+    } else if (fused !== null) {
+      // No slot has the key's fingerprint: the key is absent, and the insert below is the only native call.
+      handle = 0
+      if (opts === undefined) {
+        db.clock.tick()
+        now = db.clock.cell[0]
+      }
     } else {
       if (opts === undefined) {
         db.clock.tick()

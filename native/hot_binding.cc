@@ -43,21 +43,47 @@ napi_value int32(napi_env env, int32_t v) {
   return out;
 }
 
-// The time the call works at: the wall clock in whole ms, written to the cells for JS (nativeClock true), or the
-// time JS wrote there (a clock of its own: fake timers, a test's clock).
-double callTime(napi_env env, napi_value nativeClock, StoreState* s) {
-  bool native = false;
-  if (napi_get_value_bool(env, nativeClock, &native) != napi_ok) {
-    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "nativeClock must be a boolean");
+// The time a call works at, read only as exactly as it needs: lazy expiry and the stamps an LRU policy orders
+// evictions by need the wall clock in whole ms (CLOCK_REALTIME); otherwise (the stamp only serves OBJECT IDLETIME,
+// LFU counters age by the minute) the coarse clock serves, at a fraction of the cost. With
+// nativeClock false, the time is the one JS wrote in the cells (a clock of its own: fake timers, a test's clock).
+// Whatever the call used is left in cells.now for JS.
+class CallClock {
+ public:
+  // Reads the coarse clock at once: whatever path the call takes, JS finds a current time in cells.now (it stamps
+  // an inserted key and ages LFU counters with it).
+  CallClock(napi_env env, napi_value nativeClock, StoreState* s) : cells_(s->cells) {
+    if (napi_get_value_bool(env, nativeClock, &native_) != napi_ok) {
+      fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "nativeClock must be a boolean");
+    }
+    coarse();
   }
-  if (native) {
+  double exact() {
+    if (native_ && !exact_) {
+      exact_ = true;
+      cells_->now = read(CLOCK_REALTIME);
+    }
+    return cells_->now;
+  }
+  double coarse() {
+    if (native_ && !exact_ && !coarse_) {
+      coarse_ = true;
+      cells_->now = read(CLOCK_REALTIME_COARSE);
+    }
+    return cells_->now;
+  }
+
+ private:
+  static double read(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s->cells->now =
-        static_cast<double>(static_cast<int64_t>(ts.tv_sec) * 1000 + static_cast<int64_t>(ts.tv_nsec / 1000000));
+    clock_gettime(id, &ts);
+    return static_cast<double>(static_cast<int64_t>(ts.tv_sec) * 1000 + static_cast<int64_t>(ts.tv_nsec / 1000000));
   }
-  return s->cells->now;
-}
+  Cells* cells_;
+  bool native_ = false;
+  bool exact_ = false;
+  bool coarse_ = false;
+};
 
 StoreState* boundStore(napi_env env, napi_value id) {
   StoreState* s = storeArg(env, id);
@@ -65,22 +91,31 @@ StoreState* boundStore(napi_env env, napi_value id) {
   return s;
 }
 
-void touch(const TableView& t, uint32_t index, double now) {
-  if (!t.lfu && index < t.metaLength) t.lru[index] = lruClock(now);
+void touch(const TableView& t, uint32_t index, CallClock& clock) {
+  if (!t.lfu && index < t.metaLength) t.lru[index] = lruClock(t.exactStamps ? clock.exact() : clock.coarse());
 }
 
-// get(id, key, nativeClock) → the value's length (bytes in scratch when they fit), -1 when the key is absent,
-// -2 when it is there but expired (lazy expiry is JS's: cells.handle names it). cells.hash is the key's hash and
-// cells.handle the key's handle. A hit stamps the LRU clock (LFU counters are JS's).
+// The key's hash as JS computed it (dict.ts hashKey, the hash the table was built with). A wrong one can only
+// make the probe miss.
+int32_t hashArg(napi_env env, napi_value v) {
+  int32_t hash = 0;
+  if (napi_get_value_int32(env, v, &hash) != napi_ok) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "hash must be a number");
+  return hash;
+}
+
+// get(id, key, hash, nativeClock) → the value's length (bytes in scratch when they fit), -1 when the key is
+// absent, -2 when it is there but expired (lazy expiry is JS's: cells.handle names it). cells.handle is the key's
+// handle. A hit stamps the LRU clock (LFU counters are JS's). JS calls it once its own probe has found a slot
+// with the key's fingerprint: a miss costs no call.
 napi_value get(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   args(env, info, argv);
   StoreState* s = boundStore(env, argv[0]);
   TrimBuffers trim(s);
-  size_t n = keyArg(env, argv[1], s);
-  double now = callTime(env, argv[2], s);
+  keyArg(env, argv[1], s);
+  int32_t hash = hashArg(env, argv[2]);
+  CallClock clock(env, argv[3], s);
   const TableView& t = s->tables;
-  int32_t hash = hashUnits(t.seed, s->units.data(), n);
   s->cells->hash = hash;
   const SlotHeader* found = nullptr;
   uint32_t handle = lookupTables(t, hash, [&](uint32_t h) {
@@ -92,30 +127,30 @@ napi_value get(napi_env env, napi_callback_info info) {
   s->cells->handle = static_cast<int32_t>(handle);
   if (found == nullptr) return int32(env, -1);
   uint32_t index = handle & Store::kIndexMask;
-  if (isExpired(t, index, now)) return int32(env, -2);
-  touch(t, index, now);
+  if (isExpired(t, index, clock)) return int32(env, -2);
+  touch(t, index, clock);
   if (found->valueLen <= s->scratchLen) std::memcpy(s->scratch, Store::valueOf(found), found->valueLen);
   return int32(env, static_cast<int32_t>(found->valueLen));
 }
 
-// upsert(id, key, value, nativeClock) → the key's handle after replacing its value in place (one call per
+// upsert(id, key, hash, value, nativeClock) → the key's handle after replacing its value in place (one call per
 // overwrite), 0 when the key is absent (nothing written), -1 when a slot with the key's hash has an expire time in
-// the past (keyspace.ts REPLACE_EXPIRED: JS expires it first). cells.hash is the key's hash.
+// the past (keyspace.ts REPLACE_EXPIRED: JS expires it first).
 napi_value upsert(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+  napi_value argv[5];
   args(env, info, argv);
   StoreState* s = boundStore(env, argv[0]);
   TrimBuffers trim(s);
-  size_t n = keyArg(env, argv[1], s);
-  ValueArg value = valueArg(env, argv[2]);
-  double now = callTime(env, argv[3], s);
+  keyArg(env, argv[1], s);
+  int32_t hash = hashArg(env, argv[2]);
+  ValueArg value = valueArg(env, argv[3]);
+  CallClock clock(env, argv[4], s);
   const TableView& t = s->tables;
-  int32_t hash = hashUnits(t.seed, s->units.data(), n);
   s->cells->hash = hash;
   bool expired = false;
   const SlotHeader* found = nullptr;
   uint32_t handle = lookupTables(t, hash, [&](uint32_t h) {
-    if (isExpired(t, h & Store::kIndexMask, now)) {
+    if (isExpired(t, h & Store::kIndexMask, clock)) {
       expired = true;
       return true;
     }
@@ -128,7 +163,7 @@ napi_value upsert(napi_env env, napi_callback_info info) {
   if (expired) return int32(env, -1);
   if (found == nullptr) return int32(env, 0);
   replaceValue(env, s, handle, found, value);
-  touch(t, handle & Store::kIndexMask, now);
+  touch(t, handle & Store::kIndexMask, clock);
   return int32(env, static_cast<int32_t>(handle));
 }
 
@@ -187,7 +222,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
   if (napi_get_value_double(env, argv[4], &offsetD) != napi_ok || !(offsetD >= 0 && offsetD <= targetLength) || offsetD != std::floor(offsetD)) {
     fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "offset must be an integer within target");
   }
-  double now = callTime(env, argv[6], s);
+  CallClock clock(env, argv[6], s);
   const TableView& t = s->tables;
   Cells* cells = s->cells;
   cells->handle = 0;
@@ -232,7 +267,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
         continue;
       }
       uint32_t index = handle & Store::kIndexMask;
-      if (isExpired(t, index, now)) {
+      if (isExpired(t, index, clock)) {
         cells->handle = static_cast<int32_t>(handle);
         cells->hash = hashes[b];
         cells->batchOffset = static_cast<double>(offset);
@@ -245,7 +280,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
       std::memcpy(target + offset, Store::valueOf(found), found->valueLen);
       offset += found->valueLen;
       lengths[i] = static_cast<int32_t>(found->valueLen);
-      touch(t, index, now);
+      touch(t, index, clock);
       cells->hits++;
     }
   }
@@ -253,7 +288,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
   return int32(env, static_cast<int32_t>(count));
 }
 
-// bindTables(id, table, oldTable | null, lru, volatilePos, volatileExpires, seed, lfu): the keyspace's arrays as
+// bindTables(id, table, oldTable | null, lru, volatilePos, volatileExpires, seed, lfu, exactStamps): the arrays as
 // they are now (Keyspace.arraysChanged calls it after every replacement). Each is held by a reference while bound.
 Napi::Value bindTables(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -293,6 +328,7 @@ Napi::Value bindTables(const Napi::CallbackInfo& info) {
   view.volatileLength = static_cast<uint32_t>(expiresLength);
   view.seed = static_cast<uint32_t>(integerArg(info, 6, "seed", 0, UINT32_MAX));
   view.lfu = boolArg(info, 7, "lfu");
+  view.exactStamps = boolArg(info, 8, "exactStamps");
   view.bound = true;
   // References first, then the view: the arrays are held before any pointer into them is kept.
   for (int a = 0; a < TableView::kArrays; a++) {

@@ -30,6 +30,7 @@ struct TableView {
   uint32_t volatileLength = 0;
   uint32_t seed = 0;   // dict.ts HASH_SEED
   bool lfu = false;    // the lru field holds LFU counters: JS updates them (they need its random draw)
+  bool exactStamps = false;  // an LRU policy orders evictions by the stamps: stamp with the exact clock
   bool bound = false;
 };
 
@@ -68,11 +69,18 @@ uint32_t lookupTables(const TableView& t, int32_t hash, Verify&& verify) {
   return probeTable(t.table, t.mask, hash, verify);
 }
 
-// keyspace.ts isExpired: the key has an expire time and now is past it.
-inline bool isExpired(const TableView& t, uint32_t index, double now) {
-  if (index >= t.metaLength) return false;
+// The key's expire time (unix ms), or nullptr when it has none.
+inline const double* expireOf(const TableView& t, uint32_t index) {
+  if (index >= t.metaLength) return nullptr;
   uint32_t p = t.volatilePos[index];
-  return p != 0 && p <= t.volatileLength && now > t.volatileExpires[p - 1];
+  return p != 0 && p <= t.volatileLength ? &t.volatileExpires[p - 1] : nullptr;
+}
+
+// keyspace.ts isExpired: the key has an expire time and now is past it. `now()` is read only for such a key.
+template <class Now>
+bool isExpired(const TableView& t, uint32_t index, Now& now) {
+  const double* when = expireOf(t, index);
+  return when != nullptr && now.exact() > *when;
 }
 
 // lru.ts lruClock: the time in ms modulo 2^32.

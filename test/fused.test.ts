@@ -4,8 +4,6 @@
 // switch, defrag moves), lazy expiry and the access clock as the TypeScript paths do them, and MGETINTO as MGET.
 import { afterEach, describe, expect, test } from 'vitest'
 import { Engine, engineInternals } from '../lib/engine.js'
-import { Dict } from '../lib/dict.js'
-import { I32_HASH, isFused, type SlotStore } from '../lib/store.js'
 import { engineWithClock } from './helpers/engine.js'
 
 const open: Engine[] = []
@@ -15,12 +13,6 @@ afterEach(() => {
 function track<T extends Engine>(db: T): T {
   open.push(db)
   return db
-}
-
-function fusedStore(db: Engine) {
-  const store: SlotStore = engineInternals(db).slotStore
-  if (!isFused(store)) throw new Error('the native store has the fused paths')
-  return store
 }
 
 // xorshift32, seeded: failures reproduce.
@@ -48,20 +40,18 @@ function randomString(random: () => number): string {
   return s
 }
 
-class HashProbe extends Dict {
-  protected arraysChanged(): void {}
-}
-
-test('the native hash is the keyspace hash for every kind of string', () => {
+test('the native hash (mgetInto) is the keyspace hash (every write) for every kind of string', () => {
   const db = track(new Engine())
-  const store = fusedStore(db)
-  const probe = new HashProbe(store)
   const random = rng(7)
+  const model = new Map<string, string>([['', 'empty']])
+  db.set('', 'empty')
   for (let i = 0; i < 20_000; i++) {
-    const key = i === 0 ? '' : randomString(random)
-    expect(db.get(key)).toBeUndefined()
-    expect(store.cellsI32[I32_HASH], JSON.stringify(key)).toBe(probe.hashKey(key))
+    const key = randomString(random)
+    db.set(key, `v${i}`)
+    model.set(key, `v${i}`)
   }
+  // mgetInto hashes in native code and finds every key that TypeScript hashed to place.
+  expectAll(db, model)
 })
 
 /** Every key written so far reads back right, through get, getInto, getString and mgetInto. */
@@ -216,6 +206,27 @@ describe('lazy expiry and the access clock in the fused lookups', () => {
     expect(db.pttl('k')).toBe(-1)
     expect(db.infoObject('stats').expired_keys).toBe(1)
   })
+})
+
+test('LFU counters grow with hits on the native clock, for keys with and without an expire time', () => {
+  const db = track(new Engine({ maxmemory: '64mb', maxmemoryPolicy: 'allkeys-lfu' }))
+  const target = new Uint8Array(8)
+  const reads: Record<string, (key: string) => unknown> = {
+    get: (key) => db.get(key),
+    getInto: (key) => db.getInto(key, target),
+    getString: (key) => db.getString(key),
+    mgetInto: (key) => db.mgetInto([key], target, new Int32Array(1)),
+    set: (key) => db.set(key, 'v'),
+  }
+  for (const [name, read] of Object.entries(reads)) {
+    for (const ttl of [undefined, { ex: 1000 }]) {
+      const key = `${name}:${ttl === undefined ? 'persistent' : 'volatile'}`
+      db.set(key, 'v', ttl)
+      // A new key starts at LFU_INIT_VAL (5); 1,000 accesses take the logarithmic counter well past it.
+      for (let i = 0; i < 1000; i++) read(key)
+      expect(db.objectFreq(key), key).toBeGreaterThan(10)
+    }
+  }
 })
 
 describe('mgetInto', () => {

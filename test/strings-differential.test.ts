@@ -4,8 +4,21 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
-import { startRedis, type Reply, type RespClient } from './helpers/resp.js'
+import { startRedisServer, type RedisServer } from './helpers/redis-server.js'
+import { RespClient, type Reply as RespReply } from './helpers/resp.js'
 import { HAS_REDIS_SERVER, needs } from './helpers/tools.js'
+
+/** A reply as compared here: integers as bigints, bulk strings as latin1 text (one char per byte). */
+type Reply = string | bigint | null | Reply[] | { error: string }
+
+function fromResp(r: RespReply): Reply {
+  if (Buffer.isBuffer(r)) return r.toString('latin1')
+  if (typeof r === 'number') return BigInt(r)
+  if (typeof r === 'bigint' || typeof r === 'string' || r === null) return r
+  if (Array.isArray(r)) return r.map(fromResp)
+  if (typeof r === 'object' && 'error' in r) return r
+  throw new Error(`unexpected reply ${JSON.stringify(r)}`)
+}
 
 function rng(seed: number): () => number {
   return () => {
@@ -163,22 +176,28 @@ function comparable(cmd: string, reply: Reply): Reply {
 }
 
 describe.skipIf(!HAS_REDIS_SERVER)(needs('string and key commands against redis-server', HAS_REDIS_SERVER, 'redis-server', 'redis-server'), () => {
-  let redis: { client: RespClient; stop: () => void }
+  let redis: RedisServer
+  let client: RespClient
   beforeAll(async () => {
-    redis = await startRedis()
+    redis = await startRedisServer()
+    client = await RespClient.connect({ path: redis.path })
   })
-  afterAll(() => redis?.stop())
+  afterAll(async () => {
+    client?.close()
+    await redis?.stop()
+  })
 
   for (const seed of (process.env.ARENAKV_DIFF_SEEDS ?? '1,2,3,4,5').split(',').map(Number)) {
     test(`random sequence ${seed}: every reply is Redis's`, async () => {
-      const { client } = redis
       await client.call('FLUSHALL')
       using db = new Engine()
       const r = rng(seed)
       for (let i = 0; i < 2000; i++) {
         const op = generate(r)
         const cmd = String(op.redis[0])
-        const expected = comparable(cmd, await client.call(...op.redis))
+        // Every argument as the bytes its text stands for (latin1: the values hold bytes 0x80..0xff).
+        const args = op.redis.map((a) => Buffer.from(String(a), 'latin1'))
+        const expected = comparable(cmd, fromResp(await client.call(...args)))
         let actual: Reply
         try {
           actual = comparable(cmd, op.engine(db))
