@@ -411,7 +411,8 @@ export class ModelFuzz {
 
   opGet(key: string): void {
     const entry = this.lookup(key)
-    const kind = this.rng.below(4)
+    const kind = this.rng.below(5)
+    if (kind === 4) return this.mgetInto([key, this.randomKey(), key], entry)
     let reply: string | undefined
     if (kind === 0) reply = this.db.get(key)?.toString('utf8')
     else if (kind === 1) reply = this.db.getString(key)
@@ -422,6 +423,23 @@ export class ModelFuzz {
       reply = n < 0 ? undefined : Buffer.from(target.subarray(0, Math.min(n, target.length))).toString('utf8')
     }
     if (reply !== entry?.value) this.fail(`get ${key} returned ${reply?.length} bytes, model ${entry?.value.length}`)
+  }
+
+  /** MGETINTO into a target of exactly the bytes the model expects: every value must fit, back to back. */
+  private mgetInto(keys: string[], first: Entry | undefined): void {
+    const want = keys.map((k, i) => (i === 0 ? first : this.lookup(k))?.value)
+    const bytes = want.map((v) => (v === undefined ? null : Buffer.from(v, 'utf8')))
+    const target = new Uint8Array(bytes.reduce((n, b) => n + (b?.length ?? 0), 0))
+    const lengths = new Int32Array(keys.length)
+    const processed = this.db.mgetInto(keys, target, lengths)
+    if (processed !== keys.length) this.fail(`mgetInto processed ${processed} of ${keys.length} keys`)
+    let offset = 0
+    bytes.forEach((b, i) => {
+      if (lengths[i] !== (b?.length ?? -1)) this.fail(`mgetInto ${keys[i]}: length ${lengths[i]}, model ${b?.length ?? -1}`)
+      if (b === null) return
+      if (!Buffer.from(target.subarray(offset, offset + b.length)).equals(b)) this.fail(`mgetInto ${keys[i]}: wrong bytes`)
+      offset += b.length
+    })
   }
 
   opGetex(key: string): void {
