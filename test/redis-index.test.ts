@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Engine } from '../lib/engine.js'
-import { INDEX_PREFIX, InvalidationIndex, listMembers } from '../lib/redis/invalidation-index.js'
+import { argsMatch, encodeArgs, INDEX_PREFIX, InvalidationIndex, members, type Found } from '../lib/redis/invalidation-index.js'
 
 const open: Engine[] = []
 function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
@@ -23,7 +23,10 @@ describe('invalidation index', () => {
     expect(ix.link('user:1', 's3:GETs6:user:1')).toBe(t)
     expect(ix.token('user:1')).toBe(t)
     expect(ix.count).toBe(1)
-    expect(listMembers(db.get(INDEX_PREFIX + 'user:1') as Buffer)).toEqual(['s3:GETs6:user:1', 's7:HGETALLs6:user:1'])
+    expect(members(db.get(INDEX_PREFIX + 'user:1') as Buffer)).toEqual([
+      { name: 's3:GETs6:user:1', inline: false },
+      { name: 's7:HGETALLs6:user:1', inline: false },
+    ])
   })
 
   it('gives each Redis key its own token, and a dropped key a new one', () => {
@@ -59,6 +62,46 @@ describe('invalidation index', () => {
     const weird = 'b3:\u00ff\u0000\u0080s2:☃𝄞'
     ix.link('k', weird)
     expect(ix.drop('k')).toEqual([weird])
+  })
+
+  it('keeps one-key replies inline: found in one lookup, replaced per command, dropped with the key', () => {
+    const db = engine()
+    const ix = new InvalidationIndex(db, 0)
+    const f: Found = { buf: Buffer.alloc(0), start: 0, end: 0 }
+    const reply = (f: Found): string => f.buf.toString('latin1', f.start, f.end)
+    ix.putInline('h', ['HGETALL', 'h'], Buffer.from('all-1'))
+    ix.putInline('h', ['HGET', 'h', 'f'], Buffer.from('one'))
+    ix.putInline('h', ['HGETALL', 'h'], Buffer.from('all-2'))
+    const mget = ix.link('h', 'mget-entry')
+    expect(ix.token('h')).toBe(mget)
+    expect(ix.find('h', ['HGETALL', 'h'], f)).toBe(true)
+    expect(reply(f)).toBe('all-2')
+    expect(ix.find('h', ['HGET', 'h', 'f'], f)).toBe(true)
+    expect(reply(f)).toBe('one')
+    expect(ix.find('h', ['HGET', 'h', 'g'], f)).toBe(false)
+    expect(ix.find('h', ['HGET', 'h'], f)).toBe(false)
+    expect(ix.find('h', [Buffer.from('HGETALL'), 'h'], f)).toBe(false)
+    expect(ix.find('other', ['HGETALL', 'h'], f)).toBe(false)
+    expect(ix.count).toBe(1)
+    expect(ix.drop('h')).toEqual(['mget-entry'])
+    expect(ix.find('h', ['HGETALL', 'h'], f)).toBe(false)
+    // Replies larger than the scratch buffer are read in full.
+    const big = Buffer.alloc(100_000, 7)
+    ix.putInline('big', ['GET', 'big'], big)
+    expect(ix.find('big', ['GET', 'big'], f)).toBe(true)
+    expect(f.end - f.start).toBe(big.length)
+    expect(f.buf.subarray(f.start, f.end).equals(big)).toBe(true)
+  })
+
+  it('matches command arguments exactly: strings (ASCII or not) and bytes, lengths, order', () => {
+    const cases: (string | Buffer)[][] = [['GET', 'k'], ['GET', 'é☃𝄞'], ['GET', Buffer.from([0, 255])], ['GET', ''], ['GET', 'k', 'x']]
+    for (const a of cases) {
+      const enc = encodeArgs(a)
+      for (const b of cases) expect(argsMatch(enc, 0, enc.length, b), `${String(a)} vs ${String(b)}`).toBe(a === b)
+    }
+    const enc = encodeArgs(['GET', 'é'])
+    expect(argsMatch(enc, 0, enc.length, ['GET', Buffer.from('é')])).toBe(false)
+    expect(argsMatch(enc, 0, enc.length - 1, ['GET', 'é'])).toBe(false)
   })
 
   it('gives index entries the TTL and renews it on every link', () => {

@@ -10,7 +10,7 @@ import { Engine } from '../engine.js'
 import type { EngineOptions } from '../config.js'
 import { ArenaKVError } from '../errors.js'
 import { decodeReply, ReplyEncoder, type VerbatimFactory } from './reply-codec.js'
-import { InvalidationIndex, isIndexName, TOKEN_BYTES } from './invalidation-index.js'
+import { InvalidationIndex, isIndexName, TOKEN_BYTES, type Found } from './invalidation-index.js'
 import { CacheStatsSnapshot } from './stats.js'
 
 type HandleCache = BasicPooledClientSideCache['handleCache']
@@ -94,6 +94,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
   readonly #index: InvalidationIndex
   readonly #encoder = new ReplyEncoder(4096)
   #scratch: Buffer = Buffer.allocUnsafe(4096)
+  readonly #found: Found = { buf: Buffer.alloc(0), start: 0, end: 0 }
   readonly #pending = new Map<string, Pending>()
   readonly #pendingByKey = new Map<string, Set<Pending>>()
   /** Bumped by every flush: a load begun before it is not stored. */
@@ -122,7 +123,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     }
     this.engine.on('evicted', (name) => {
       if (isIndexName(name)) this.#index.count--
-      else this.#evictions++
+      this.#evictions++
     })
     this.engine.on('expired', gone)
   }
@@ -140,18 +141,19 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     transformReply?: TransformReply,
     typeMapping?: TypeMapping,
   ): Promise<unknown> {
-    if (this.#off || this.#closed) {
+    // A command of no key could never be invalidated: never cached.
+    if (this.#off || this.#closed || parser.keys.length === 0) {
       const reply = await fn()
       return transformReply ? transformReply(reply, parser.preserve, typeMapping) : reply
     }
-    const cacheKey = cacheKeyOf(parser.redisArgs)
-    const keys = parser.keys.map(keyText)
-    const hit = this.#lookup(cacheKey, keys)
+    const keys = parser.keys.length === 1 ? [keyText(parser.keys[0])] : parser.keys.map(keyText)
+    const hit = this.#lookup(parser.redisArgs, keys)
     if (hit !== MISS) {
       this.#hits++
       return hit
     }
     this.#misses++
+    const cacheKey = cacheKeyOf(parser.redisArgs)
     const inFlight = this.#pending.get(cacheKey)
     if (inFlight !== undefined) {
       inFlight.waiters++
@@ -191,7 +193,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     } finally {
       this.#forget(p, cacheKey)
     }
-    const header = 4 + TOKEN_BYTES * p.keys.length
+    const header = p.keys.length === 1 ? 0 : 4 + TOKEN_BYTES * p.keys.length
     let bytes: Buffer
     try {
       bytes = this.#encoder.encode(value, header)
@@ -201,7 +203,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     }
     // Not stored when an invalidation of one of its keys, or a flush, came while the reply was on its way: the
     // reply may predate the write the invalidation reports.
-    if (!p.invalidated && p.epoch === this.#epoch && !this.#off && !this.#closed) this.#store(cacheKey, p.keys, bytes)
+    if (!p.invalidated && p.epoch === this.#epoch && !this.#off && !this.#closed) this.#store(cacheKey, parser.redisArgs, p.keys, bytes, header)
     return { value, encoded: p.waiters > 0 ? Buffer.from(bytes.subarray(header)) : undefined }
   }
 
@@ -215,9 +217,16 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     }
   }
 
-  /** Links the entry under each of its keys, then writes it with their tokens in its header. */
-  #store(cacheKey: string, keys: readonly string[], bytes: Buffer): void {
+  /**
+   * A one-key command's reply goes inline into its key's entry; another's into an entry of its own, linked under
+   * each of its keys, with their tokens in its header.
+   */
+  #store(cacheKey: string, args: readonly RedisArgument[], keys: readonly string[], bytes: Buffer, header: number): void {
     try {
+      if (keys.length === 1) {
+        this.#index.putInline(keys[0], args, bytes.subarray(header))
+        return
+      }
       bytes.writeUInt32LE(keys.length, 0)
       for (let i = 0; i < keys.length; i++) bytes.writeDoubleLE(this.#index.link(keys[i], cacheKey), 4 + TOKEN_BYTES * i)
       this.engine.set(cacheKey, bytes, this.#ttl > 0 ? { px: this.#ttl } : undefined)
@@ -228,7 +237,19 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
   }
 
   /** The cached reply decoded into a new value, or MISS. */
-  #lookup(cacheKey: string, keys: readonly string[]): unknown {
+  #lookup(args: readonly RedisArgument[], keys: readonly string[]): unknown {
+    if (keys.length === 1) {
+      const f = this.#found
+      if (!this.#index.find(keys[0], args, f)) return MISS
+      try {
+        return decodeReply(f.buf, f.start, f.end, verbatim)
+      } catch (err) {
+        if (!(err instanceof ArenaKVError)) throw err
+        this.#dropKey(keys[0])
+        return MISS
+      }
+    }
+    const cacheKey = cacheKeyOf(args)
     let buf: Buffer = this.#scratch
     let n = this.engine.getInto(cacheKey, buf)
     if (n < 0) return MISS
@@ -249,7 +270,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
         if (!(err instanceof ArenaKVError)) throw err
       }
     }
-    // Its index entry was evicted (or remade) since: the entry can no longer be invalidated, so it goes.
+    // A key entry was evicted (or remade) since: the entry can no longer be invalidated, so it goes.
     this.engine.del(cacheKey)
     return MISS
   }
@@ -262,13 +283,16 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
       const k = keyText(key)
       const loads = this.#pendingByKey.get(k)
       if (loads !== undefined) for (const p of loads) p.invalidated = true
-      if (!this.#closed) {
-        const names = this.#index.drop(k)
-        for (let i = 0; i < names.length; i += 1024) this.engine.del(...names.slice(i, i + 1024))
-      }
+      if (!this.#closed) this.#dropKey(k)
     }
     this.#invalidations++
     this.emit('invalidate', key)
+  }
+
+  /** Removes the key's entry, its inline replies with it, and the multi-key entries it lists. */
+  #dropKey(key: string): void {
+    const names = this.#index.drop(key)
+    for (let i = 0; i < names.length; i += 1024) this.engine.del(...names.slice(i, i + 1024))
   }
 
   #flush(reason: FlushReason): void {
@@ -313,14 +337,30 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     this.#off = false
   }
 
-  /** Cached commands (index entries not counted). */
+  /**
+   * Entries in the engine: one per Redis key with cached one-key commands (GET, HGETALL … of that key, kept
+   * together), plus one per cached multi-key command (MGET …).
+   */
   override size(): number {
-    return !this.#closed ? this.engine.dbsize() - this.#index.count : 0
+    return !this.#closed ? this.engine.dbsize() : 0
   }
 
-  /** Whether the command with this cache key ({@link cacheKeyOf}) has an entry (not checking its tokens). */
+  /** Whether a multi-key command with this cache key ({@link cacheKeyOf}) has an entry (tokens not checked). */
   override has(cacheKey: string): boolean {
     return !this.#closed && this.engine.exists(cacheKey) === 1
+  }
+
+  /**
+   * Whether the command (its arguments as sent, e.g. `['GET', 'k']`, and its keys) would be served from the cache
+   * now. Counts nothing and decodes nothing.
+   */
+  isCached(args: readonly RedisArgument[], keys: readonly RedisArgument[]): boolean {
+    if (this.#closed || this.#off || keys.length === 0) return false
+    const k = keys.map(keyText)
+    if (k.length === 1) return this.#index.find(k[0], args, this.#found)
+    const buf = this.engine.get(cacheKeyOf(args))
+    if (buf === undefined || buf.length < 4 + TOKEN_BYTES * k.length || buf.readUInt32LE(0) !== k.length) return false
+    return k.every((key, i) => this.#index.token(key) === buf.readDoubleLE(4 + TOKEN_BYTES * i))
   }
 
   override stats(): CacheStatsSnapshot {

@@ -1,46 +1,124 @@
 // Which cached commands a Redis key backs (see ARCHITECTURE.md "Near cache"). For each Redis key with cached
-// replies the engine holds one index entry, named NUL + the key: a token (a number never reused by this cache)
-// then the cache keys of the entries it backs. It lives in the same engine as the entries, so its bytes count in
-// used_memory and maxmemory bounds it with them.
+// replies the engine holds one key entry, named NUL + the key: a token (a number never reused by this cache), then
+// its members. A command with that one key (GET, HGETALL …) is a member holding its reply inline, so a hit is one
+// lookup, and eviction or invalidation takes the key's replies all at once. A command of several keys (MGET …) is
+// an entry of its own, listed by name in each of its keys' entries and carrying their tokens.
 //
-// Eviction may take an index entry and leave its entries behind. Each entry therefore records, per Redis key, the
-// token it was linked under, and a hit checks them: an entry whose index entry was evicted (or dropped and made
-// again with a new token) no longer matches and is a miss. So losing the index can cost hits, never coherence.
+// It all lives in the same engine, so its bytes count in used_memory and maxmemory bounds them. Eviction may take
+// a key entry and leave a multi-key entry behind, unlisted: a hit therefore checks that entry's tokens, and one
+// whose key entry was evicted (or dropped and made again with a new token) is a miss. Losing the index can cost
+// hits, never coherence.
 import type { Engine } from '../engine.js'
 
-/** Index entries are named NUL + key; cache keys never start with NUL (see cacheKeyOf). */
+/** Key entries are named NUL + key; cache keys never start with NUL (see cacheKeyOf). */
 export const INDEX_PREFIX = '\u0000'
 
-/** Bytes of the token at the head of an index entry and of each token in an entry's header. */
+/** Bytes of the token at the head of a key entry and of each token in a multi-key entry's header. */
 export const TOKEN_BYTES = 8
+
+/** Member kinds. */
+const REF = 0
+const INLINE = 1
 
 export function isIndexName(name: string): boolean {
   return name.charCodeAt(0) === 0
+}
+
+/** Where `find` left the reply it found: bytes [start, end) of the buffer it returned. */
+export interface Found {
+  buf: Buffer
+  start: number
+  end: number
 }
 
 export class InvalidationIndex {
   readonly #engine: Engine
   readonly #ttl: number
   readonly #tokenBuf = Buffer.alloc(TOKEN_BYTES)
+  #scratch: Buffer = Buffer.allocUnsafe(4096)
   #nextToken = 1
-  /** Index entries now in the engine (kept by the cache from create/drop and the engine's events). */
+  /** Key entries now in the engine (kept by the cache from create/drop and the engine's events). */
   count = 0
 
-  /** @param ttl ms an index entry lives after its last link (0: no TTL), the cache's entry TTL. */
+  /** @param ttl ms a key entry lives after its last change (0: no TTL), the cache's entry TTL. */
   constructor(engine: Engine, ttl: number) {
     this.#engine = engine
     this.#ttl = ttl
   }
 
-  /** The token of `key`'s index entry, or 0 when it has none. */
+  /** The token of `key`'s entry, or 0 when it has none. */
   token(key: string): number {
     const n = this.#engine.getInto(INDEX_PREFIX + key, this.#tokenBuf)
     return n < TOKEN_BYTES ? 0 : this.#tokenBuf.readDoubleLE(0)
   }
 
   /**
-   * Records that `cacheKey` is backed by `key`, creating the index entry when there is none.
-   * @returns the entry's token, which the cached entry stores.
+   * The inline reply of the command `args` under `key`, into `out` (valid until the next call), or false.
+   * One engine lookup: the entry is copied into the index's scratch buffer when it fits; no string is made.
+   */
+  find(key: string, args: readonly (string | Uint8Array)[], out: Found): boolean {
+    const name = INDEX_PREFIX + key
+    let buf = this.#scratch
+    let n = this.#engine.getInto(name, buf)
+    if (n < 0) return false
+    if (n > buf.length) {
+      const full = this.#engine.get(name)
+      if (full === undefined) return false
+      buf = full
+      n = full.length
+      if (n <= 64 * 1024) this.#scratch = Buffer.allocUnsafe(Math.max(n, this.#scratch.length * 2))
+    }
+    let pos = TOKEN_BYTES
+    while (pos + 5 <= n) {
+      const kind = buf[pos]
+      const len = buf.readUInt32LE(pos + 1)
+      pos += 5
+      const nameEnd = pos + len
+      if (kind === INLINE) {
+        if (nameEnd + 4 > n) return false
+        const replyLen = buf.readUInt32LE(nameEnd)
+        const replyStart = nameEnd + 4
+        if (replyStart + replyLen > n) return false
+        if (argsMatch(buf, pos, nameEnd, args)) {
+          out.buf = buf
+          out.start = replyStart
+          out.end = replyStart + replyLen
+          return true
+        }
+        pos = replyStart + replyLen
+      } else {
+        pos = nameEnd
+      }
+    }
+    return false
+  }
+
+  /**
+   * Stores `reply` inline under `key` for the command `args` (replacing an older reply of the same command).
+   * @throws ArenaKVError ERR_OOM when the engine cannot make room (the caller then does not cache).
+   */
+  putInline(key: string, args: readonly (string | Uint8Array)[], reply: Uint8Array): void {
+    const member = encodeArgs(args)
+    const name = INDEX_PREFIX + key
+    const cur = this.#engine.get(name)
+    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, member)
+    const head = kept ?? newHead(this.#nextToken++)
+    const value = Buffer.allocUnsafe(head.length + 5 + member.length + 4 + reply.length)
+    head.copy(value, 0)
+    let pos = head.length
+    value[pos] = INLINE
+    value.writeUInt32LE(member.length, pos + 1)
+    member.copy(value, pos + 5)
+    pos += 5 + member.length
+    value.writeUInt32LE(reply.length, pos)
+    value.set(reply, pos + 4)
+    this.#engine.set(name, value, this.#ttl > 0 ? { px: this.#ttl } : undefined)
+    if (cur === undefined) this.count++
+  }
+
+  /**
+   * Records that the multi-key entry `cacheKey` is backed by `key`, creating the key entry when there is none.
+   * @returns the entry's token, which the multi-key entry stores.
    * @throws ArenaKVError ERR_OOM when the engine cannot make room (the caller then does not cache).
    */
   link(key: string, cacheKey: string): number {
@@ -50,62 +128,146 @@ export class InvalidationIndex {
     const member = Buffer.from(cacheKey, 'utf8')
     if (cur === undefined || cur.length < TOKEN_BYTES) {
       const token = this.#nextToken++
-      const value = Buffer.allocUnsafe(TOKEN_BYTES + 4 + member.length)
-      value.writeDoubleLE(token, 0)
-      value.writeUInt32LE(member.length, TOKEN_BYTES)
-      member.copy(value, TOKEN_BYTES + 4)
-      this.#engine.set(name, value, opts)
+      this.#engine.set(name, Buffer.concat([newHead(token), refMember(member)]), opts)
       if (cur === undefined) this.count++
       return token
     }
     const token = cur.readDoubleLE(0)
-    if (!listHas(cur, member)) {
-      const value = Buffer.allocUnsafe(cur.length + 4 + member.length)
-      cur.copy(value, 0)
-      value.writeUInt32LE(member.length, cur.length)
-      member.copy(value, cur.length + 4)
-      this.#engine.set(name, value, opts)
-    } else if (opts) {
-      this.#engine.pexpire(name, this.#ttl)
-    }
+    if (findMember(cur, REF, member) < 0) this.#engine.set(name, Buffer.concat([cur, refMember(member)]), opts)
+    else if (opts) this.#engine.pexpire(name, this.#ttl)
     return token
   }
 
-  /** Removes `key`'s index entry. @returns the cache keys it listed (the caller deletes them). */
+  /** Removes `key`'s entry (its inline replies with it). @returns the multi-key entries it listed (the caller deletes them). */
   drop(key: string): string[] {
     const cur = this.#engine.getdel(INDEX_PREFIX + key)
     if (cur === undefined) return []
     this.count--
-    return listMembers(cur)
+    return refNames(cur)
   }
 
-  /** The engine was flushed: no index entry is left. */
+  /** The engine was flushed: no key entry is left. */
   reset(): void {
     this.count = 0
   }
 }
 
-function listHas(entry: Buffer, member: Buffer): boolean {
-  let pos = TOKEN_BYTES
-  while (pos + 4 <= entry.length) {
-    const n = entry.readUInt32LE(pos)
-    pos += 4
-    if (n === member.length && entry.compare(member, 0, n, pos, pos + n) === 0) return true
-    pos += n
+/** A command's arguments as an inline member's name: per argument 's' (string, as UTF-8) or 'b', u32 length, bytes. */
+export function encodeArgs(args: readonly (string | Uint8Array)[]): Buffer {
+  const parts: Buffer[] = []
+  for (const a of args) {
+    const bytes = typeof a === 'string' ? Buffer.from(a, 'utf8') : Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+    const head = Buffer.allocUnsafe(5)
+    head[0] = typeof a === 'string' ? ARG_STRING : ARG_BYTES
+    head.writeUInt32LE(bytes.length, 1)
+    parts.push(head, bytes)
   }
-  return false
+  return Buffer.concat(parts)
 }
 
-/** The cache keys an index entry lists. */
-export function listMembers(entry: Buffer): string[] {
-  const out: string[] = []
-  let pos = TOKEN_BYTES
-  while (pos + 4 <= entry.length) {
-    const n = entry.readUInt32LE(pos)
-    pos += 4
-    if (pos + n > entry.length) break
-    out.push(entry.toString('utf8', pos, pos + n))
+const ARG_STRING = 0x73
+const ARG_BYTES = 0x62
+
+/** Whether bytes [start, end) are encodeArgs(args), compared in place: ASCII strings char by char, no copy. */
+export function argsMatch(buf: Buffer, start: number, end: number, args: readonly (string | Uint8Array)[]): boolean {
+  let pos = start
+  for (const a of args) {
+    if (pos + 5 > end) return false
+    const n = (buf[pos + 1] | (buf[pos + 2] << 8) | (buf[pos + 3] << 16)) + buf[pos + 4] * 0x1000000
+    const type = buf[pos]
+    pos += 5
+    if (pos + n > end) return false
+    if (typeof a === 'string') {
+      if (type !== ARG_STRING || n < a.length) return false
+      let ascii = n === a.length
+      for (let i = 0; ascii && i < n; i++) {
+        const c = a.charCodeAt(i)
+        if (c >= 0x80) ascii = false
+        else if (buf[pos + i] !== c) return false
+      }
+      if (!ascii && buf.compare(Buffer.from(a, 'utf8'), 0, undefined, pos, pos + n) !== 0) return false
+    } else {
+      if (type !== ARG_BYTES || n !== a.length) return false
+      for (let i = 0; i < n; i++) if (buf[pos + i] !== a[i]) return false
+    }
     pos += n
   }
+  return pos === end
+}
+
+function newHead(token: number): Buffer {
+  const b = Buffer.allocUnsafe(TOKEN_BYTES)
+  b.writeDoubleLE(token, 0)
+  return b
+}
+
+function refMember(member: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(5 + member.length)
+  b[0] = REF
+  b.writeUInt32LE(member.length, 1)
+  member.copy(b, 5)
+  return b
+}
+
+/** Calls `each(kind, nameStart, nameEnd, memberEnd)` for every well-formed member; stops at the first bad one. */
+function forEachMember(entry: Buffer, each: (kind: number, nameStart: number, nameEnd: number, memberEnd: number) => boolean | void): void {
+  let pos = TOKEN_BYTES
+  while (pos + 5 <= entry.length) {
+    const kind = entry[pos]
+    const nameStart = pos + 5
+    const nameEnd = nameStart + entry.readUInt32LE(pos + 1)
+    if (nameEnd > entry.length) return
+    let end = nameEnd
+    if (kind === INLINE) {
+      if (nameEnd + 4 > entry.length) return
+      end = nameEnd + 4 + entry.readUInt32LE(nameEnd)
+      if (end > entry.length) return
+    }
+    if (each(kind, nameStart, nameEnd, end) === true) return
+    pos = end
+  }
+}
+
+/** The offset of the member of this kind and name, or -1. */
+function findMember(entry: Buffer, kind: number, member: Buffer): number {
+  let at = -1
+  forEachMember(entry, (k, s, e) => {
+    if (k === kind && e - s === member.length && entry.compare(member, 0, member.length, s, e) === 0) {
+      at = s - 5
+      return true
+    }
+  })
+  return at
+}
+
+/** The entry without its member of this kind and name (the entry itself when it has none). */
+function without(entry: Buffer, kind: number, member: Buffer): Buffer {
+  const at = findMember(entry, kind, member)
+  if (at < 0) return entry
+  let end = at
+  forEachMember(entry, (_k, s, _e, memberEnd) => {
+    if (s - 5 === at) {
+      end = memberEnd
+      return true
+    }
+  })
+  return Buffer.concat([entry.subarray(0, at), entry.subarray(end)])
+}
+
+/** The multi-key entries a key entry lists. */
+export function refNames(entry: Buffer): string[] {
+  const out: string[] = []
+  forEachMember(entry, (kind, s, e) => {
+    if (kind === REF) out.push(entry.toString('utf8', s, e))
+  })
+  return out
+}
+
+/** Every member's name and kind (tests, tools). */
+export function members(entry: Buffer): { name: string; inline: boolean }[] {
+  const out: { name: string; inline: boolean }[] = []
+  forEachMember(entry, (kind, s, e) => {
+    out.push({ name: entry.toString('utf8', s, e), inline: kind === INLINE })
+  })
   return out
 }

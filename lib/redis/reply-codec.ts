@@ -201,7 +201,6 @@ export class ReplyEncoder {
 /** Reads one encoding; every read is bounds-checked, so bad bytes give ERR_CORRUPT, never a wrong value or a crash. */
 class Reader {
   pos: number
-  readonly view: DataView
 
   constructor(
     readonly buf: Buffer,
@@ -210,7 +209,6 @@ class Reader {
     readonly verbatim: VerbatimFactory,
   ) {
     this.pos = start
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   }
 
   byte(): number {
@@ -277,7 +275,7 @@ class Reader {
       }
       case Tag.Double: {
         if (this.end - this.pos < 8) throw corrupt('truncated')
-        const d = this.view.getFloat64(this.pos, true)
+        const d = this.buf.readDoubleLE(this.pos)
         this.pos += 8
         return d
       }
@@ -341,6 +339,10 @@ export function decodeReply(buf: Buffer, start = 0, end = buf.length, verbatim: 
   if (start === end) throw corrupt('empty')
   const version = buf[start]
   if (version !== REPLY_CODEC_VERSION) throw corrupt(`version ${version}, expected ${REPLY_CODEC_VERSION}`)
+  // The common hit, a short string (GET), without a Reader.
+  if (end - start >= 3 && buf[start + 1] === Tag.String && buf[start + 2] < 0x80 && start + 3 + buf[start + 2] === end) {
+    return buf.toString('utf8', start + 3, end)
+  }
   const r = new Reader(buf, start + 1, end, verbatim)
   const value = r.item(0)
   if (r.pos !== end) throw corrupt(`${end - r.pos} trailing bytes`)
