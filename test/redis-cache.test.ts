@@ -33,7 +33,7 @@ function deferred<T>(): { fn: () => Promise<T>; resolve: (v: T) => void; reject:
   return { fn: () => (calls++, p), resolve, reject, calls: () => calls }
 }
 const get = (c: ArenaKVClientSideCache, key: string, reply: unknown): Promise<unknown> =>
-  c.handleCache(client, parser(['GET', key], [key]), (async () => reply) as HC[2])
+  c.handleCache(client, parser(['GET', key], [key]), (async () => reply) as unknown as HC[2])
 
 describe('ArenaKVClientSideCache hooks', () => {
   it('is a pooled provider node-redis accepts, and asks for tracking', () => {
@@ -76,7 +76,7 @@ describe('ArenaKVClientSideCache hooks', () => {
     const c = cache()
     const d = deferred<string[]>()
     const p = parser(['LRANGE', 'l', '0', '-1'], ['l'])
-    const all = [c.handleCache(client, p, d.fn as HC[2]), c.handleCache(client, p, d.fn as HC[2]), c.handleCache(client, p, d.fn as HC[2])]
+    const all = [c.handleCache(client, p, d.fn as unknown as HC[2]), c.handleCache(client, p, d.fn as unknown as HC[2]), c.handleCache(client, p, d.fn as unknown as HC[2])]
     d.resolve(['x', 'y'])
     const [a, b, cc] = (await Promise.all(all)) as string[][]
     expect(d.calls()).toBe(1)
@@ -89,7 +89,7 @@ describe('ArenaKVClientSideCache hooks', () => {
     const c = cache()
     for (const interrupt of [() => c.invalidate('k'), () => c.invalidate(Buffer.from('k')), () => c.onError(), () => c.invalidate(null)]) {
       const d = deferred<string>()
-      const pending = c.handleCache(client, parser(['GET', 'k'], ['k']), d.fn as HC[2])
+      const pending = c.handleCache(client, parser(['GET', 'k'], ['k']), d.fn as unknown as HC[2])
       interrupt()
       d.resolve('old')
       expect(await pending).toBe('old')
@@ -97,7 +97,7 @@ describe('ArenaKVClientSideCache hooks', () => {
     }
     // An invalidation of another key does not matter.
     const d = deferred<string>()
-    const pending = c.handleCache(client, parser(['GET', 'k'], ['k']), d.fn as HC[2])
+    const pending = c.handleCache(client, parser(['GET', 'k'], ['k']), d.fn as unknown as HC[2])
     c.invalidate('other')
     d.resolve('v')
     await pending
@@ -108,8 +108,8 @@ describe('ArenaKVClientSideCache hooks', () => {
     const c = cache()
     await get(c, 'a', '1')
     await get(c, 'b', '2')
-    await c.handleCache(client, parser(['HGET', 'a', 'f'], ['a']), (async () => 'hf') as HC[2])
-    await c.handleCache(client, parser(['MGET', 'a', 'b'], ['a', 'b']), (async () => ['1', '2']) as HC[2])
+    await c.handleCache(client, parser(['HGET', 'a', 'f'], ['a']), (async () => 'hf') as unknown as HC[2])
+    await c.handleCache(client, parser(['MGET', 'a', 'b'], ['a', 'b']), (async () => ['1', '2']) as unknown as HC[2])
     expect(c.size()).toBe(3)
     c.invalidate('a')
     expect(c.isCached(['GET', 'a'], ['a'])).toBe(false)
@@ -121,15 +121,15 @@ describe('ArenaKVClientSideCache hooks', () => {
 
   it('a multi-key entry whose key entry was evicted is a miss, never a stale hit', async () => {
     const c = cache()
-    await c.handleCache(client, parser(['MGET', 'a', 'b'], ['a', 'b']), (async () => ['1', '2']) as HC[2])
+    await c.handleCache(client, parser(['MGET', 'a', 'b'], ['a', 'b']), (async () => ['1', '2']) as unknown as HC[2])
     // As eviction would: the key entry goes, and with it the list invalidate('a') would have used.
-    c.engine.del('\u0000a')
+    c.engine.del('a')
     c.invalidate('a')
     expect(c.isCached(['MGET', 'a', 'b'], ['a', 'b'])).toBe(false)
     // A key entry made again for 'a' has a new token: the old entry still does not match.
     await get(c, 'a', '1')
     expect(c.isCached(['MGET', 'a', 'b'], ['a', 'b'])).toBe(false)
-    expect(await c.handleCache(client, parser(['MGET', 'a', 'b'], ['a', 'b']), (async () => ['new', '2']) as HC[2])).toEqual(['new', '2'])
+    expect(await c.handleCache(client, parser(['MGET', 'a', 'b'], ['a', 'b']), (async () => ['new', '2']) as unknown as HC[2])).toEqual(['new', '2'])
   })
 
   it('flushes on error, close, a null invalidation and clear; disable() bypasses it', async () => {
@@ -158,7 +158,7 @@ describe('ArenaKVClientSideCache hooks', () => {
     const err = new Error('reply holding an Error')
     expect(await get(c, 'e', [err])).toEqual([err])
     expect(c.size()).toBe(0)
-    expect(await c.handleCache(client, parser(['TIME'], []), (async () => ['1', '2']) as HC[2])).toEqual(['1', '2'])
+    expect(await c.handleCache(client, parser(['TIME'], []), (async () => ['1', '2']) as unknown as HC[2])).toEqual(['1', '2'])
     expect(c.size()).toBe(0)
     c.close()
     expect(await get(c, 'k', 'v')).toBe('v')
@@ -178,8 +178,8 @@ describe('ArenaKVClientSideCache hooks', () => {
     expect(full.size()).toBeLessThan(5000)
     const ttl = cache({ ttl: 5000 })
     await get(ttl, 'k', 'v')
-    expect(ttl.engine.pttl('\u0000k')).toBeGreaterThan(0)
-    expect(ttl.engine.pttl('\u0000k')).toBeLessThanOrEqual(5000)
+    expect(ttl.engine.pttl('k')).toBeGreaterThan(0)
+    expect(ttl.engine.pttl('k')).toBeLessThanOrEqual(5000)
   })
 })
 

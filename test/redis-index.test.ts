@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Engine } from '../lib/engine.js'
-import { argsMatch, encodeArgs, INDEX_PREFIX, InvalidationIndex, members, type Found } from '../lib/redis/invalidation-index.js'
+import { argsMatch, encodeArgs, InvalidationIndex, isIndexName, keyEntryName, members, type Found } from '../lib/redis/invalidation-index.js'
 
 const open: Engine[] = []
 function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
@@ -23,7 +23,7 @@ describe('invalidation index', () => {
     expect(ix.link('user:1', 's3:GETs6:user:1')).toBe(t)
     expect(ix.token('user:1')).toBe(t)
     expect(ix.count).toBe(1)
-    expect(members(db.get(INDEX_PREFIX + 'user:1') as Buffer)).toEqual([
+    expect(members(db.get(keyEntryName('user:1')) as Buffer)).toEqual([
       { name: 's3:GETs6:user:1', inline: false },
       { name: 's7:HGETALLs6:user:1', inline: false },
     ])
@@ -104,20 +104,38 @@ describe('invalidation index', () => {
     expect(argsMatch(enc, 0, enc.length - 1, ['GET', 'é'])).toBe(false)
   })
 
+  it('names key entries by the key, apart from multi-key entries even for keys that start with NUL', () => {
+    expect(keyEntryName('user:1')).toBe('user:1')
+    expect(keyEntryName('')).toBe('')
+    expect(keyEntryName('\u0000m-looks-multi')).toBe('\u0000\u0000\u0000m-looks-multi')
+    expect(isIndexName(keyEntryName('\u0000m-looks-multi'))).toBe(true)
+    expect(isIndexName(keyEntryName('m'))).toBe(true)
+    expect(isIndexName('\u0000ms4:MGET')).toBe(false)
+    const db = engine()
+    const ix = new InvalidationIndex(db, 0)
+    const f: Found = { buf: Buffer.alloc(0), start: 0, end: 0 }
+    ix.putInline('\u0000m', ['GET', '\u0000m'], Buffer.from('nul'))
+    ix.putInline('m', ['GET', 'm'], Buffer.from('plain'))
+    expect(ix.find('\u0000m', ['GET', '\u0000m'], f)).toBe(true)
+    expect(f.buf.toString('latin1', f.start, f.end)).toBe('nul')
+    expect(ix.find('m', ['GET', 'm'], f)).toBe(true)
+    expect(f.buf.toString('latin1', f.start, f.end)).toBe('plain')
+  })
+
   it('gives index entries the TTL and renews it on every link', () => {
     const db = engine()
     const ix = new InvalidationIndex(db, 60_000)
     ix.link('k', 'one')
-    expect(db.pttl(INDEX_PREFIX + 'k')).toBeGreaterThan(59_000)
-    db.pexpire(INDEX_PREFIX + 'k', 10)
+    expect(db.pttl(keyEntryName('k'))).toBeGreaterThan(59_000)
+    db.pexpire(keyEntryName('k'), 10)
     ix.link('k', 'one')
-    expect(db.pttl(INDEX_PREFIX + 'k')).toBeGreaterThan(59_000)
-    db.pexpire(INDEX_PREFIX + 'k', 10)
+    expect(db.pttl(keyEntryName('k'))).toBeGreaterThan(59_000)
+    db.pexpire(keyEntryName('k'), 10)
     ix.link('k', 'two')
-    expect(db.pttl(INDEX_PREFIX + 'k')).toBeGreaterThan(59_000)
+    expect(db.pttl(keyEntryName('k'))).toBeGreaterThan(59_000)
     const plain = engine()
     new InvalidationIndex(plain, 0).link('k', 'one')
-    expect(plain.pttl(INDEX_PREFIX + 'k')).toBe(-1)
+    expect(plain.pttl(keyEntryName('k'))).toBe(-1)
   })
 
   it('counts its entries within maxmemory: ERR_OOM under noeviction when full', () => {

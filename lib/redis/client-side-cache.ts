@@ -10,7 +10,7 @@ import { Engine } from '../engine.js'
 import type { EngineOptions } from '../config.js'
 import { ArenaKVError } from '../errors.js'
 import { decodeReply, ReplyEncoder, type VerbatimFactory } from './reply-codec.js'
-import { InvalidationIndex, isIndexName, TOKEN_BYTES, type Found } from './invalidation-index.js'
+import { InvalidationIndex, isIndexName, MULTI_PREFIX, TOKEN_BYTES, type Found } from './invalidation-index.js'
 import { CacheStatsSnapshot } from './stats.js'
 
 type HandleCache = BasicPooledClientSideCache['handleCache']
@@ -54,12 +54,12 @@ const SCRATCH_BYTES = 64 * 1024
 const verbatim: VerbatimFactory = (format, value) => new VerbatimString(format, value)
 
 /**
- * The cache key of a command: every argument with its type and length, so distinct argument lists never share a
- * key (node-redis's own joins the arguments' text, which Buffers with the same UTF-8 rendering would). It starts
- * with a letter, never NUL, so it cannot collide with an index entry.
+ * The cache key of a command, and the engine name of a multi-key command's entry: every argument with its type and
+ * length, so distinct argument lists never share a key (node-redis's own joins the arguments' text, which Buffers
+ * with the same UTF-8 rendering would), after NUL 'm', which no key entry's name starts with.
  */
 export function cacheKeyOf(args: readonly RedisArgument[]): string {
-  let key = ''
+  let key = MULTI_PREFIX
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
     if (typeof a === 'string') key += 's' + a.length + ':' + a

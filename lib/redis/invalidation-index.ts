@@ -1,5 +1,5 @@
 // Which cached commands a Redis key backs (see ARCHITECTURE.md "Near cache"). For each Redis key with cached
-// replies the engine holds one key entry, named NUL + the key: a token (a number never reused by this cache), then
+// replies the engine holds one key entry, named by the key itself (see keyEntryName): a token (a number never reused by this cache), then
 // its members. A command with that one key (GET, HGETALL …) is a member holding its reply inline, so a hit is one
 // lookup, and eviction or invalidation takes the key's replies all at once. A command of several keys (MGET …) is
 // an entry of its own, listed by name in each of its keys' entries and carrying their tokens.
@@ -10,8 +10,16 @@
 // hits, never coherence.
 import type { Engine } from '../engine.js'
 
-/** Key entries are named NUL + key; cache keys never start with NUL (see cacheKeyOf). */
-export const INDEX_PREFIX = '\u0000'
+/** Multi-key entries are named NUL 'm' + their arguments (cacheKeyOf); key entries never start so. */
+export const MULTI_PREFIX = '\u0000m'
+
+/**
+ * The name of a Redis key's entry: the key itself, so the engine hashes the caller's string as it is (no copy
+ * per hit); a key that starts with NUL gets a second NUL in front, so it cannot look like a multi-key entry.
+ */
+export function keyEntryName(key: string): string {
+  return key.charCodeAt(0) === 0 ? '\u0000\u0000' + key : key
+}
 
 /** Bytes of the token at the head of a key entry and of each token in a multi-key entry's header. */
 export const TOKEN_BYTES = 8
@@ -20,8 +28,9 @@ export const TOKEN_BYTES = 8
 const REF = 0
 const INLINE = 1
 
+/** Whether an engine key is a key entry (else a multi-key entry). */
 export function isIndexName(name: string): boolean {
-  return name.charCodeAt(0) === 0
+  return !(name.charCodeAt(0) === 0 && name.charCodeAt(1) === 0x6d)
 }
 
 /** Where `find` left the reply it found: bytes [start, end) of the buffer it returned. */
@@ -48,7 +57,7 @@ export class InvalidationIndex {
 
   /** The token of `key`'s entry, or 0 when it has none. */
   token(key: string): number {
-    const n = this.#engine.getInto(INDEX_PREFIX + key, this.#tokenBuf)
+    const n = this.#engine.getInto(keyEntryName(key), this.#tokenBuf)
     return n < TOKEN_BYTES ? 0 : this.#tokenBuf.readDoubleLE(0)
   }
 
@@ -57,7 +66,7 @@ export class InvalidationIndex {
    * One engine lookup: the entry is copied into the index's scratch buffer when it fits; no string is made.
    */
   find(key: string, args: readonly (string | Uint8Array)[], out: Found): boolean {
-    const name = INDEX_PREFIX + key
+    const name = keyEntryName(key)
     let buf = this.#scratch
     let n = this.#engine.getInto(name, buf)
     if (n < 0) return false
@@ -99,7 +108,7 @@ export class InvalidationIndex {
    */
   putInline(key: string, args: readonly (string | Uint8Array)[], reply: Uint8Array): void {
     const member = encodeArgs(args)
-    const name = INDEX_PREFIX + key
+    const name = keyEntryName(key)
     const cur = this.#engine.get(name)
     const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, member)
     const head = kept ?? newHead(this.#nextToken++)
@@ -122,7 +131,7 @@ export class InvalidationIndex {
    * @throws ArenaKVError ERR_OOM when the engine cannot make room (the caller then does not cache).
    */
   link(key: string, cacheKey: string): number {
-    const name = INDEX_PREFIX + key
+    const name = keyEntryName(key)
     const opts = this.#ttl > 0 ? { px: this.#ttl } : undefined
     const cur = this.#engine.get(name)
     const member = Buffer.from(cacheKey, 'utf8')
@@ -140,7 +149,7 @@ export class InvalidationIndex {
 
   /** Removes `key`'s entry (its inline replies with it). @returns the multi-key entries it listed (the caller deletes them). */
   drop(key: string): string[] {
-    const cur = this.#engine.getdel(INDEX_PREFIX + key)
+    const cur = this.#engine.getdel(keyEntryName(key))
     if (cur === undefined) return []
     this.count--
     return refNames(cur)
