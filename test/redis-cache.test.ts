@@ -1,6 +1,6 @@
 // ArenaKVClientSideCache's hooks driven directly, as node-redis drives them (no server: the command is a function
 // the test resolves), and the arenakv/redis entry as a user imports it.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,6 +104,24 @@ describe('ArenaKVClientSideCache hooks', () => {
     expect(c.isCached(['GET', 'k'], ['k'])).toBe(true)
   })
 
+  it('a miss after an invalidation or a flush does not wait for a load sent before it', async () => {
+    const c = cache()
+    for (const interrupt of [() => c.invalidate('k'), () => c.onError(), () => c.invalidate(null)]) {
+      const before = deferred<string>()
+      const old = c.handleCache(client, parser(['GET', 'k'], ['k']), before.fn as unknown as HC[2])
+      interrupt()
+      const after = deferred<string>()
+      const fresh = c.handleCache(client, parser(['GET', 'k'], ['k']), after.fn as unknown as HC[2])
+      expect(after.calls()).toBe(1)
+      before.resolve('old')
+      after.resolve('new')
+      expect(await old).toBe('old')
+      expect(await fresh).toBe('new')
+      expect(await get(c, 'k', 'unused')).toBe('new')
+      c.invalidate('k')
+    }
+  })
+
   it('drops every command of an invalidated key, multi-key ones included, and nothing else', async () => {
     const c = cache()
     await get(c, 'a', '1')
@@ -180,6 +198,26 @@ describe('ArenaKVClientSideCache hooks', () => {
     await get(ttl, 'k', 'v')
     expect(ttl.engine.pttl('k')).toBeGreaterThan(0)
     expect(ttl.engine.pttl('k')).toBeLessThanOrEqual(5000)
+  })
+
+  it('serves each reply for ttl ms at most, though a younger reply of the same key renews its entry', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(1_700_000_000_000)
+      const c = cache({ ttl: 1000 })
+      await get(c, 'k', 'get-reply')
+      vi.setSystemTime(1_700_000_000_600)
+      await c.handleCache(client, parser(['STRLEN', 'k'], ['k']), (async () => 9) as unknown as HC[2])
+      expect(await get(c, 'k', 'unused')).toBe('get-reply')
+      vi.setSystemTime(1_700_000_001_100)
+      expect(c.engine.pttl('k')).toBeGreaterThan(0)
+      expect(await get(c, 'k', 'reloaded')).toBe('reloaded')
+      expect(await c.handleCache(client, parser(['STRLEN', 'k'], ['k']), (async () => 0) as unknown as HC[2])).toBe(9)
+      vi.setSystemTime(1_700_000_001_700)
+      expect(await c.handleCache(client, parser(['STRLEN', 'k'], ['k']), (async () => 0) as unknown as HC[2])).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

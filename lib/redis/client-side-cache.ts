@@ -32,6 +32,7 @@ export type FlushReason = 'server' | 'error' | 'close' | 'clear'
 
 /** A load in flight: concurrent misses on the same command wait for it; an invalidation of one of its keys marks it. */
 interface Pending {
+  readonly cacheKey: string
   readonly keys: readonly string[]
   readonly epoch: number
   invalidated: boolean
@@ -160,7 +161,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
       const loaded = await inFlight.promise
       return loaded.encoded !== undefined ? decodeReply(loaded.encoded, 0, loaded.encoded.length, verbatim) : structuredClone(loaded.value)
     }
-    const p: Pending = { keys, epoch: this.#epoch, invalidated: false, waiters: 0, promise: undefined as unknown as Promise<Loaded> }
+    const p: Pending = { cacheKey, keys, epoch: this.#epoch, invalidated: false, waiters: 0, promise: undefined as unknown as Promise<Loaded> }
     this.#pending.set(cacheKey, p)
     for (const k of keys) {
       let set = this.#pendingByKey.get(k)
@@ -281,8 +282,15 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
       this.#flush('server')
     } else {
       const k = keyText(key)
+      // A load in flight may carry the old value: it is not stored, and a later miss starts a load of its own
+      // rather than wait for it.
       const loads = this.#pendingByKey.get(k)
-      if (loads !== undefined) for (const p of loads) p.invalidated = true
+      if (loads !== undefined) {
+        for (const p of loads) {
+          p.invalidated = true
+          if (this.#pending.get(p.cacheKey) === p) this.#pending.delete(p.cacheKey)
+        }
+      }
       if (!this.#closed) this.#dropKey(k)
     }
     this.#invalidations++
@@ -297,6 +305,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
 
   #flush(reason: FlushReason): void {
     this.#epoch++
+    this.#forgetLoads()
     this.#flushes++
     if (!this.#closed) this.engine.flushall()
     this.#index.reset()
@@ -331,6 +340,14 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
   override disable(): void {
     this.#off = true
     this.#epoch++
+    this.#forgetLoads()
+  }
+
+  /** Loads in flight finish for their callers, unstored; later misses do not wait for them. */
+  #forgetLoads(): void {
+    for (const p of this.#pending.values()) p.invalidated = true
+    this.#pending.clear()
+    this.#pendingByKey.clear()
   }
 
   override enable(): void {
@@ -380,6 +397,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
   close(): void {
     this.#off = true
     this.#epoch++
+    this.#forgetLoads()
     if (!this.#closed) this.engine.close()
     this.#closed = true
   }

@@ -1,6 +1,7 @@
 // Which cached commands a Redis key backs (see ARCHITECTURE.md "Near cache"). For each Redis key with cached
 // replies the engine holds one key entry, named by the key itself (see keyEntryName): a token (a number never reused by this cache), then
-// its members. A command with that one key (GET, HGETALL …) is a member holding its reply inline, so a hit is one
+// its members. A command with that one key (GET, HGETALL …) is a member holding its reply (and, with a ttl, its
+// expire time) inline, so a hit is one
 // lookup, and eviction or invalidation takes the key's replies all at once. A command of several keys (MGET …) is
 // an entry of its own, listed by name in each of its keys' entries and carrying their tokens.
 //
@@ -27,6 +28,8 @@ export const TOKEN_BYTES = 8
 /** Member kinds. */
 const REF = 0
 const INLINE = 1
+/** After an inline member's name: its expire time (unix ms as a double, 0 for none), then the reply's length. */
+const INLINE_META = 12
 
 /** Whether an engine key is a key entry (else a multi-key entry). */
 export function isIndexName(name: string): boolean {
@@ -84,11 +87,14 @@ export class InvalidationIndex {
       pos += 5
       const nameEnd = pos + len
       if (kind === INLINE) {
-        if (nameEnd + 4 > n) return false
-        const replyLen = buf.readUInt32LE(nameEnd)
-        const replyStart = nameEnd + 4
+        if (nameEnd + INLINE_META > n) return false
+        const replyLen = buf.readUInt32LE(nameEnd + 8)
+        const replyStart = nameEnd + INLINE_META
         if (replyStart + replyLen > n) return false
         if (argsMatch(buf, pos, nameEnd, args)) {
+          // A reply past the cache's ttl is a miss, though its key entry lives on for younger replies.
+          const expiresAt = buf.readDoubleLE(nameEnd)
+          if (expiresAt !== 0 && expiresAt <= Date.now()) return false
           out.buf = buf
           out.start = replyStart
           out.end = replyStart + replyLen
@@ -112,15 +118,16 @@ export class InvalidationIndex {
     const cur = this.#engine.get(name)
     const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, member)
     const head = kept ?? newHead(this.#nextToken++)
-    const value = Buffer.allocUnsafe(head.length + 5 + member.length + 4 + reply.length)
+    const value = Buffer.allocUnsafe(head.length + 5 + member.length + INLINE_META + reply.length)
     head.copy(value, 0)
     let pos = head.length
     value[pos] = INLINE
     value.writeUInt32LE(member.length, pos + 1)
     member.copy(value, pos + 5)
     pos += 5 + member.length
-    value.writeUInt32LE(reply.length, pos)
-    value.set(reply, pos + 4)
+    value.writeDoubleLE(this.#ttl > 0 ? Date.now() + this.#ttl : 0, pos)
+    value.writeUInt32LE(reply.length, pos + 8)
+    value.set(reply, pos + INLINE_META)
     this.#engine.set(name, value, this.#ttl > 0 ? { px: this.#ttl } : undefined)
     if (cur === undefined) this.count++
   }
@@ -228,8 +235,8 @@ function forEachMember(entry: Buffer, each: (kind: number, nameStart: number, na
     if (nameEnd > entry.length) return
     let end = nameEnd
     if (kind === INLINE) {
-      if (nameEnd + 4 > entry.length) return
-      end = nameEnd + 4 + entry.readUInt32LE(nameEnd)
+      if (nameEnd + INLINE_META > entry.length) return
+      end = nameEnd + INLINE_META + entry.readUInt32LE(nameEnd + 8)
       if (end > entry.length) return
     }
     if (each(kind, nameStart, nameEnd, end) === true) return
