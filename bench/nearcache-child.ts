@@ -23,6 +23,8 @@ export interface NearcacheResult {
   mode: NearcacheMode
   held: number
   rssGrowth: number
+  /** V8 heap (used) growth over the fill, after a full GC. */
+  heapGrowth: number
   usedMemory: number | null
   seqOpsPerSec: number
   seqP50Us: number
@@ -40,37 +42,64 @@ function pct(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 }
 
+function makeCache(p: NearcacheParams): ArenaKVClientSideCache | BasicClientSideCache | null {
+  if (p.mode === 'arenakv') return new ArenaKVClientSideCache({ maxmemory: p.maxmemory, maxmemoryPolicy: 'allkeys-lru' })
+  if (p.mode === 'basic') return new BasicClientSideCache({ maxEntries: p.maxEntries })
+  return null
+}
+
 async function main(p: NearcacheParams): Promise<NearcacheResult> {
   const progress = progressReporter()
-  const arenakv = p.mode === 'arenakv' ? new ArenaKVClientSideCache({ maxmemory: p.maxmemory, maxmemoryPolicy: 'allkeys-lru' }) : null
-  const basic = p.mode === 'basic' ? new BasicClientSideCache({ maxEntries: p.maxEntries }) : null
-  const cache = arenakv ?? basic
   const socket = { host: '127.0.0.1', port: p.port }
-  const client = cache === null ? createClient({ socket, RESP: 3 }) : createClient({ socket, RESP: 3, clientSideCache: cache })
-  const writer = createClient({ socket })
-  await client.connect()
-  await writer.connect()
+  const connect = async (c: ArenaKVClientSideCache | BasicClientSideCache | null) => {
+    const client = c === null ? createClient({ socket, RESP: 3 }) : createClient({ socket, RESP: 3, clientSideCache: c })
+    await client.connect()
+    return client
+  }
   const key = (i: number): string => `nc:${i}`
+  const fill = async (client: Awaited<ReturnType<typeof connect>>, n: number): Promise<void> => {
+    for (let i = 0; i < n; i += CONCURRENCY) {
+      const batch: Promise<unknown>[] = []
+      for (let j = i; j < Math.min(n, i + CONCURRENCY); j++) batch.push(client.get(key(j)))
+      await Promise.all(batch)
+      progress(`  fill ${i}/${n}`)
+    }
+  }
 
-  // Warm-up: compile the paths, then empty the cache again before the RSS baseline.
-  for (let i = 0; i < 2000; i++) await client.get(key(i % p.keys))
-  cache?.clear()
+  // Warm-up, the same for every client, with a cache of its own that is then dropped: up to 30,000 distinct
+  // keys compile the paths and grow V8's young generation to the fill's allocation rate, a cost a process pays once
+  // whatever its cache holds. The measured cache starts empty after it.
+  {
+    const warmCache = makeCache(p)
+    const warmClient = await connect(warmCache)
+    await fill(warmClient, Math.min(p.keys, 30_000))
+    await warmClient.close()
+    if (warmCache instanceof ArenaKVClientSideCache) warmCache.close()
+    else warmCache?.clear()
+  }
+  const arenakv = p.mode === 'arenakv' ? (makeCache(p) as ArenaKVClientSideCache) : null
+  const cache = arenakv ?? makeCache(p)
+  const client = await connect(cache)
+  const writer = createClient({ socket })
+  await writer.connect()
   collectGarbage()
   await sleep(50)
   collectGarbage()
   const rss0 = rssBytes()
+  const heap0 = process.memoryUsage().heapUsed
 
   // Fill: read every key once, 64 at a time.
-  for (let i = 0; i < p.keys; i += CONCURRENCY) {
-    const batch: Promise<unknown>[] = []
-    for (let j = i; j < Math.min(p.keys, i + CONCURRENCY); j++) batch.push(client.get(key(j)))
-    await Promise.all(batch)
-    progress(`  fill ${i}/${p.keys}`)
-  }
+  await fill(client, p.keys)
   collectGarbage()
   await sleep(50)
   collectGarbage()
   const rssGrowth = rssBytes() - rss0
+  const heapGrowth = process.memoryUsage().heapUsed - heap0
+  if (arenakv !== null) {
+    const m = arenakv.engine.infoObject('memory')
+    const pick = ['used_memory', 'allocator_allocated', 'allocator_active', 'allocator_resident', 'allocator_frag_bytes', 'process_rss']
+    process.stderr.write(`  after fill: ${pick.map((k) => `${k} ${m[k]}`).join(', ')}; external ${process.memoryUsage().external}, arrayBuffers ${process.memoryUsage().arrayBuffers}\n`)
+  }
   const held = cache?.size() ?? 0
 
   // Hits: the most recently read keys, which LRU keeps (a first pass makes any missing ones cached).
@@ -130,6 +159,7 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
     mode: p.mode,
     held,
     rssGrowth,
+    heapGrowth,
     usedMemory,
     seqOpsPerSec: ops / seconds,
     seqP50Us: pct(lat, 0.5) * 1000,

@@ -113,18 +113,19 @@ export class InvalidationIndex {
    * @throws ArenaKVError ERR_OOM when the engine cannot make room (the caller then does not cache).
    */
   putInline(key: string, args: readonly (string | Uint8Array)[], reply: Uint8Array): void {
-    const member = encodeArgs(args)
     const name = keyEntryName(key)
     const cur = this.#engine.get(name)
-    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, member)
-    const head = kept ?? newHead(this.#nextToken++)
-    const value = Buffer.allocUnsafe(head.length + 5 + member.length + INLINE_META + reply.length)
-    head.copy(value, 0)
-    let pos = head.length
+    const nameBytes = argsBytes(args)
+    // Most puts make a new entry: written in one buffer, with no intermediate copies.
+    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, encodeArgs(args))
+    const headLength = kept === null ? TOKEN_BYTES : kept.length
+    const value = Buffer.allocUnsafe(headLength + 5 + nameBytes + INLINE_META + reply.length)
+    if (kept === null) value.writeDoubleLE(this.#nextToken++, 0)
+    else kept.copy(value, 0)
+    let pos = headLength
     value[pos] = INLINE
-    value.writeUInt32LE(member.length, pos + 1)
-    member.copy(value, pos + 5)
-    pos += 5 + member.length
+    value.writeUInt32LE(nameBytes, pos + 1)
+    pos = writeArgs(value, pos + 5, args)
     value.writeDoubleLE(this.#ttl > 0 ? Date.now() + this.#ttl : 0, pos)
     value.writeUInt32LE(reply.length, pos + 8)
     value.set(reply, pos + INLINE_META)
@@ -170,15 +171,33 @@ export class InvalidationIndex {
 
 /** A command's arguments as an inline member's name: per argument 's' (string, as UTF-8) or 'b', u32 length, bytes. */
 export function encodeArgs(args: readonly (string | Uint8Array)[]): Buffer {
-  const parts: Buffer[] = []
+  const out = Buffer.allocUnsafe(argsBytes(args))
+  writeArgs(out, 0, args)
+  return out
+}
+
+function argsBytes(args: readonly (string | Uint8Array)[]): number {
+  let n = 0
+  for (const a of args) n += 5 + (typeof a === 'string' ? Buffer.byteLength(a, 'utf8') : a.length)
+  return n
+}
+
+/** Writes encodeArgs(args) at `pos`; returns the end. */
+function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array)[]): number {
   for (const a of args) {
-    const bytes = typeof a === 'string' ? Buffer.from(a, 'utf8') : Buffer.from(a.buffer, a.byteOffset, a.byteLength)
-    const head = Buffer.allocUnsafe(5)
-    head[0] = typeof a === 'string' ? ARG_STRING : ARG_BYTES
-    head.writeUInt32LE(bytes.length, 1)
-    parts.push(head, bytes)
+    if (typeof a === 'string') {
+      out[pos] = ARG_STRING
+      const n = out.write(a, pos + 5, 'utf8')
+      out.writeUInt32LE(n, pos + 1)
+      pos += 5 + n
+    } else {
+      out[pos] = ARG_BYTES
+      out.writeUInt32LE(a.length, pos + 1)
+      out.set(a, pos + 5)
+      pos += 5 + a.length
+    }
   }
-  return Buffer.concat(parts)
+  return pos
 }
 
 const ARG_STRING = 0x73
