@@ -18,12 +18,13 @@ function onPath(command: string): boolean {
 // lists the Node ones as optional peerDependencies). A suite leaves a missing peer's rows and columns out and
 // its report says what adds it.
 
-export type PeerName = 'lru-cache' | 'mnemonist' | 'redis-server' | 'redis-benchmark'
+export type PeerName = 'lru-cache' | 'mnemonist' | 'redis' | 'redis-server' | 'redis-benchmark'
 
 /** The command that adds each peer. */
 export const PEER_INSTALL: Readonly<Record<PeerName, string>> = {
   'lru-cache': 'npm install lru-cache',
   mnemonist: 'npm install mnemonist',
+  redis: 'npm install redis',
   'redis-server': 'apt-get install redis-server',
   'redis-benchmark': 'apt-get install redis-tools',
 }

@@ -14,9 +14,10 @@ import { expirySuite } from './suites/expiry.js'
 import { reclaimSuite } from './suites/reclaim.js'
 import { churnSuite } from './suites/churn.js'
 import { serveSuite } from './suites/serve.js'
+import { nearcacheSuite } from './suites/nearcache.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite, serveSuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite, serveSuite, nearcacheSuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)

@@ -25,6 +25,8 @@ export type ArenaKVErrorCode =
   | 'ERR_ARENA_LIMIT'
   /** No build of the allocator ARENAKV_MALLOC asks for: neither a prebuild nor a local build (the message says how to build it). */
   | 'ERR_NO_BUILD'
+  /** Bytes that are not a reply encoding this version of arenakv/redis can decode (wrong version, truncated, unknown tag). */
+  | 'ERR_CORRUPT'
 
 export class ArenaKVError extends Error {
   readonly code: ArenaKVErrorCode
