@@ -3,6 +3,7 @@
 // the public facade that wires them.
 import type { Clock } from './clock.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
+import { isAdaptivePolicy } from './adaptive.js'
 import { closedError, oomError, valueTooLargeError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
 import { globMatch } from './glob.js'
@@ -65,7 +66,10 @@ export class Db {
     keyspace_hits: 0,
     keyspace_misses: 0,
   }
-  /** Whether the lru field holds LFU counters (an LFU policy) rather than LRU stamps. */
+  /**
+   * Whether the lru field holds something other than an LRU stamp (LFU counters under an LFU policy, the adaptive
+   * policies' window bits and access clock), so accesses go through touchKey.
+   */
   lfu: boolean
   closed = false
   /** The hash of the key the last lookupRead probed. */
@@ -82,7 +86,7 @@ export class Db {
     this.store = makeStore()
     this.scratch = scratchBuffer(this.store)
     this.ks = new Keyspace(this.store)
-    this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
+    this.lfu = isLfuPolicy(cfg.maxmemoryPolicy) || isAdaptivePolicy(cfg.maxmemoryPolicy)
     this.evictor = new Evictor(this)
     this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.evictionMemory() + extra <= cfg.maxmemory
   }
@@ -188,12 +192,19 @@ export class Db {
   /** CONFIG SET maxmemory-policy: the pool's scores change meaning, and so may every key's lru field. */
   policyChanged(before: MaxmemoryPolicy): void {
     this.evictor.resetPool()
-    const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    if (lfu === isLfuPolicy(before)) return
+    const policy = this.cfg.maxmemoryPolicy
+    const adaptive = isAdaptivePolicy(policy)
+    const lfu = isLfuPolicy(policy)
+    if (adaptive === isAdaptivePolicy(before) && lfu === isLfuPolicy(before)) return
     // Restart every key's clock rather than read one kind as the other.
-    const now = this.now()
-    this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
-    this.lfu = lfu
+    this.evictor.adaptive.deactivate()
+    if (adaptive) {
+      this.evictor.adaptive.activate()
+    } else {
+      const now = this.now()
+      this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
+    }
+    this.lfu = lfu || adaptive
   }
 
   // ---- lookups (Redis's lookupKey with its flags) ----
@@ -227,7 +238,7 @@ export class Db {
       return false
     }
     // The LRU stamp inline (not through touchKey): `now` passed to a call that is not inlined would be boxed.
-    if (this.lfu) this.touchKey(handle, now)
+    if (this.lfu) this.touchKey(handle, now, hash)
     else ks.lru[index] = lruClock(now)
     this.stats.keyspace_hits++
     return true
@@ -270,7 +281,12 @@ export class Db {
     return handle === 0 || this.ks.isExpired(handle, this.now()) ? undefined : handle
   }
 
-  touchKey(handle: number, now: number): void {
+  /**
+   * Updates the key's access clock. `hash` is the key's: the adaptive policies' sketch counts the access by it
+   * (without it only the clock moves).
+   */
+  touchKey(handle: number, now: number, hash?: number): void {
+    if (this.evictor.adaptive.active) return this.evictor.adaptive.accessed(handle, hash)
     const index = handle & HANDLE_INDEX_MASK
     const lru = this.ks.lru
     lru[index] = this.lfu
@@ -283,12 +299,17 @@ export class Db {
     if (handle !== 0) {
       this.store.replace(handle, value)
       // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
-      this.touchKey(handle, now)
+      this.touchKey(handle, now, hash)
       return handle
     }
     handle = this.ks.insert(key, hash, value)
-    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
+    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? this.newKeyClock(handle, hash, now) : lruClock(now)
     return handle
+  }
+
+  /** The lru field of a key just created when it is not an LRU stamp (LFU's initial counter, or adaptive's). */
+  newKeyClock(handle: number, hash: number, now: number): number {
+    return this.evictor.adaptive.active ? this.evictor.adaptive.created(handle, hash) : lfuInit(now)
   }
 
   /** The value lookupRead found, as a new Buffer. */
@@ -351,6 +372,7 @@ export class Db {
     this.viewLength = -1
     this.ks.reset(fresh)
     this.evictor.resetPool()
+    this.evictor.adaptive.reset()
   }
 
   close(): void {
@@ -398,7 +420,7 @@ export function touchCommand(db: Db, keys: readonly string[]): number {
   for (const key of keys) {
     const handle = db.lookupNoTouch(key)
     if (handle !== 0) {
-      db.touchKey(handle, db.now())
+      db.touchKey(handle, db.now(), db.ks.hashKey(key))
       n++
     }
   }
