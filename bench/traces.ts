@@ -66,3 +66,10 @@ export function syntheticTrace(shape: Shape, n: number, length: number, seed = 7
   const distinct = new Set(out).size
   return { name: shape, keys: out, distinct }
 }
+
+/** A trace as the suite passes it to a child: a file, or a synthetic shape's parameters. */
+export type TraceSpec = { file: string } | { shape: Shape; n: number; length: number }
+
+export function loadTrace(spec: TraceSpec): Trace {
+  return 'file' in spec ? readTraceFile(spec.file) : syntheticTrace(spec.shape, spec.n, spec.length)
+}

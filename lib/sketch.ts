@@ -10,7 +10,7 @@ import { allocArray, releaseArray } from './pages.js'
 /** The largest value a counter holds. */
 export const COUNTER_MAX = 15
 /** Counters per key the sketch is sized for (one 32-bit word). */
-const COUNTERS_PER_KEY = Number(process.env.ACPK ?? 8)
+const COUNTERS_PER_KEY = 8
 /** Increments between two halvings, per key of capacity (the sample size W = 10 × capacity). */
 const SAMPLE_FACTOR = 10
 const MIN_KEYS = 16
@@ -96,7 +96,7 @@ export class FrequencySketch {
   /** Records one request: the doorkeeper takes the first, then a conservative update of the four counters. */
   increment(hash: number): void {
     if (this.table.length === 0) return
-    if (!this.setDoorkeeper(hash)) {
+    if (this.setDoorkeeper(hash)) {
       const t = this.table
       const words = t.length
       let min = COUNTER_MAX
