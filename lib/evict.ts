@@ -52,7 +52,6 @@ export function estimateUsableSize(n: number): number {
 export interface EvictHost {
   readonly ks: Keyspace
   readonly cfg: EngineConfig
-  readonly stats: { readonly keyspace_hits: number; readonly keyspace_misses: number }
   /** Bytes maxmemory bounds (sizes the adaptive policies' sketch by the average cost of a key). */
   usedMemory(): number
   now(): number
@@ -202,15 +201,18 @@ export class Evictor {
     if (k < 0) {
       const h = candidate !== 0 ? candidate : ad.popAny(!allkeys)
       if (h === 0) return false
+      ad.evictedCandidate(ad.candidateHash)
       this.host.evictKey(h, ad.candidateHash)
       return true
     }
     if (candidate !== 0 && !ad.admit(candidateHash, this.poolHash[k])) {
+      ad.evictedCandidate(candidateHash)
       this.host.evictKey(candidate, candidateHash)
       return true
     }
     if (candidate !== 0) ad.promote(candidate)
     this.poolSize--
+    ad.evictedVictim(this.poolHash[k])
     this.host.evictKey(this.poolHandle[k], this.poolHash[k])
     return true
   }
@@ -251,7 +253,6 @@ export class Evictor {
     const lru = policy === 'allkeys-lru' || policy === 'volatile-lru'
     // LRU needs only the 32-bit stamp, fetched as an int32 (a small integer; the unix-ms double would be boxed on
     // its way out of the host's clock, once per write under maxmemory).
-    if (adaptive) this.adaptive.startSample()
     const nowStamp = lru ? this.host.lruStamp() >>> 0 : 0
     const now = lru ? 0 : this.host.now()
     for (let i = 0; i < n; i++) {
@@ -262,8 +263,8 @@ export class Evictor {
         // The main region only: window keys leave through the candidate queue.
         const field = ks.lru[index]
         if ((field & WINDOW_BIT) !== 0) continue
-        score = this.adaptive.mainScore(field, handle)
-        this.poolStamp[EVPOOL_SIZE] = ks.lru[index]
+        score = this.adaptive.mainScore(field)
+        this.poolStamp[EVPOOL_SIZE] = field
       } else if (lru) {
         score = estimateIdleTime(nowStamp, ks.lru[index])
       } else if (policy === 'allkeys-lfu' || policy === 'volatile-lfu') {

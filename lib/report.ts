@@ -378,10 +378,11 @@ export class Reporter {
       ['adaptive_window_queued', a.windowQueued],
       ['adaptive_sketch_keys', a.sketchKeys],
       ['adaptive_sketch_bytes', a.sketchBytes],
+      ['adaptive_ghost_bytes', a.ghostBytes],
       ['adaptive_sketch_resets', a.sketchResets],
       ['adaptive_admitted', a.admitted],
       ['adaptive_admissions_refused', a.refused],
-      ['adaptive_window_adjustments', a.climbs],
+      ['adaptive_window_adjustments', a.adjustments],
     ]
   }
 
