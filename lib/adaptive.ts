@@ -140,7 +140,7 @@ export class Adaptive {
   capacityKeys(): number {
     const { cfg, ks } = this.host
     if (cfg.maxmemory === 0) return ks.count
-    const cost = ks.count > 64 ? this.host.usedMemory() / ks.count : DEFAULT_KEY_COST
+    const cost = ks.count > 0 ? this.host.usedMemory() / ks.count : DEFAULT_KEY_COST
     return Math.floor(cfg.maxmemory / cost)
   }
 

@@ -189,7 +189,7 @@ export class Evictor {
    * allkeys-adaptive / volatile-adaptive: when the window is over its share, its oldest key is the candidate and
    * the main region's sampled LRU victim the incumbent; the sketch's estimates choose which goes (TinyLFU's
    * admission). Otherwise the main region's victim goes. The write that needed the room always succeeds: a refused
-   * candidate is the key evicted (see ARCHITECTURE.md, "Eviction").
+   * candidate is the key evicted (ARCHITECTURE.md, "The adaptive policies").
    */
   private evictAdaptive(policy: MaxmemoryPolicy, allkeys: boolean): boolean {
     const { ks } = this.host
