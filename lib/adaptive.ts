@@ -36,8 +36,6 @@ const GHOST_FREQUENCY_SHARE = 0.5
 const VICTIM_FREQUENCY_EWMA = 0.01
 /** The sketch's size is checked every this many accesses (a power of two). */
 const SIZE_CHECK_PERIOD = 1024
-/** A key's cost before any key is known, for sizing the sketch from maxmemory. */
-const DEFAULT_KEY_COST = 128
 /** Candidates at least this frequent are admitted at random 1 time in 128 (a hash-flooding guard, as Caffeine). */
 const ADMIT_RANDOM_THRESHOLD = 6
 /** The window queue holds at least this many keys before overflowing into the main region without pressure. */
@@ -50,6 +48,7 @@ export interface AdaptiveInfo {
   windowShare: number
   windowTarget: number
   windowQueued: number
+  windowBytes: number
   sketchKeys: number
   sketchBytes: number
   ghostBytes: number
@@ -129,6 +128,20 @@ export class Adaptive {
     this.window.release()
   }
 
+  /**
+   * Nothing is left to evict but memory is still over: the policy's own arrays go (they regrow with the keys), so
+   * they can never be what refuses a write. True when there was something to release.
+   */
+  shed(): boolean {
+    if (this.arrayBytes === 0) return false
+    this.sketch?.resize(0)
+    this.ghostWindow?.resize(0)
+    this.ghostMain?.resize(0)
+    this.window.release()
+    this.sizedFor = this.host.cfg.maxmemory
+    return true
+  }
+
   /** FLUSHALL: no key is left, in the window or in the ghosts. */
   reset(): void {
     this.window.clear()
@@ -136,12 +149,15 @@ export class Adaptive {
     this.ghostMain?.clear()
   }
 
-  /** Keys maxmemory holds at the current average cost per key (the sketch's size). */
+  /**
+   * Keys maxmemory holds at the current average cost per key (the sketch's size). Before the first key there is no
+   * cost to go by, and sizing from a guess could let the arrays alone fill a small maxmemory: the sketch starts at
+   * its minimum and grows with the keys (the fixed overheads in the average make it err on the small side).
+   */
   capacityKeys(): number {
     const { cfg, ks } = this.host
-    if (cfg.maxmemory === 0) return ks.count
-    const cost = ks.count > 0 ? this.host.usedMemory() / ks.count : DEFAULT_KEY_COST
-    return Math.floor(cfg.maxmemory / cost)
+    if (cfg.maxmemory === 0 || ks.count === 0) return ks.count
+    return Math.floor(cfg.maxmemory / (this.host.usedMemory() / ks.count))
   }
 
   /** Cheap test on every eviction check: has maxmemory changed since the sketch was sized? */
@@ -164,6 +180,8 @@ export class Adaptive {
 
   /** The lru field of a key just created (a miss, in a cache): counted, checked against the ghosts, windowed. */
   created(handle: number, hash: number): number {
+    // The first key after an empty start gives the sketch a size.
+    if (this.sketch !== null && this.sketch.capacity === 0) this.checkSize()
     this.sketch?.increment(hash)
     this.ghostCheck(hash)
     const ks = this.host.ks
@@ -202,6 +220,7 @@ export class Adaptive {
       windowShare: this.windowShare,
       windowTarget: this.windowTarget(),
       windowQueued: this.window.length,
+      windowBytes: this.window.byteLength,
       sketchKeys: sketch.capacity,
       sketchBytes: sketch.byteLength,
       ghostBytes: this.ghostBytes(),

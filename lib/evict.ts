@@ -194,7 +194,7 @@ export class Evictor {
   private evictAdaptive(policy: MaxmemoryPolicy, allkeys: boolean): boolean {
     const { ks } = this.host
     const ad = this.adaptive
-    if (allkeys ? ks.count === 0 : ks.volatileCount === 0) return false
+    if (allkeys ? ks.count === 0 : ks.volatileCount === 0) return ks.count === 0 && ad.shed()
     const candidate = ad.popCandidate(!allkeys)
     const candidateHash = ad.candidateHash
     const k = this.mainVictim(policy, allkeys)

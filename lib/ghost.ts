@@ -29,7 +29,7 @@ export class GhostFilter {
   /** Sized for `capacity` keys; what it remembered is forgotten. */
   resize(capacity: number): void {
     this.release()
-    this.maxPerGeneration = Math.max(8, Math.ceil(capacity / 2))
+    this.maxPerGeneration = capacity <= 0 ? 0 : Math.max(8, Math.ceil(capacity / 2))
     this.perGeneration = this.maxPerGeneration
     const words = Math.ceil((this.maxPerGeneration * BITS_PER_KEY) / 32)
     this.young = allocArray(Uint32Array, words)

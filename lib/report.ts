@@ -376,6 +376,7 @@ export class Reporter {
       ['adaptive_window_share_perc', formatFixed(a.windowShare * 100)],
       ['adaptive_window_target_keys', a.windowTarget],
       ['adaptive_window_queued', a.windowQueued],
+      ['adaptive_window_bytes', a.windowBytes],
       ['adaptive_sketch_keys', a.sketchKeys],
       ['adaptive_sketch_bytes', a.sketchBytes],
       ['adaptive_ghost_bytes', a.ghostBytes],

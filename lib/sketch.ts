@@ -52,14 +52,15 @@ export class FrequencySketch {
    */
   resize(capacity: number): void {
     if (!Number.isFinite(capacity) || capacity < 0) throw new RangeError(`sketch capacity must be ≥ 0, got ${capacity}`)
-    const keys = Math.max(MIN_KEYS, Math.ceil(capacity))
+    // No keys, no counters: the policy's arrays must not fill a small maxmemory on their own.
+    const keys = capacity === 0 ? 0 : Math.max(MIN_KEYS, Math.ceil(capacity))
     const table = allocArray(Uint32Array, Math.ceil((keys * COUNTERS_PER_KEY) / 8))
-    if (this.table.length > 0) migrateMax(this.table, table)
+    if (this.table.length > 0 && table.length > 0) migrateMax(this.table, table)
     releaseArray(this.table)
     this.table = table
     this.capacity = keys
     this.sampleSize = keys * SAMPLE_FACTOR
-    this.additions = Math.min(this.additions, this.sampleSize - 1)
+    this.additions = Math.max(0, Math.min(this.additions, this.sampleSize - 1))
   }
 
   release(): void {
@@ -71,6 +72,7 @@ export class FrequencySketch {
   estimate(hash: number): number {
     const t = this.table
     const words = t.length
+    if (words === 0) return 0
     let min = COUNTER_MAX
     for (let i = 0; i < 4; i++) {
       const h = mix(hash, ROW_SEEDS[i])

@@ -55,22 +55,27 @@ describe('allkeys-adaptive', () => {
     const lru = engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru' })
     const db = engine({ maxmemory, maxmemoryPolicy: 'allkeys-adaptive' })
     expect(adaptiveInfo(lru)).toEqual({})
-    const info = adaptiveInfo(db)
-    expect(Number(info.adaptive_sketch_bytes)).toBeGreaterThan(0)
-    // The empty engines differ by exactly the adaptive arrays (the sketch and the two ghosts; the queue is empty).
-    expect(db.usedMemory() - lru.usedMemory()).toBe(Number(info.adaptive_sketch_bytes) + Number(info.adaptive_ghost_bytes))
+    // Empty, the policy holds no array (nothing to size them by): the two engines use the same memory.
+    expect(Number(adaptiveInfo(db).adaptive_sketch_bytes)).toBe(0)
+    expect(db.usedMemory()).toBe(lru.usedMemory())
     for (let i = 0; i < 20_000; i++) db.set(`k${i}`, VALUE)
     expect(db.usedMemory()).toBeLessThanOrEqual(maxmemory)
     const after = adaptiveInfo(db)
     expect(Object.keys(after).sort()).toEqual([
       'adaptive_admissions_refused', 'adaptive_admitted', 'adaptive_ghost_bytes', 'adaptive_sketch_bytes', 'adaptive_sketch_keys', 'adaptive_sketch_resets',
-      'adaptive_window_adjustments', 'adaptive_window_queued', 'adaptive_window_share_perc', 'adaptive_window_target_keys',
+      'adaptive_window_adjustments', 'adaptive_window_bytes', 'adaptive_window_queued', 'adaptive_window_share_perc', 'adaptive_window_target_keys',
     ])
     // Sized from maxmemory and the average key: about the keys maxmemory holds.
     expect(Number(after.adaptive_sketch_keys)).toBeGreaterThan(db.dbsize() * 0.75)
     expect(Number(after.adaptive_sketch_keys)).toBeLessThan(db.dbsize() * 1.5)
     expect(Number(after.adaptive_admissions_refused) + Number(after.adaptive_admitted)).toBeGreaterThan(0)
     expect(db.info('memory')).toMatch(/^adaptive_window_share_perc:\d+\.\d\d\r$/m)
+    // Switching away releases exactly the arrays INFO reported.
+    const arrays = ['adaptive_sketch_bytes', 'adaptive_ghost_bytes', 'adaptive_window_bytes'].reduce((n, k) => n + Number(after[k]), 0)
+    expect(arrays).toBeGreaterThan(Number(after.adaptive_sketch_keys) * 4 - 1)
+    const used = db.usedMemory()
+    db.configSet('maxmemory-policy', 'allkeys-lru')
+    expect(used - db.usedMemory()).toBe(arrays)
   })
 
   it('resizes the sketch when maxmemory changes, and counts the new size', () => {
@@ -98,6 +103,14 @@ describe('allkeys-adaptive', () => {
     db.set('one-more', VALUE)
     expect(events.length).toBeGreaterThan(0)
     expect(db.stats.evicted_keys).toBeGreaterThan(0)
+  })
+
+  it("never refuses a write because of its own arrays, even when maxmemory holds a single key", () => {
+    for (const keys of [1, 3]) {
+      const db = engine({ maxmemory: maxmemoryFor(keys), maxmemoryPolicy: 'allkeys-adaptive' })
+      for (let i = 0; i < 2000; i++) expect(db.set(`k${i % 300}`, VALUE)).toBe(true)
+      expect(db.dbsize()).toBeGreaterThan(0)
+    }
   })
 
   it('OBJECT FREQ reads the sketch; OBJECT IDLETIME is refused', () => {
