@@ -178,11 +178,22 @@ export class Adaptive {
     }
   }
 
+  private grow(sketch: FrequencySketch): void {
+    const want = this.capacityKeys()
+    if (want <= sketch.capacity) return
+    sketch.resize(Math.min(want, Math.max(2 * sketch.capacity, this.host.ks.count)))
+    this.ghostWindow?.resize(sketch.capacity)
+    this.ghostMain?.resize(sketch.capacity)
+    this.sizedFor = this.host.cfg.maxmemory
+  }
+
   /** The lru field of a key just created (a miss, in a cache): counted, checked against the ghosts, windowed. */
   created(handle: number, hash: number): number {
-    // The first key after an empty start gives the sketch a size.
-    if (this.sketch !== null && this.sketch.capacity === 0) this.checkSize()
-    this.sketch?.increment(hash)
+    // While the keys outnumber what the sketch was sized for (from an empty start, as they come), it doubles, up to
+    // what maxmemory holds.
+    const sketch = this.sketch
+    if (sketch !== null && this.host.ks.count > sketch.capacity) this.grow(sketch)
+    sketch?.increment(hash)
     this.ghostCheck(hash)
     const ks = this.host.ks
     this.window.push(handle, hash)

@@ -48,14 +48,16 @@ export class FrequencySketch {
   /**
    * Re-sizes for `capacity` keys, keeping what the counts say: a key's word is its hash scaled to the table's
    * length, so each new word covers a range of old words, and takes per nibble the largest of them. Estimates can
-   * only grow by it, as a count-min sketch's do by collisions.
+   * only grow by it, as a count-min sketch's do by collisions. Growing more than twofold starts over instead: the
+   * old table's counts are too crowded to be worth copying into every word they cover.
    */
   resize(capacity: number): void {
     if (!Number.isFinite(capacity) || capacity < 0) throw new RangeError(`sketch capacity must be ≥ 0, got ${capacity}`)
     // No keys, no counters: the policy's arrays must not fill a small maxmemory on their own.
     const keys = capacity === 0 ? 0 : Math.max(MIN_KEYS, Math.ceil(capacity))
     const table = allocArray(Uint32Array, Math.ceil((keys * COUNTERS_PER_KEY) / 8))
-    if (this.table.length > 0 && table.length > 0) migrateMax(this.table, table)
+    if (this.table.length > 0 && table.length > 0 && table.length <= 2 * this.table.length) migrateMax(this.table, table)
+    else this.additions = 0
     releaseArray(this.table)
     this.table = table
     this.capacity = keys
