@@ -101,9 +101,11 @@ export class Evictor {
     this.poolSize = 0
   }
 
+  /** The engine is closing: no more eviction, and the adaptive arrays (kernel pages when large) go now. */
   stop(): void {
     if (this.timer !== null) clearImmediate(this.timer)
     this.timer = null
+    this.adaptive.deactivate()
   }
 
   /**
