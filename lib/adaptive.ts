@@ -208,6 +208,14 @@ export class Adaptive {
     return (WINDOW_BIT | this.nextTick()) >>> 0
   }
 
+  /**
+   * RENAME kept the handle and the access clock but changed the hash: a window key is queued again under its new
+   * hash (the old entry no longer matches and is dropped when it reaches the head).
+   */
+  renamed(handle: number, hash: number): void {
+    if (this.active && (this.host.ks.lru[handle & HANDLE_INDEX_MASK] & WINDOW_BIT) !== 0) this.window.push(handle, hash)
+  }
+
   /** A read or overwrite of an existing key (hash undefined: the clock moves, the sketch does not count it). */
   accessed(handle: number, hash: number | undefined): void {
     if (hash !== undefined) this.sketch?.increment(hash)

@@ -38,6 +38,8 @@ export interface EngineStats {
 export interface ScanOptions {
   match?: string
   count?: number
+  /** Only keys of this type: every key here is a 'string' (any case); another type name matches none. */
+  type?: string
 }
 
 const SCAN_DEFAULT_COUNT = 10
@@ -419,6 +421,8 @@ export class Db {
     this.ks.reset(fresh)
     this.evictor.resetPool()
     this.evictor.adaptive.reset()
+    // Redis's emptyDb forgets the keyspace's average TTL with its keys.
+    this.stats.avg_ttl = 0
   }
 
   close(): void {
@@ -484,6 +488,9 @@ export function scanCommand(db: Db, cursor: number, opts: ScanOptions): [next: n
   const match = opts.match
   if (match !== undefined && typeof match !== 'string') throw new TypeError('match must be a string')
   const usePattern = match !== undefined && match !== '*'
+  const type = opts.type
+  if (type !== undefined && typeof type !== 'string') throw new TypeError('type must be a string')
+  const typeMatches = type === undefined || type.toLowerCase() === 'string'
   const handles: number[] = []
   const hashes: number[] = []
   let next = cursor
@@ -498,6 +505,7 @@ export function scanCommand(db: Db, cursor: number, opts: ScanOptions): [next: n
       db.removeWithEvent(handles[i], hashes[i], 'expired')
       continue
     }
+    if (!typeMatches) continue
     const key = db.store.key(handles[i])
     if (!usePattern || globMatch(match, key)) keys.push(key)
   }

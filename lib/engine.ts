@@ -1,12 +1,13 @@
 // The public face of arenakv: an Engine is one keyspace with Redis 7's semantics. Each method delegates to the
 // command family Redis keeps it in (t_string.ts, db.ts, expire.ts, object.ts, report.ts, doctor.ts); this file
 // only constructs, wires, and closes (ARCHITECTURE.md).
-import { EventEmitter } from 'node:events'
 import { allocator } from './allocator.js'
 import { Clock } from './clock.js'
 import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { Db, delCommand, existsCommand, scanCommand, touchCommand, type EngineStats, type ScanOptions, type Value } from './db.js'
 import { ActiveDefrag, defragTarget } from './defrag.js'
+import { bindEngineDb } from './engine_base.js'
+import { KeyCommands } from './engine_keys.js'
 import { memoryDoctor } from './doctor.js'
 import { unsupportedError } from './errors.js'
 import {
@@ -21,6 +22,7 @@ import {
 import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
 import { Reporter, engineArenaStats } from './report.js'
+import { listen, type ListenOptions, type RespListener } from './server/server.js'
 import { createStore, type SlotStore } from './store.js'
 import {
   getCommand,
@@ -39,6 +41,9 @@ import { mgetIntoCommand } from './t_string_batch.js'
 export type { EngineStats, ScanOptions, Value } from './db.js'
 export type { ExpireFlag } from './expire.js'
 export type { GetExOptions, SetOptions } from './t_string.js'
+export type { BitRange, Int64, LcsIdx, LcsMatch, LcsOptions } from './engine_strings.js'
+export type { CopyOptions, StringEncoding } from './engine_keys.js'
+export type { ListenAddress, ListenOptions, RespListener } from './server/server.js'
 
 /** Hooks for tests: a store factory and a clock (unix ms) of their own. */
 export interface EngineInternals {
@@ -61,7 +66,6 @@ export function engineInternals(db: Engine): EngineInternalAccess {
   return internalAccess(db)
 }
 
-type EngineEvents = { evicted: [key: string]; expired: [key: string] }
 type ExpireFlags = ExpireFlag | readonly ExpireFlag[]
 
 /** Active defragmentation needs jemalloc's utilization hints; other builds refuse to turn it on. */
@@ -85,7 +89,7 @@ function assertResidentSupported(): void {
  * Events: `'evicted'` and `'expired'` (the key) are emitted once the command or timer step that removed the key
  * has finished; a listener's error is thrown to the command's caller after every event is delivered.
  */
-export class Engine extends EventEmitter<EngineEvents> {
+export class Engine extends KeyCommands {
   static {
     internalAccess = (engine) => ({
       get slotStore() {
@@ -103,6 +107,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #activeExpire: ActiveExpire
   readonly #defrag: ActiveDefrag
   readonly #reporter: Reporter
+  /** The RESP endpoints serving this engine (close() closes them). */
+  readonly #listeners = new Set<() => Promise<void>>()
 
   /**
    * Opens an engine: its keys and values live in a jemalloc arena of its own, which {@link Engine.close}
@@ -127,6 +133,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const clock = new Clock(internals.now, internals.now !== undefined)
     const db = new Db(cfg, clock, new EventQueue(this), internals.createStore ?? (() => createStore()))
     this.#db = db
+    bindEngineDb(this, db)
     this.#defrag = new ActiveDefrag({ cfg, target: () => defragTarget(db.store, DEFRAG_SUPPORTED) })
     this.#reporter = new Reporter({
       cfg,
@@ -173,7 +180,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   /**
    * SET: stores `value` under `key`, evicting first when `maxmemory` requires.
    * @param opts `ex`/`px` (relative s/ms), `exat`/`pxat` (unix s/ms), `nx` (only if absent), `xx` (only if present),
-   *   `keepttl`; at most one time, not both nx and xx (`ERR_SYNTAX`); times must be positive integers
+   *   `keepttl`; at most one time, not both nx and xx (`ERR_SYNTAX`); times are int64s (`ERR_NOT_INTEGER`
+   *   otherwise, a bigint where a number cannot carry one), positive and with a deadline within int64 ms
    *   (`ERR_INVALID_EXPIRE`).
    * @returns false when NX or XX refused the write.
    * @throws `ERR_OOM` when nothing can be evicted; `ERR_VALUE_TOO_LARGE` over 512 MB; TypeError for other types.
@@ -277,7 +285,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   /**
    * SCAN: a page of keys from `cursor` (0 starts); the next cursor is 0 after the last page. Keys present for the
    * whole iteration are returned at least once.
-   * @param opts `match` (a Redis glob pattern), `count` (the page size hint, default 10).
+   * @param opts `match` (a Redis glob pattern), `count` (the page size hint, default 10), `type` ('string' keeps
+   *   every key, another type name none).
    */
   scan(cursor: number, opts: ScanOptions = {}): [next: number, keys: string[]] {
     return scanCommand(this.#db, cursor, opts)
@@ -296,26 +305,28 @@ export class Engine extends EventEmitter<EngineEvents> {
   // ---- expiry (expire.ts) ----
 
   /**
-   * EXPIRE: sets the key's time to live in seconds; a time not in the future deletes it.
+   * EXPIRE: sets the key's time to live in seconds; a time not in the future deletes it. Times are int64s as Redis
+   * takes them (a bigint where a number cannot carry one): `ERR_NOT_INTEGER` outside int64, `ERR_INVALID_EXPIRE`
+   * when the deadline in ms would leave int64; a deadline past 2^53 ms is kept rounded to a double.
    * @param flag 'NX' (only without a TTL), 'XX' (only with one), 'GT' / 'LT' (only a later / earlier time).
    * @returns false when the key is missing or a flag refused.
    */
-  expire(key: string, seconds: number, flag?: ExpireFlags): boolean {
+  expire(key: string, seconds: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, seconds, 1000, false, flag, 'expire')
   }
 
   /** PEXPIRE: as {@link Engine.expire}, in milliseconds. */
-  pexpire(key: string, milliseconds: number, flag?: ExpireFlags): boolean {
+  pexpire(key: string, milliseconds: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, milliseconds, 1, false, flag, 'pexpire')
   }
 
   /** EXPIREAT: as {@link Engine.expire}, at a unix time in seconds. */
-  expireat(key: string, unixSeconds: number, flag?: ExpireFlags): boolean {
+  expireat(key: string, unixSeconds: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, unixSeconds, 1000, true, flag, 'expireat')
   }
 
   /** PEXPIREAT: as {@link Engine.expire}, at a unix time in milliseconds. */
-  pexpireat(key: string, unixMs: number, flag?: ExpireFlags): boolean {
+  pexpireat(key: string, unixMs: number | bigint, flag?: ExpireFlags): boolean {
     return expireCommand(this.#db, key, unixMs, 1, true, flag, 'pexpireat')
   }
 
@@ -335,10 +346,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     return pttlCommand(this.#db, key)
   }
 
-  /** EXPIRETIME: the unix time in seconds the key expires at, -1 without one, -2 when missing. */
+  /** EXPIRETIME: the unix time in seconds the key expires at (rounded as TTL), -1 without one, -2 when missing. */
   expiretime(key: string): number {
     const when = pexpiretimeCommand(this.#db, key)
-    return when < 0 ? when : Math.floor(when / 1000)
+    // Redis's ttlGenericCommand rounds the absolute time as it rounds TTL: (ms + 500) / 1000.
+    return when < 0 ? when : ttlSeconds(when)
   }
 
   /** PEXPIRETIME: the unix time in milliseconds the key expires at, -1 without one, -2 when missing. */
@@ -374,16 +386,19 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.#db.ks.volatileCount
   }
 
-  /** INFO text for `section` (`memory`, `stats`, `keyspace`, `server`, `all`; default all): `# Memory\r\n…`. */
-  info(section?: string): string {
+  /**
+   * INFO text for the sections named (`server`, `memory`, `stats`, `keyspace`; several at once, in Redis's order;
+   * `default` / `all` / `everything` or none for all): `# Memory\r\n…`.
+   */
+  info(...sections: string[]): string {
     this.#db.assertOpen()
-    return this.#reporter.info(section)
+    return this.#reporter.info(...sections)
   }
 
   /** INFO as an object: field name to number or string. */
-  infoObject(section?: string): Record<string, string | number> {
+  infoObject(...sections: string[]): Record<string, string | number> {
     this.#db.assertOpen()
-    return this.#reporter.infoObject(section)
+    return this.#reporter.infoObject(...sections)
   }
 
   /** MEMORY STATS with Redis's keys (`peak.allocated`, `total.allocated`, `keys.count`, `fragmentation`, …). */
@@ -432,10 +447,38 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
+  // ---- the RESP endpoint (server/) ----
+
+  /**
+   * Serves this engine over RESP2 and RESP3 (`HELLO 3`) on TCP or a Unix socket, so redis-cli, Redis clients
+   * and exporters can inspect and tune it live (ARCHITECTURE.md "The RESP endpoint"). Commands run one at a time,
+   * to completion, between the application's own calls.
+   * @param options `{ port, host }` (host defaults to 127.0.0.1; a non-loopback host needs `requirepass`) or
+   *   `{ path }` (a Unix socket, mode 0600); `requirepass`, `clientOutputBufferLimit`, `maxclients`.
+   * @returns the listener once bound: its `address` (the port chosen for port 0) and `close()`. Closing the
+   *   engine closes it too.
+   */
+  listen(options: ListenOptions): Promise<RespListener> {
+    try {
+      this.#db.assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return listen(this, options, (close) => {
+      this.#listeners.add(close)
+      return () => this.#listeners.delete(close)
+    })
+  }
+
   // ---- lifetime ----
 
-  /** Frees every native byte and stops the timers; later calls throw `ERR_CLOSED`. Closing twice is harmless. */
+  /**
+   * Frees every native byte, stops the timers and closes the RESP listeners (dropping their clients); later calls
+   * throw `ERR_CLOSED`. Closing twice is harmless.
+   */
   close(): void {
+    for (const close of [...this.#listeners]) void close()
+    this.#listeners.clear()
     this.#activeExpire.stop()
     this.#db.close()
   }

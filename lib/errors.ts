@@ -9,6 +9,18 @@ export type ArenaKVErrorCode =
   | 'ERR_UNSUPPORTED'
   | 'ERR_CONFIG'
   | 'ERR_NATIVE'
+  /** Redis's 'value is not an integer or out of range': an integer argument or stored value that is not int64. */
+  | 'ERR_NOT_INTEGER'
+  /** Redis's 'value is not a valid float'. */
+  | 'ERR_NOT_FLOAT'
+  /** An increment that would leave int64, or make a float NaN or infinite. */
+  | 'ERR_OVERFLOW'
+  /** Redis's 'no such key' (RENAME of a missing key). */
+  | 'ERR_NO_SUCH_KEY'
+  /** An offset, bit or index outside what Redis accepts (its message names which). */
+  | 'ERR_OUT_OF_RANGE'
+  /** COPY onto itself: Redis's 'source and destination objects are the same'. */
+  | 'ERR_SAME_OBJECT'
   /** Every jemalloc arena index is taken: too many engines (or allocator.createArena() arenas) open at once. */
   | 'ERR_ARENA_LIMIT'
   /** No build of the allocator ARENAKV_MALLOC asks for: neither a prebuild nor a local build (the message says how to build it). */
@@ -50,4 +62,28 @@ export function valueTooLargeError(what: 'key' | 'value'): ArenaKVError {
 
 export function unsupportedError(what: string): ArenaKVError {
   return new ArenaKVError('ERR_UNSUPPORTED', `${what} is not supported by this allocator build`)
+}
+
+// Redis's replies for the string and key commands (t_string.c, bitops.c, db.c), without the 'ERR ' prefix its
+// protocol adds, as every message here.
+
+export function notIntegerError(): ArenaKVError {
+  return new ArenaKVError('ERR_NOT_INTEGER', 'value is not an integer or out of range')
+}
+
+export function notFloatError(): ArenaKVError {
+  return new ArenaKVError('ERR_NOT_FLOAT', 'value is not a valid float')
+}
+
+export function overflowError(message = 'increment or decrement would overflow'): ArenaKVError {
+  return new ArenaKVError('ERR_OVERFLOW', message)
+}
+
+export function outOfRangeError(message: string): ArenaKVError {
+  return new ArenaKVError('ERR_OUT_OF_RANGE', message)
+}
+
+/** Redis's checkStringLength: a string that would pass proto-max-bulk-len. */
+export function stringTooLongError(): ArenaKVError {
+  return new ArenaKVError('ERR_VALUE_TOO_LARGE', 'string exceeds maximum allowed size (proto-max-bulk-len)')
 }

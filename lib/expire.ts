@@ -1,6 +1,6 @@
 import { cronTimeLimitUs } from './cron.js'
 import { checkKey, type Db } from './db.js'
-import { invalidExpireError, syntaxError } from './errors.js'
+import { invalidExpireError, notIntegerError, syntaxError } from './errors.js'
 import type { Keyspace } from './keyspace.js'
 
 // Expiry (Redis's expire.c): the EXPIRE and TTL families, PERSIST, their argument parsing, and the active expire
@@ -93,28 +93,42 @@ export function expireFlagsAllow(bits: number, current: number, when: number): b
   return true
 }
 
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+/** An int64 argument (Redis's getLongLongFromObjectOrReply): an integral number or bigint within int64. */
+function int64Time(value: unknown, command: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value < INT64_MIN || value > INT64_MAX) throw notIntegerError()
+    return value
+  }
+  if (typeof value !== 'number') throw new TypeError(`${command}: the expire time must be a number`)
+  if (!Number.isInteger(value) || value >= 2 ** 63 || value < -(2 ** 63)) throw notIntegerError()
+  return BigInt(value)
+}
+
 /**
  * Absolute expire time in unix ms from an argument in `unitMs` units (1000 for seconds), relative to `base`
- * (now, or 0 for the *AT forms). Non-integers and results outside the safe-integer range are Redis's 'invalid
- * expire time'; `positive` (SET, GETEX) also refuses values <= 0.
+ * (now, or 0 for the *AT forms), over the whole int64 range as Redis takes it: an argument that is not an int64
+ * is 'value is not an integer or out of range' (`ERR_NOT_INTEGER`); one whose conversion to ms or addition to now
+ * leaves int64 is 'invalid expire time' (Redis's expireGenericCommand); `positive` (SET, GETEX, SETEX) also
+ * refuses values <= 0 (getExpireMillisecondsOrReply). A time past 2^53 ms (the year 287,396) is kept as the
+ * nearest double: far enough never to come, so PEXPIRETIME reports it rounded.
  */
 export function absoluteExpire(value: unknown, unitMs: number, base: number, positive: boolean, command: string): number {
-  if (typeof value !== 'number') {
-    if (typeof value === 'bigint') {
-      if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw invalidExpireError(command)
-      }
-      value = Number(value)
-    } else {
-      throw new TypeError(`${command}: the expire time must be a number`)
-    }
+  // The common case in plain numbers: every step exact.
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    const when = value * unitMs + base
+    if (Number.isSafeInteger(when) && (!positive || value > 0)) return when
   }
-  const n = value as number
-  if (!Number.isSafeInteger(n)) throw invalidExpireError(command)
-  if (positive && n <= 0) throw invalidExpireError(command)
-  const when = n * unitMs + base
-  if (!Number.isSafeInteger(when)) throw invalidExpireError(command)
-  return when
+  const n = int64Time(value, command)
+  if (positive && n <= 0n) throw invalidExpireError(command)
+  // C's division truncates: LLONG_MIN / 1000 is -9223372036854775.
+  if (unitMs === 1000 && (n > INT64_MAX / 1000n || n < -(INT64_MAX / 1000n))) throw invalidExpireError(command)
+  const ms = n * BigInt(unitMs)
+  const start = BigInt(base)
+  if (ms > INT64_MAX - start) throw invalidExpireError(command)
+  return Number(ms + start)
 }
 
 // ---- the active expire cycle ----
@@ -307,7 +321,7 @@ export class ActiveExpire {
 export function expireCommand(
   db: Db,
   key: string,
-  value: number,
+  value: number | bigint,
   unitMs: number,
   absolute: boolean,
   flag: ExpireFlag | readonly ExpireFlag[] | undefined,

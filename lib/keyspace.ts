@@ -143,6 +143,39 @@ export class Keyspace extends Dict {
     return handle
   }
 
+  /**
+   * COPY's insert, as insert() (kept apart from that hot path): a key known to be absent gets a native copy of the
+   * value of slot `source`, which never passes through JavaScript.
+   */
+  insertCopy(key: string, hash: number, source: number): number {
+    this.prepareInsert()
+    const handle = this.store.duplicate(source, key)
+    const index = handle & HANDLE_INDEX_MASK
+    if (index >= this.highIndex) {
+      this.highIndex = index + 1
+      if (index >= this.lru.length) this.growMeta(index + 1)
+    }
+    this.lru[index] = 0
+    this.volatilePos[index] = 0
+    this.place(this.hashes, this.handles, this.mask, hash, handle)
+    this.fill++
+    return handle
+  }
+
+  /**
+   * RENAME's move: the slot gets its new key natively (the value stays where it is) and the same handle is filed
+   * under the new hash, its metadata (access clock, expire time) kept. The new key must be absent.
+   */
+  rekey(handle: number, oldHash: number, key: string, newHash: number): void {
+    this.store.rekey(handle, key)
+    if (!this.unlink(handle, oldHash)) throw new RangeError(`handle ${handle} is not in the table`)
+    this.prepareInsert()
+    this.place(this.hashes, this.handles, this.mask, newHash, handle)
+    this.fill++
+    const p = this.volatilePos[handle & HANDLE_INDEX_MASK]
+    if (p !== 0) this.volatileHashes[p - 1] = newHash
+  }
+
   /** Removes a key by its handle and frees its slot; false when (hash, handle) is not in the table. */
   remove(handle: number, hash: number): boolean {
     if (!this.unlink(handle, hash)) return false

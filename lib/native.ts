@@ -96,6 +96,15 @@ export interface NativeStoreFunctions {
   arenaStats(id: number): ArenaStats
   arenaResident(id: number): number
   defragStep(id: number, cursor: number, maxScan: number): [next: number, hits: number, misses: number]
+  // The string commands' operations on a value in place (native/string_binding.cc).
+  appendValue(id: number, handle: number, bytes: string | Uint8Array): number
+  writeRange(id: number, handle: number, offset: number, bytes: string | Uint8Array): number
+  readRange(id: number, handle: number, start: number, target: Uint8Array): number
+  setBit(id: number, handle: number, bitOffset: number, bit: number): number
+  bitcount(id: number, handle: number, start: number, end: number, firstMask: number, lastMask: number): number
+  bitpos(id: number, handle: number, bit: number, startBit: number, endBit: number): number
+  rekey(id: number, handle: number, key: string): void
+  duplicate(id: number, handle: number, key: string): number
 }
 
 /** ArrayBuffers over kernel pages (native/pages): release() hands the memory back at once, not at the next GC. */

@@ -157,13 +157,23 @@ const SECTION_TITLES: Readonly<Record<Section, string>> = {
   keyspace: 'Keyspace',
 }
 
-/** INFO's section argument: one section, or 'default' / 'all' / 'everything' for all (Redis matches any case). */
-function sectionsFor(section: string | undefined): readonly Section[] {
-  if (section === undefined) return SECTION_ORDER
-  if (typeof section !== 'string') throw new TypeError(`INFO section must be a string, got ${typeof section}`)
-  const name = section.toLowerCase()
-  if (name === 'default' || name === 'all' || name === 'everything') return SECTION_ORDER
-  return SECTION_ORDER.filter((s) => s === name)
+/**
+ * INFO's section arguments: any number of section names (Redis 7 takes several), 'default' / 'all' /
+ * 'everything' for every section this engine has (Redis's default and all differ only in sections it lacks), in
+ * Redis's order whatever the arguments' order, each once; names match in any case, unknown names add nothing.
+ */
+function sectionsFor(args: readonly unknown[]): readonly Section[] {
+  // info(undefined) is info(): an optional argument left out.
+  const sections = args.filter((s) => s !== undefined)
+  if (sections.length === 0) return SECTION_ORDER
+  const wanted = new Set<string>()
+  for (const section of sections) {
+    if (typeof section !== 'string') throw new TypeError(`INFO section must be a string, got ${typeof section}`)
+    const name = section.toLowerCase()
+    if (name === 'default' || name === 'all' || name === 'everything') return SECTION_ORDER
+    wanted.add(name)
+  }
+  return SECTION_ORDER.filter((s) => wanted.has(s))
 }
 
 const runId = (): string => {
@@ -276,13 +286,13 @@ export class Reporter {
 
   // ---- INFO ----
 
-  info(section?: string): string {
-    return renderInfo(sectionsFor(section).map((s) => renderInfoSection(SECTION_TITLES[s], this.fields(s))))
+  info(...sections: string[]): string {
+    return renderInfo(sectionsFor(sections).map((s) => renderInfoSection(SECTION_TITLES[s], this.fields(s))))
   }
 
-  infoObject(section?: string): Record<string, string | number> {
+  infoObject(...sections: string[]): Record<string, string | number> {
     const out: Record<string, string | number> = {}
-    for (const s of sectionsFor(section)) for (const [name, value] of this.fields(s)) out[name] = value
+    for (const s of sectionsFor(sections)) for (const [name, value] of this.fields(s)) out[name] = value
     return out
   }
 

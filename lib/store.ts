@@ -44,6 +44,25 @@ export interface SlotStore {
   freeMany(handles: Uint32Array, count: number): number
   /** Replaces the value when the slot's key is `key` (one native call per overwrite); false otherwise. */
   replaceIfKey(handle: number, key: string, value: string | Uint8Array): boolean
+  /**
+   * Appends bytes (a string as UTF-8) to the value, growing the slot through the allocator (in place when its
+   * size class allows); returns the new length. ERR_VALUE_TOO_LARGE past 512 MB.
+   */
+  appendValue(handle: number, bytes: string | Uint8Array): number
+  /** Writes bytes at offset, the value grown (the gap zeroed) when they reach past its end; the new length. */
+  writeRange(handle: number, offset: number, bytes: string | Uint8Array): number
+  /** Copies value[start, start + target.length), cut at the value's end, into target; the bytes copied. */
+  readRange(handle: number, start: number, target: Uint8Array): number
+  /** Sets bit `bitOffset` (0 = the high bit of byte 0) to `bit`, growing the value zeroed; the old bit. */
+  setBit(handle: number, bitOffset: number, bit: number): number
+  /** Set bits in bytes [start, end] (inclusive, within the value), the first and last byte ANDed with a mask. */
+  bitcount(handle: number, start: number, end: number, firstMask: number, lastMask: number): number
+  /** The first bit equal to `bit` among bits [startBit, endBit] (within the value), or -1. */
+  bitpos(handle: number, bit: number, startBit: number, endBit: number): number
+  /** Gives the slot a new key, its value kept in place (RENAME); the handle stays valid. */
+  rekey(handle: number, key: string): void
+  /** A new slot for `key` holding a copy of the slot's value (COPY); the new handle. */
+  duplicate(handle: number, key: string): number
   /** Usable bytes of live slots, the native slot table and the scratch block. */
   usedBytes(): number
   /** Bytes the owner holds outside the store (the keyspace's arrays), counted in the peak; call when they change. */
@@ -223,6 +242,30 @@ class Store implements NativeStore {
   }
   freeMany(handles: Uint32Array, count: number): number {
     return fns.freeMany(this.id, handles, count)
+  }
+  appendValue(handle: number, bytes: string | Uint8Array): number {
+    return fns.appendValue(this.id, handle, bytes)
+  }
+  writeRange(handle: number, offset: number, bytes: string | Uint8Array): number {
+    return fns.writeRange(this.id, handle, offset, bytes)
+  }
+  readRange(handle: number, start: number, target: Uint8Array): number {
+    return fns.readRange(this.id, handle, start, target)
+  }
+  setBit(handle: number, bitOffset: number, bit: number): number {
+    return fns.setBit(this.id, handle, bitOffset, bit)
+  }
+  bitcount(handle: number, start: number, end: number, firstMask: number, lastMask: number): number {
+    return fns.bitcount(this.id, handle, start, end, firstMask, lastMask)
+  }
+  bitpos(handle: number, bit: number, startBit: number, endBit: number): number {
+    return fns.bitpos(this.id, handle, bit, startBit, endBit)
+  }
+  rekey(handle: number, key: string): void {
+    fns.rekey(this.id, handle, key)
+  }
+  duplicate(handle: number, key: string): number {
+    return fns.duplicate(this.id, handle, key)
   }
   /** Read from the cell the store keeps current (no call); ERR_CLOSED once closed, as every method. */
   usedBytes(): number {

@@ -7,12 +7,12 @@ import { NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
 import { lfuInit, lruClock } from './lru.js'
 import { CELL_NOW, HANDLE_INDEX_MASK } from './store.js'
 
-/** EX / PX / EXAT / PXAT, as SET and GETEX take them. */
+/** EX / PX / EXAT / PXAT, as SET and GETEX take them: int64s (a bigint where a number cannot carry one). */
 export interface ExpireOptions {
-  ex?: number
-  px?: number
-  exat?: number
-  pxat?: number
+  ex?: number | bigint
+  px?: number | bigint
+  exat?: number | bigint
+  pxat?: number | bigint
 }
 
 export interface SetOptions extends ExpireOptions {
@@ -53,8 +53,8 @@ function expireOptionTime(opts: ExpireOptions, now: number, command: string): nu
   return NO_EXPIRE
 }
 
-/** Redis's setGenericCommand; false when NX or XX refuse the write. */
-export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions): boolean {
+/** Redis's setGenericCommand; false when NX or XX refuse the write. `command` names it in errors (SETEX, …). */
+export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions, command = 'set'): boolean {
   db.assertOpen()
   checkKey(key)
   checkValue(value)
@@ -65,14 +65,14 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions)
   let xx = false
   let keepttl = false
   if (opts !== undefined) {
-    checkOptions(opts, 'set')
+    checkOptions(opts, command)
     db.clock.tick()
     now = db.clock.cell[0]
     nx = opts.nx === true
     xx = opts.xx === true
     keepttl = opts.keepttl === true
     if (expireOptionCount(opts) + +keepttl > 1 || (nx && xx)) throw syntaxError()
-    when = expireOptionTime(opts, now, 'set')
+    when = expireOptionTime(opts, now, command)
   }
   const ks = db.ks
   const hash = ks.hashKey(key)
@@ -146,6 +146,47 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions)
   else if (!keepttl) ks.clearExpire(handle)
   if (db.cfg.maxmemory !== 0) db.settle(arrays, high)
   db.events.flush()
+  return true
+}
+
+/**
+ * SET … GET (and GETSET): the old value, or undefined; the write happens as SET's options allow (NX and XX
+ * included, as Redis 7 allows). The options are checked and room made before the old value is read, as Redis
+ * parses and refuses a command before running it.
+ */
+export function setGetCommand(db: Db, key: string, value: Value, opts?: SetOptions, command = 'set'): Buffer | undefined {
+  db.assertOpen()
+  checkKey(key)
+  checkValue(value)
+  if (opts !== undefined) {
+    checkOptions(opts, command)
+    if (expireOptionCount(opts) + +(opts.keepttl === true) > 1 || (opts.nx === true && opts.xx === true)) throw syntaxError()
+    expireOptionTime(opts, db.now(), command)
+  }
+  if (db.cfg.maxmemory !== 0) db.reserve(db.slotEstimate(-1, key, value))
+  const handle = db.lookupRead(key)
+  const old = handle === 0 ? undefined : db.copyValue(handle)
+  setCommand(db, key, value, opts, command)
+  return old
+}
+
+/** MSETNX: writes every pair only when none of the keys exists; false (nothing written) otherwise. */
+export function msetnxCommand(db: Db, entries: Iterable<readonly [string, Value]>): boolean {
+  db.assertOpen()
+  const list = [...entries]
+  for (const entry of list) {
+    if (!Array.isArray(entry) || entry.length < 2) throw new TypeError('msetnx entries must be [key, value] pairs')
+    checkKey(entry[0])
+    checkValue(entry[1])
+  }
+  const now = db.now()
+  for (const [key] of list) {
+    if (db.lookupWrite(key, db.ks.hashKey(key), now) !== 0) {
+      db.events.flush()
+      return false
+    }
+  }
+  msetCommand(db, list)
   return true
 }
 

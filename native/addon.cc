@@ -15,6 +15,7 @@
 #include "stats_object.h"
 #include "rss.h"
 #include "store_binding.h"
+#include "string_binding.h"
 #include "zmalloc.h"
 
 namespace arenakv {
@@ -208,6 +209,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
   defineStoreFunctions(env, exports);
+  defineStringFunctions(env, exports.Get("store").As<Napi::Object>());
   definePagesFunctions(env, exports);
   exports.Set("allocatorName", Napi::Function::New<allocatorName>(env, "allocatorName"));
   exports.Set("allocatorVersion", Napi::Function::New<allocatorVersion>(env, "allocatorVersion"));

@@ -123,6 +123,54 @@ Store::Status Store::resize(uint32_t handle, size_t valueLen, uint8_t** value, s
   return Status::kOk;
 }
 
+Store::Status Store::rekey(uint32_t handle, const char* key, size_t keyLen) {
+  Entry* e = findEntry(handle);
+  if (e == nullptr) return Status::kBadHandle;
+  size_t oldKeyLen = e->ptr->keyLen;
+  size_t valueLen = e->ptr->valueLen;
+  size_t need = sizeof(SlotHeader) + keyLen + valueLen;
+  size_t usable = 0;
+  if (keyLen <= oldKeyLen) {
+    // The slot is rewritten within its allocation first, so a failed shrink leaves a valid, larger slot.
+    auto* base = reinterpret_cast<uint8_t*>(e->ptr + 1);
+    std::memmove(base + keyLen, base + oldKeyLen, valueLen);
+    std::memcpy(base, key, keyLen);
+    e->ptr->keyLen = static_cast<uint32_t>(keyLen);
+    auto* slot = static_cast<SlotHeader*>(zrealloc(heap_, e->ptr, e->usable, need, &usable));
+    if (slot != nullptr) {
+      slotBytes_ = slotBytes_ - e->usable + usable;
+      notePeak();
+      e->ptr = slot;
+      e->usable = static_cast<uint32_t>(usable);
+    }
+    return Status::kOk;
+  }
+  // A longer key: grow first (nothing has moved if that fails), then move the value up.
+  auto* slot = static_cast<SlotHeader*>(zrealloc(heap_, e->ptr, e->usable, need, &usable));
+  if (slot == nullptr) return Status::kNoMemory;
+  slotBytes_ = slotBytes_ - e->usable + usable;
+  notePeak();
+  e->ptr = slot;
+  e->usable = static_cast<uint32_t>(usable);
+  auto* base = reinterpret_cast<uint8_t*>(slot + 1);
+  std::memmove(base + keyLen, base + oldKeyLen, valueLen);
+  std::memcpy(base, key, keyLen);
+  slot->keyLen = static_cast<uint32_t>(keyLen);
+  return Status::kOk;
+}
+
+Store::Status Store::duplicate(uint32_t source, const char* key, size_t keyLen, uint32_t* handle) {
+  if (findEntry(source) == nullptr) return Status::kBadHandle;
+  size_t valueLen = find(source)->valueLen;
+  uint8_t* value = nullptr;
+  size_t spare = 0;
+  Status st = put(key, keyLen, valueLen, handle, &value, &spare);
+  if (st != Status::kOk) return st;
+  // put may have grown the slot table, never moved a slot: the source's bytes are where they were.
+  std::memcpy(value, valueOf(find(source)), valueLen);
+  return Status::kOk;
+}
+
 Store::DefragStep Store::defrag(uint32_t cursor, uint32_t maxScan) {
   DefragStep step;
   if (!open_) return step;

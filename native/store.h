@@ -54,6 +54,11 @@ class Store {
   Status put(const char* key, size_t keyLen, size_t valueLen, uint32_t* handle, uint8_t** value, size_t* spare);
   // Resizes the value of a live slot (the key is kept); same outputs as put.
   Status resize(uint32_t handle, size_t valueLen, uint8_t** value, size_t* spare);
+  // Gives a live slot a new key, its value kept (RENAME): the allocation is resized in place when its size class
+  // allows and the value moved within it; the handle stays.
+  Status rekey(uint32_t handle, const char* key, size_t keyLen);
+  // A new slot for key holding a copy of the value of slot `source` (COPY); *handle is the new slot's.
+  Status duplicate(uint32_t source, const char* key, size_t keyLen, uint32_t* handle);
   void free(uint32_t handle);
 
   // nullptr unless handle names a live slot with the right generation.

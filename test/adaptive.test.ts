@@ -113,6 +113,18 @@ describe('allkeys-adaptive', () => {
     }
   })
 
+  it('a key renamed or copied while in the window stays evictable', () => {
+    const db = engine({ maxmemory: maxmemoryFor(50), maxmemoryPolicy: 'allkeys-adaptive' })
+    const evicted = new Set<string>()
+    db.on('evicted', (k) => evicted.add(k))
+    db.set('a', VALUE)
+    db.rename('a', 'b')
+    db.copy('b', 'c')
+    for (let i = 0; i < 5000; i++) db.set(`k${i}`, VALUE)
+    expect(evicted.has('b')).toBe(true)
+    expect(evicted.has('c')).toBe(true)
+  })
+
   it('OBJECT FREQ reads the sketch; OBJECT IDLETIME is refused', () => {
     const db = engine({ maxmemory: maxmemoryFor(100), maxmemoryPolicy: 'allkeys-adaptive' })
     db.set('a', VALUE)

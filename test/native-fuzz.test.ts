@@ -124,6 +124,32 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, pick([1, 'no', null])),
     () => st.get(liveId, 'k', 0, true), // tables never bound
     () => st.mgetInto(closedId, ['k'], 0, new Uint8Array(1), 0, new Int32Array(1), true),
+    // native/string_binding.cc: every argument checked before a slot is touched.
+    () => s.appendValue(badHandle(), 'x'),
+    () => s.appendValue(pick(live), pick(notValues)),
+    () => s.appendValue(pick(live), huge),
+    () => s.writeRange(badHandle(), 0, 'x'),
+    () => s.writeRange(pick(live), pick([-1, 0.5, 'x', NaN, 2 ** 30, null]), 'x'),
+    () => s.writeRange(pick(live), 2 ** 29 - 1, 'xy'),
+    () => s.writeRange(pick(live), 0, pick(notValues)),
+    () => s.readRange(badHandle(), 0, new Uint8Array(4)),
+    () => s.readRange(pick(live), pick([-1, 0.5, 'x', 2 ** 30]), new Uint8Array(4)),
+    () => s.readRange(pick(live), 0, pick(notValues)),
+    () => s.setBit(badHandle(), 0, 1),
+    () => s.setBit(pick(live), pick([-1, 2 ** 32, 0.5, 'x', null]), 1),
+    () => s.setBit(pick(live), 3, pick([2, -1, 0.5, 'x', true])),
+    () => s.bitcount(badHandle(), 0, 0, 255, 255),
+    () => s.bitcount(pick(live), pick([-1, 1e9, 0.5, 'x']), 0, 255, 255),
+    () => s.bitcount(pick(live), 3, pick([2, 1e9, 'x']), 255, 255),
+    () => s.bitcount(pick(live), 0, 1, pick([256, -1, 0.5]), 255),
+    () => s.bitpos(badHandle(), 1, 0, 7),
+    () => s.bitpos(pick(live), pick([2, -1, 'x']), 0, 7),
+    () => s.bitpos(pick(live), 1, 9, pick([3, 1e9, 'x'])),
+    () => st.appendValue(closedId, live[0], 'x'),
+    () => s.rekey(badHandle(), 'k'),
+    () => s.duplicate(badHandle(), 'k'),
+    () => s.duplicate(pick(live), pick(notNumbers.filter((v) => typeof v !== 'string'))),
+    () => s.rekey(pick(live), pick(notNumbers.filter((v) => typeof v !== 'string'))),
   ]
 
   const codes = new Map<string, number>()

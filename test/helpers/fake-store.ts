@@ -134,6 +134,85 @@ export class FakeStore implements SlotStore {
     for (let i = 0; i < count; i++) this.free(handles[i])
   }
 
+  private setValue(s: Slot, bytes: Uint8Array): void {
+    this.slotBytes -= s.usable
+    s.value = bytes
+    s.usable = usableOf(SLOT_HEADER_BYTES + Buffer.byteLength(s.key) + bytes.length)
+    this.slotBytes += s.usable
+    this.notePeak()
+  }
+
+  private grown(s: Slot, length: number): Uint8Array {
+    if (length <= s.value.length) return new Uint8Array(s.value)
+    const out = new Uint8Array(length)
+    out.set(s.value)
+    return out
+  }
+
+  appendValue(handle: number, bytes: string | Uint8Array): number {
+    const s = this.slot(handle)
+    const add = this.encode(bytes)
+    const out = this.grown(s, s.value.length + add.length)
+    out.set(add, s.value.length)
+    this.setValue(s, out)
+    return out.length
+  }
+
+  writeRange(handle: number, offset: number, bytes: string | Uint8Array): number {
+    const s = this.slot(handle)
+    const add = this.encode(bytes)
+    if (add.length === 0) return s.value.length
+    const out = this.grown(s, offset + add.length)
+    out.set(add, offset)
+    this.setValue(s, out)
+    return out.length
+  }
+
+  readRange(handle: number, start: number, target: Uint8Array): number {
+    const part = this.slot(handle).value.subarray(start, start + target.length)
+    target.set(part)
+    return part.length
+  }
+
+  setBit(handle: number, bitOffset: number, bit: number): number {
+    const s = this.slot(handle)
+    const byte = Math.floor(bitOffset / 8)
+    const out = this.grown(s, byte + 1)
+    const shift = 7 - (bitOffset % 8)
+    const old = (out[byte] >> shift) & 1
+    out[byte] = (out[byte] & ~(1 << shift)) | (bit << shift)
+    this.setValue(s, out)
+    return old
+  }
+
+  bitcount(handle: number, start: number, end: number, firstMask: number, lastMask: number): number {
+    const v = this.slot(handle).value
+    let n = 0
+    for (let i = start; i <= end; i++) {
+      let b = v[i]
+      if (i === start) b &= firstMask
+      if (i === end) b &= lastMask
+      for (; b !== 0; b &= b - 1) n++
+    }
+    return n
+  }
+
+  bitpos(handle: number, bit: number, startBit: number, endBit: number): number {
+    const v = this.slot(handle).value
+    for (let p = startBit; p <= endBit; p++) if (((v[p >> 3] >> (7 - (p & 7))) & 1) === bit) return p
+    return -1
+  }
+
+  duplicate(handle: number, key: string): number {
+    return this.put(key, this.slot(handle).value)
+  }
+
+  rekey(handle: number, key: string): void {
+    const s = this.slot(handle)
+    s.key = key
+    this.setValue(s, s.value)
+  }
+
   usedBytes(): number {
     if (this.closed) throw closedError()
     return this.slotBytes + this.slots.length * SLOT_TABLE_ENTRY_BYTES

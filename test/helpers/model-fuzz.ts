@@ -1,4 +1,5 @@
-// A model-based fuzz of the Engine: random commands on a hand-driven clock, checked against a Map, with
+// A model-based fuzz of the Engine: random commands (SET and its variants, APPEND, SETRANGE, INCRBY, GETSET,
+// MSETNX, RENAME, COPY, reads, DEL, the expire family) on a hand-driven clock, checked against a Map, with
 // 'evicted' and 'expired' listeners that keep the model in step, re-enter the engine (set, del, expire,
 // flushall, close) and throw. What it holds the engine to:
 // - every reply of a top-level command equals the model's;
@@ -412,7 +413,8 @@ export class ModelFuzz {
 
   opGet(key: string): void {
     const entry = this.lookup(key)
-    const kind = this.rng.below(4)
+    const kind = this.rng.below(5)
+    if (kind === 4) return this.mgetInto([key, this.randomKey(), key], entry)
     let reply: string | undefined
     if (kind === 0) reply = this.db.get(key)?.toString('utf8')
     else if (kind === 1) reply = this.db.getString(key)
@@ -423,6 +425,23 @@ export class ModelFuzz {
       reply = n < 0 ? undefined : Buffer.from(target.subarray(0, Math.min(n, target.length))).toString('utf8')
     }
     if (reply !== entry?.value) this.fail(`get ${key} returned ${reply?.length} bytes, model ${entry?.value.length}`)
+  }
+
+  /** MGETINTO into a target of exactly the bytes the model expects: every value must fit, back to back. */
+  private mgetInto(keys: string[], first: Entry | undefined): void {
+    const want = keys.map((k, i) => (i === 0 ? first : this.lookup(k))?.value)
+    const bytes = want.map((v) => (v === undefined ? null : Buffer.from(v, 'utf8')))
+    const target = new Uint8Array(bytes.reduce((n, b) => n + (b?.length ?? 0), 0))
+    const lengths = new Int32Array(keys.length)
+    const processed = this.db.mgetInto(keys, target, lengths)
+    if (processed !== keys.length) this.fail(`mgetInto processed ${processed} of ${keys.length} keys`)
+    let offset = 0
+    bytes.forEach((b, i) => {
+      if (lengths[i] !== (b?.length ?? -1)) this.fail(`mgetInto ${keys[i]}: length ${lengths[i]}, model ${b?.length ?? -1}`)
+      if (b === null) return
+      if (!Buffer.from(target.subarray(offset, offset + b.length)).equals(b)) this.fail(`mgetInto ${keys[i]}: wrong bytes`)
+      offset += b.length
+    })
   }
 
   opGetex(key: string): void {
@@ -501,6 +520,145 @@ export class ModelFuzz {
     if (expected) this.model.set(key, { ...entry!, when: -1 })
     const reply = this.db.persist(key)
     if (reply !== expected) this.fail(`persist ${key} returned ${reply}, model ${expected}`)
+  }
+
+  /** A write command whose reply is an error code rather than a value (ERR_NOT_INTEGER, ERR_NO_SUCH_KEY). */
+  private replyOrCode(run: () => unknown): unknown {
+    try {
+      return run()
+    } catch (error) {
+      const code = (error as { code?: string } | null)?.code
+      if (code === undefined || code === 'ERR_OOM' || isListenerFailure(error)) throw error
+      return code
+    }
+  }
+
+  /** APPEND: the value grown in its slot; a missing key is created; the TTL stays. */
+  opAppend(key: string): void {
+    const add = this.randomValue()
+    let expected = 0
+    const apply = () => {
+      const entry = this.lookup(key)
+      const value = (entry?.value ?? '') + add
+      expected = value.length
+      this.write(key, value, entry?.when ?? -1)
+    }
+    this.note(`append ${key} ${add.length}B`)
+    const { reply, replied } = this.guardedWrite([key], apply, () => this.db.append(key, add))
+    if (replied && reply !== expected) this.fail(`append ${key} returned ${reply}, model ${expected}`)
+  }
+
+  /** SETRANGE at an offset that may pass the end (zero-padded); an empty value writes nothing. */
+  opSetrange(key: string): void {
+    const add = this.rng.chance(0.1) ? '' : this.randomValue().slice(0, 40)
+    const offset = this.rng.below(200)
+    let expected = 0
+    const apply = () => {
+      const entry = this.lookup(key)
+      const old = entry?.value ?? ''
+      if (add.length === 0) {
+        expected = old.length
+        return
+      }
+      const padded = old.length < offset ? old + '\0'.repeat(offset - old.length) : old
+      const value = padded.slice(0, offset) + add + padded.slice(offset + add.length)
+      expected = value.length
+      this.write(key, value, entry?.when ?? -1)
+    }
+    this.note(`setrange ${key} ${offset} ${add.length}B`)
+    const { reply, replied } = this.guardedWrite([key], apply, () => this.db.setrange(key, offset, add))
+    if (replied && reply !== expected) this.fail(`setrange ${key} ${offset} returned ${reply}, model ${expected}`)
+  }
+
+  /** INCRBY: a counter's decimal text in its slot, the TTL kept; a value that is not an integer is an error. */
+  opIncrby(key: string): void {
+    const by = this.rng.below(2001) - 1000
+    let expected: unknown
+    const apply = () => {
+      const entry = this.lookup(key)
+      const old = entry === undefined ? 0 : /^(0|-?[1-9]\d{0,15})$/.test(entry.value) ? Number(entry.value) : undefined
+      if (old === undefined) {
+        expected = 'ERR_NOT_INTEGER'
+        return
+      }
+      expected = old + by
+      this.write(key, String(old + by), entry?.when ?? -1)
+    }
+    this.note(`incrby ${key} ${by}`)
+    const { reply, replied } = this.guardedWrite([key], apply, () => this.replyOrCode(() => this.db.incrby(key, by)))
+    if (replied && reply !== expected) this.fail(`incrby ${key} ${by} returned ${reply}, model ${expected}`)
+  }
+
+  /** GETSET: the old value back, the new one written without a TTL. */
+  opGetset(key: string): void {
+    const value = this.randomValue()
+    let expected: string | undefined
+    const apply = () => {
+      expected = this.lookup(key)?.value
+      this.write(key, value, -1)
+    }
+    this.note(`getset ${key} ${value.length}B`)
+    const { reply, replied } = this.guardedWrite([key], apply, () => this.db.getset(key, value)?.toString('utf8'))
+    if (replied && reply !== expected) this.fail(`getset ${key} returned ${String(reply).length} bytes, model ${expected?.length}`)
+  }
+
+  /** MSETNX: all or nothing; the engine stops looking at the first key that exists, and so does the model. */
+  opMsetnx(): void {
+    const entries: [string, string][] = [[this.randomKey(), this.randomValue()], [this.randomKey(), this.randomValue()]]
+    let expected = true
+    const apply = () => {
+      for (const [k] of entries) {
+        if (this.lookup(k) !== undefined) {
+          expected = false
+          return
+        }
+      }
+      for (const [k, v] of entries) this.write(k, v, -1)
+    }
+    this.note(`msetnx ${entries.map(([k]) => k)}`)
+    const keys = entries.map(([k]) => k)
+    const { reply, replied } = this.guardedWrite(keys, apply, () => this.db.msetnx(entries))
+    if (replied && reply !== expected) this.fail(`msetnx ${keys} returned ${reply}, model ${expected}`)
+  }
+
+  /**
+   * RENAME / RENAMENX / COPY, without maxmemory only: eviction before the command could take the source after the
+   * model moved it (the TTL and value moving with the key is what is checked here).
+   */
+  opRenameOrCopy(src: string): void {
+    const dst = this.randomKey()
+    const kind = this.rng.pick(['rename', 'renamenx', 'copy', 'copy-replace'] as const)
+    // Both look the source up first and the destination only when the source exists (COPY onto itself: neither).
+    const entry = kind.startsWith('copy') && src === dst ? undefined : this.lookup(src)
+    const existing = src === dst || entry === undefined ? entry : this.lookup(dst)
+    let expected: unknown
+    if (kind === 'rename' || kind === 'renamenx') {
+      if (entry === undefined) expected = 'ERR_NO_SUCH_KEY'
+      else if (src === dst) expected = kind === 'rename'
+      else if (existing !== undefined && kind === 'renamenx') expected = false
+      else {
+        this.remove(src)
+        this.write(dst, entry.value, entry.when)
+        expected = true
+      }
+    } else if (src === dst) {
+      expected = 'ERR_SAME_OBJECT'
+    } else if (entry === undefined || (existing !== undefined && kind === 'copy')) {
+      expected = false
+    } else {
+      this.write(dst, entry.value, entry.when)
+      expected = true
+    }
+    this.note(`${kind} ${src} ${dst}`)
+    const reply = this.replyOrCode(() => {
+      if (kind === 'rename') {
+        this.db.rename(src, dst)
+        return true
+      }
+      if (kind === 'renamenx') return this.db.renamenx(src, dst)
+      return this.db.copy(src, dst, { replace: kind === 'copy-replace' })
+    })
+    if (reply !== expected) this.fail(`${kind} ${src} ${dst} returned ${reply}, model ${expected}`)
   }
 
   opFlushall(): void {
@@ -595,7 +753,7 @@ export class ModelFuzz {
   /** One random operation. */
   op(): void {
     this.result.ops++
-    const r = this.rng.below(100)
+    const r = this.rng.below(125)
     const key = this.randomKey()
     const step = (name: string, command: () => void) => {
       this.note(`${name} ${key} t=${this.clock.t} size=${this.model.size}`)
@@ -614,6 +772,13 @@ export class ModelFuzz {
     else if (r < 94) step('PERSIST', () => this.opPersist(key))
     else if (r < 96) step('CONFIG', () => this.opConfig())
     else if (r < 97 && this.rng.chance(0.1)) step('FLUSHALL', () => this.opFlushall())
+    else if (r < 100) step('SCAN', () => this.fullCheck())
+    else if (r < 104) step('APPEND', () => this.opAppend(key))
+    else if (r < 108) step('SETRANGE', () => this.opSetrange(key))
+    else if (r < 114) step('INCRBY', () => this.opIncrby(key))
+    else if (r < 117) step('GETSET', () => this.opGetset(key))
+    else if (r < 120) step('MSETNX', () => this.opMsetnx())
+    else if (this.db.config.maxmemory === 0) step('RENAME/COPY', () => this.opRenameOrCopy(key))
     else step('SCAN', () => this.fullCheck())
   }
 
