@@ -4,7 +4,7 @@ import { progressReporter, runChild } from './child.js'
 import { Rng } from './rng.js'
 import { ZipfSampler } from './zipf.js'
 
-export type HitPolicy = 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random'
+export type HitPolicy = 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'allkeys-adaptive'
 
 export interface HitParams {
   policy: HitPolicy

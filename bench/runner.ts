@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Allocators the user named (--allocators); undefined for every allocator, leaving out those with no build. */
   allocators?: AllocatorName[]
   scale: Scale
+  /** Trace files (one key per line, .gz accepted) the hitratio suite replays besides its synthetic shapes. */
+  traces?: readonly string[]
   out?: string
   log?: (line: string) => void
 }
@@ -75,6 +77,7 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
   const peers = new Map<PeerName, Promise<boolean>>()
   const ctx: SuiteContext = {
     scale: options.scale,
+    traces: options.traces ?? [],
     allocators,
     env,
     log,

@@ -9,6 +9,8 @@ export type Scale = (typeof SCALES)[number]
 
 export interface SuiteContext {
   scale: Scale
+  /** Trace files given with --trace (the hitratio suite replays them). */
+  traces: readonly string[]
   /** Allocator builds the suite compares (the alloc and churn suites run each; the other peer suites use the first). */
   allocators: AllocatorName[]
   env: MachineEnv

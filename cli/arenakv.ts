@@ -55,13 +55,19 @@ program
       .default('full'),
   )
   .option('--list', 'list the suites and exit')
-  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; list?: boolean }) => {
+  .option(
+    '--trace <file>',
+    'a trace for the hitratio suite to replay, one key per line (.gz accepted); repeat for several',
+    (file: string, prev: string[]) => [...prev, file],
+    [] as string[],
+  )
+  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; list?: boolean; trace: string[] }) => {
     const { runSuites, SUITES } = await import('../bench/runner.js')
     if (opts.list === true) {
       for (const s of SUITES) process.stdout.write(`${s.name.padEnd(12)} ${s.description}\n`)
       return
     }
-    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, out: opts.out })
+    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, out: opts.out, traces: opts.trace })
   })
 
 program

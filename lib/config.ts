@@ -25,8 +25,10 @@ export type MaxmemoryPolicy =
   | 'volatile-lfu'
   | 'volatile-random'
   | 'volatile-ttl'
+  | 'allkeys-adaptive'
+  | 'volatile-adaptive'
 
-/** In the order of Redis's maxmemory_policy_enum, which its CONFIG SET error lists. */
+/** In the order of Redis's maxmemory_policy_enum, which its CONFIG SET error lists; arenakv's own two last. */
 export const MAXMEMORY_POLICIES: readonly MaxmemoryPolicy[] = Object.freeze([
   'volatile-lru',
   'volatile-lfu',
@@ -36,6 +38,8 @@ export const MAXMEMORY_POLICIES: readonly MaxmemoryPolicy[] = Object.freeze([
   'allkeys-lfu',
   'allkeys-random',
   'noeviction',
+  'allkeys-adaptive',
+  'volatile-adaptive',
 ] as const)
 
 /**

@@ -3,6 +3,7 @@
 // the public facade that wires them.
 import type { Clock } from './clock.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
+import { isAdaptivePolicy } from './adaptive.js'
 import { closedError, oomError, valueTooLargeError } from './errors.js'
 import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy, isLruPolicy } from './evict.js'
 import { globMatch } from './glob.js'
@@ -76,7 +77,10 @@ export class Db {
     keyspace_hits: 0,
     keyspace_misses: 0,
   }
-  /** Whether the lru field holds LFU counters (an LFU policy) rather than LRU stamps. */
+  /**
+   * Whether the lru field holds something other than an LRU stamp (LFU counters under an LFU policy, the adaptive
+   * policies' window bits and access clock), so accesses go through touchKey.
+   */
   lfu: boolean
   /** The store when it has the fused hot paths (the native one), else null: lookups then probe in TypeScript. */
   fused: FusedStore | null
@@ -96,7 +100,7 @@ export class Db {
     this.fused = isFused(this.store) ? this.store : null
     this.scratch = scratchBuffer(this.store)
     this.ks = new Keyspace(this.store)
-    this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
+    this.lfu = isLfuPolicy(cfg.maxmemoryPolicy) || isAdaptivePolicy(cfg.maxmemoryPolicy)
     this.ks.lfu = this.lfu
     this.ks.exactStamps = isLruPolicy(cfg.maxmemoryPolicy)
     this.ks.bindTables()
@@ -205,17 +209,25 @@ export class Db {
   /** CONFIG SET maxmemory-policy: the pool's scores change meaning, and so may every key's lru field. */
   policyChanged(before: MaxmemoryPolicy): void {
     this.evictor.resetPool()
-    const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    this.ks.exactStamps = isLruPolicy(this.cfg.maxmemoryPolicy)
-    if (lfu === isLfuPolicy(before)) {
+    const policy = this.cfg.maxmemoryPolicy
+    const adaptive = isAdaptivePolicy(policy)
+    const lfu = isLfuPolicy(policy)
+    this.ks.exactStamps = isLruPolicy(policy)
+    if (adaptive === isAdaptivePolicy(before) && lfu === isLfuPolicy(before)) {
       this.ks.bindTables()
       return
     }
     // Restart every key's clock rather than read one kind as the other.
-    const now = this.now()
-    this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
-    this.lfu = lfu
-    this.ks.lfu = lfu
+    this.evictor.adaptive.deactivate()
+    if (adaptive) {
+      this.evictor.adaptive.activate()
+    } else {
+      const now = this.now()
+      this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
+    }
+    // The fused paths leave the lru field to JS unless it holds LRU stamps.
+    this.lfu = lfu || adaptive
+    this.ks.lfu = this.lfu
     this.ks.bindTables()
   }
 
@@ -242,7 +254,7 @@ export class Db {
       if (length >= 0) {
         const handle = io[I32_HANDLE]
         this.ks.readLength = length
-        if (this.lfu) this.touchKey(handle, fused.cells[CELL_NOW])
+        if (this.lfu) this.touchKey(handle, fused.cells[CELL_NOW], hash)
         this.stats.keyspace_hits++
         return handle
       }
@@ -273,7 +285,7 @@ export class Db {
       return false
     }
     // The LRU stamp inline (not through touchKey): `now` passed to a call that is not inlined would be boxed.
-    if (this.lfu) this.touchKey(handle, now)
+    if (this.lfu) this.touchKey(handle, now, hash)
     else ks.lru[index] = lruClock(now)
     this.stats.keyspace_hits++
     return true
@@ -316,7 +328,12 @@ export class Db {
     return handle === 0 || this.ks.isExpired(handle, this.now()) ? undefined : handle
   }
 
-  touchKey(handle: number, now: number): void {
+  /**
+   * Updates the key's access clock. `hash` is the key's: the adaptive policies' sketch counts the access by it
+   * (without it only the clock moves).
+   */
+  touchKey(handle: number, now: number, hash?: number): void {
+    if (this.evictor.adaptive.active) return this.evictor.adaptive.accessed(handle, hash)
     const index = handle & HANDLE_INDEX_MASK
     const lru = this.ks.lru
     lru[index] = this.lfu
@@ -329,12 +346,17 @@ export class Db {
     if (handle !== 0) {
       this.store.replace(handle, value)
       // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru).
-      this.touchKey(handle, now)
+      this.touchKey(handle, now, hash)
       return handle
     }
     handle = this.ks.insert(key, hash, value)
-    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? lfuInit(now) : lruClock(now)
+    this.ks.lru[handle & HANDLE_INDEX_MASK] = this.lfu ? this.newKeyClock(handle, hash, now) : lruClock(now)
     return handle
+  }
+
+  /** The lru field of a key just created when it is not an LRU stamp (LFU's initial counter, or adaptive's). */
+  newKeyClock(handle: number, hash: number, now: number): number {
+    return this.evictor.adaptive.active ? this.evictor.adaptive.created(handle, hash) : lfuInit(now)
   }
 
   /** The value lookupRead found, as a new Buffer. */
@@ -398,6 +420,7 @@ export class Db {
     this.viewLength = -1
     this.ks.reset(fresh)
     this.evictor.resetPool()
+    this.evictor.adaptive.reset()
     // Redis's emptyDb forgets the keyspace's average TTL with its keys.
     this.stats.avg_ttl = 0
   }
@@ -447,7 +470,7 @@ export function touchCommand(db: Db, keys: readonly string[]): number {
   for (const key of keys) {
     const handle = db.lookupNoTouch(key)
     if (handle !== 0) {
-      db.touchKey(handle, db.now())
+      db.touchKey(handle, db.now(), db.ks.hashKey(key))
       n++
     }
   }

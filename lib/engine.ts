@@ -152,6 +152,7 @@ export class Engine extends KeyCommands {
         return { main: ks.arrayBytes - expires, expires, fixed: db.evictor.arrayBytes + db.store.scratchUsable }
       },
       now: () => db.now(),
+      adaptiveInfo: () => db.evictor.adaptive.info(),
     })
     // One timer, as Redis's serverCron: rehash steps, active defrag and the peak sample ride on the expire cycle's.
     const cron = () => {

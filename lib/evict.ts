@@ -1,15 +1,18 @@
+import { Adaptive, WINDOW_BIT, isAdaptivePolicy } from './adaptive.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
 import { randomBelow, type Keyspace } from './keyspace.js'
 import { estimateIdleTime, lfuDecrAndReturn } from './lru.js'
 import { HANDLE_INDEX_MASK } from './store.js'
 
-// maxmemory enforcement (Redis's evict.c): the eviction pool filled by sampling, the eight policies, and
-// performEvictions bounded in time by maxmemory-eviction-tenacity.
+// maxmemory enforcement (Redis's evict.c): the eviction pool filled by sampling, Redis's eight policies plus the two
+// adaptive ones (adaptive.ts), and performEvictions bounded in time by maxmemory-eviction-tenacity.
 
 /** Candidates kept between sampling rounds (Redis's EVPOOL_SIZE). */
 export const EVPOOL_SIZE = 16
 /** Redis checks the eviction clock once per this many keys freed. */
 const EVICTION_CLOCK_CHECK_KEYS = 16
+/** The pool's and sampler's arrays. */
+const FIXED_ARRAY_BYTES = EVPOOL_SIZE * (8 + 4 + 4) + (EVPOOL_SIZE + 1) * 4 + 64 * (4 + 4) + 8
 
 export const EVICT_OK = 0
 /** Still over maxmemory, but eviction continues on a timer; the write is allowed (Redis's EVICT_RUNNING). */
@@ -54,6 +57,8 @@ export function estimateUsableSize(n: number): number {
 export interface EvictHost {
   readonly ks: Keyspace
   readonly cfg: EngineConfig
+  /** Bytes maxmemory bounds (sizes the adaptive policies' sketch by the average cost of a key). */
+  usedMemory(): number
   now(): number
   /** lruClock(now()) as an int32 (the same 32 bits, signed). */
   lruStamp(): number
@@ -71,23 +76,36 @@ export class Evictor {
   private readonly poolHandle = new Uint32Array(EVPOOL_SIZE)
   // Hashes are int32, as the keyspace keeps them (see Keyspace.hashKey).
   private readonly poolHash = new Int32Array(EVPOOL_SIZE)
+  // The lru field each candidate had when sampled: an adaptive candidate read since then is not evicted.
+  // The last element stages the stamp of the sample being offered.
+  private readonly poolStamp = new Uint32Array(EVPOOL_SIZE + 1)
   private poolSize = 0
   private readonly sampleHandles = new Uint32Array(64)
   private readonly sampleHashes = new Int32Array(64)
   private timer: NodeJS.Immediate | null = null
 
-  constructor(private readonly host: EvictHost) {}
+  /** The adaptive policies' sketch and window (arrays allocated only while such a policy is selected). */
+  readonly adaptive: Adaptive
 
-  /** Bytes of the pool's and sampler's typed arrays, counted in used memory like the keyspace's. */
-  readonly arrayBytes = EVPOOL_SIZE * (8 + 4 + 4) + 64 * (4 + 4)
+  constructor(private readonly host: EvictHost) {
+    this.adaptive = new Adaptive(host)
+    if (isAdaptivePolicy(host.cfg.maxmemoryPolicy)) this.adaptive.activate()
+  }
+
+  /** Bytes of the pool's and sampler's typed arrays and the adaptive state's, counted in used memory. */
+  get arrayBytes(): number {
+    return FIXED_ARRAY_BYTES + this.adaptive.arrayBytes
+  }
 
   resetPool(): void {
     this.poolSize = 0
   }
 
+  /** The engine is closing: no more eviction, and the adaptive arrays (kernel pages when large) go now. */
   stop(): void {
     if (this.timer !== null) clearImmediate(this.timer)
     this.timer = null
+    this.adaptive.deactivate()
   }
 
   /**
@@ -96,6 +114,7 @@ export class Evictor {
    */
   performEvictions(incoming: number): EvictResult {
     const { cfg } = this.host
+    if (this.adaptive.active) this.adaptive.checkMaxmemory()
     if (cfg.maxmemory === 0) return EVICT_OK
     let used = this.host.evictionMemory()
     if (used + incoming <= cfg.maxmemory) return EVICT_OK
@@ -156,6 +175,7 @@ export class Evictor {
       return true
     }
     const allkeys = isAllkeys(policy)
+    if (this.adaptive.active) return this.evictAdaptive(policy, allkeys)
     for (;;) {
       if (allkeys ? ks.count === 0 : ks.volatileCount === 0) return false
       this.populatePool(policy, allkeys)
@@ -172,6 +192,56 @@ export class Evictor {
     }
   }
 
+  /**
+   * allkeys-adaptive / volatile-adaptive: when the window is over its share, its oldest key is the candidate and
+   * the main region's sampled LRU victim the incumbent; the sketch's estimates choose which goes (TinyLFU's
+   * admission). Otherwise the main region's victim goes. The write that needed the room always succeeds: a refused
+   * candidate is the key evicted (ARCHITECTURE.md, "The adaptive policies").
+   */
+  private evictAdaptive(policy: MaxmemoryPolicy, allkeys: boolean): boolean {
+    const { ks } = this.host
+    const ad = this.adaptive
+    if (allkeys ? ks.count === 0 : ks.volatileCount === 0) return ks.count === 0 && ad.shed()
+    const candidate = ad.popCandidate(!allkeys)
+    const candidateHash = ad.candidateHash
+    const k = this.mainVictim(policy, allkeys)
+    if (k < 0) {
+      const h = candidate !== 0 ? candidate : ad.popAny(!allkeys)
+      if (h === 0) return false
+      ad.evictedCandidate(ad.candidateHash)
+      this.host.evictKey(h, ad.candidateHash)
+      return true
+    }
+    if (candidate !== 0 && !ad.admit(candidateHash, this.poolHash[k])) {
+      ad.evictedCandidate(candidateHash)
+      this.host.evictKey(candidate, candidateHash)
+      return true
+    }
+    if (candidate !== 0) ad.promote(candidate)
+    this.poolSize--
+    ad.evictedVictim(this.poolHash[k])
+    this.host.evictKey(this.poolHandle[k], this.poolHash[k])
+    return true
+  }
+
+  /** The pool position of the best main-region victim still valid, sampling as needed; -1 when there is none. */
+  private mainVictim(policy: MaxmemoryPolicy, allkeys: boolean): number {
+    const { ks } = this.host
+    for (let round = 0; round < 4; round++) {
+      this.populatePool(policy, allkeys)
+      while (this.poolSize > 0) {
+        const k = this.poolSize - 1
+        const handle = this.poolHandle[k]
+        const index = handle & HANDLE_INDEX_MASK
+        if (ks.contains(handle, this.poolHash[k]) && ks.lru[index] === this.poolStamp[k]) {
+          if (allkeys || ks.volatilePos[index] !== 0) return k
+        }
+        this.poolSize--
+      }
+    }
+    return -1
+  }
+
   /** Samples maxmemory-samples keys and keeps the best EVPOOL_SIZE candidates (Redis's evictionPoolPopulate). */
   private populatePool(policy: MaxmemoryPolicy, allkeys: boolean): void {
     const { ks, cfg } = this.host
@@ -186,6 +256,7 @@ export class Evictor {
         this.sampleHashes[i] = ks.sampledHash
       }
     }
+    const adaptive = this.adaptive.active
     const lru = policy === 'allkeys-lru' || policy === 'volatile-lru'
     // LRU needs only the 32-bit stamp, fetched as an int32 (a small integer; the unix-ms double would be boxed on
     // its way out of the host's clock, once per write under maxmemory).
@@ -195,7 +266,13 @@ export class Evictor {
       const handle = this.sampleHandles[i]
       const index = handle & HANDLE_INDEX_MASK
       let score: number
-      if (lru) {
+      if (adaptive) {
+        // The main region only: window keys leave through the candidate queue.
+        const field = ks.lru[index]
+        if ((field & WINDOW_BIT) !== 0) continue
+        score = this.adaptive.mainScore(field)
+        this.poolStamp[EVPOOL_SIZE] = field
+      } else if (lru) {
         score = estimateIdleTime(nowStamp, ks.lru[index])
       } else if (policy === 'allkeys-lfu' || policy === 'volatile-lfu') {
         score = 255 - lfuDecrAndReturn(ks.lru[index], now, cfg.lfuDecayTime)
@@ -223,6 +300,7 @@ export class Evictor {
       this.poolScore.copyWithin(k + 1, k, size)
       this.poolHandle.copyWithin(k + 1, k, size)
       this.poolHash.copyWithin(k + 1, k, size)
+      this.poolStamp.copyWithin(k + 1, k, size)
       this.poolSize = size + 1
     } else {
       // Full: drop the worst candidate (index 0) and insert just below k.
@@ -230,9 +308,11 @@ export class Evictor {
       this.poolScore.copyWithin(0, 1, k + 1)
       this.poolHandle.copyWithin(0, 1, k + 1)
       this.poolHash.copyWithin(0, 1, k + 1)
+      this.poolStamp.copyWithin(0, 1, k + 1)
     }
     this.poolScore[k] = score
     this.poolHandle[k] = handle
     this.poolHash[k] = hash
+    this.poolStamp[k] = this.poolStamp[EVPOOL_SIZE]
   }
 }

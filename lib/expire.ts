@@ -339,7 +339,7 @@ export function expireCommand(
     return false
   }
   // lookupKeyWrite is an access in Redis (it updates the LRU/LFU clock).
-  db.touchKey(handle, now)
+  db.touchKey(handle, now, hash)
   if (!expireFlagsAllow(bits, db.ks.getExpire(handle), when)) return false
   if (when <= now) db.ks.remove(handle, hash)
   else db.ks.setExpire(handle, hash, when)
@@ -356,7 +356,7 @@ export function persistCommand(db: Db, key: string): boolean {
     db.events.flush()
     return false
   }
-  db.touchKey(handle, now)
+  db.touchKey(handle, now, hash)
   return db.ks.clearExpire(handle)
 }
 

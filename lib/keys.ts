@@ -6,7 +6,7 @@ import { checkKey, type Db } from './db.js'
 import { ArenaKVError, outOfRangeError } from './errors.js'
 import { globMatch } from './glob.js'
 import { NO_EXPIRE } from './keyspace.js'
-import { lfuInit, lruClock } from './lru.js'
+import { lruClock } from './lru.js'
 import { HANDLE_INDEX_MASK } from './store.js'
 import { string2ll } from './strconv.js'
 import { keyBytes, readShortValue, reserveValue, runCommand, settled } from './write.js'
@@ -73,7 +73,10 @@ export function renameCommand(db: Db, src: string, dst: string, nx: boolean): bo
     const old = db.lookupWrite(dst, dstHash, now)
     if (old !== 0) db.ks.remove(old, dstHash)
     // The slot itself takes the new key: its value, handle, access clock and TTL stay (Redis moves the object).
-    settled(db, () => db.ks.rekey(handle, srcHash, dst, dstHash))
+    settled(db, () => {
+      db.ks.rekey(handle, srcHash, dst, dstHash)
+      db.evictor.adaptive.renamed(handle, dstHash)
+    })
     return true
   })
 }
@@ -110,7 +113,7 @@ export function copyCommand(db: Db, src: string, dst: string, opts: CopyOptions 
     const source = handle
     settled(db, () => {
       const copy = db.ks.insertCopy(dst, dstHash, source)
-      db.ks.lru[copy & HANDLE_INDEX_MASK] = db.lfu ? lfuInit(now) : lruClock(now)
+      db.ks.lru[copy & HANDLE_INDEX_MASK] = db.lfu ? db.newKeyClock(copy, dstHash, now) : lruClock(now)
       if (when !== NO_EXPIRE) db.ks.setExpire(copy, dstHash, when)
     })
     return true

@@ -7,6 +7,8 @@ import { HANDLE_INDEX_MASK, SLOT_TABLE_ENTRY_BYTES } from './store.js'
 const LFU_IDLETIME_ERROR =
   'An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between ' +
   'policies at runtime LRU and LFU data will take some time to adjust.'
+const ADAPTIVE_IDLETIME_ERROR =
+  'An adaptive maxmemory policy is selected, idle time not tracked (the lru field holds an access clock).'
 const LFU_FREQ_ERROR =
   'An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching ' +
   'between policies at runtime LRU and LFU data will take some time to adjust.'
@@ -43,6 +45,7 @@ export function objectIdletimeCommand(db: Db, key: string): number | undefined {
   checkKey(key)
   const handle = db.lookupNoTouchOrEnd(key)
   if (handle === 0) return undefined
+  if (db.evictor.adaptive.active) throw syntaxError(ADAPTIVE_IDLETIME_ERROR)
   if (db.lfu) throw syntaxError(LFU_IDLETIME_ERROR)
   const idleMs = estimateIdleTime(lruClock(db.now()), db.ks.lru[handle & HANDLE_INDEX_MASK])
   return Math.floor(idleMs / 1000)
@@ -54,6 +57,8 @@ export function objectFreqCommand(db: Db, key: string): number | undefined {
   checkKey(key)
   const handle = db.lookupNoTouchOrEnd(key)
   if (handle === 0) return undefined
+  // Under the adaptive policies: the frequency sketch's estimate of the key's recent requests (0..16).
+  if (db.evictor.adaptive.active) return db.evictor.adaptive.frequency(db.ks.hashKey(key))
   if (!db.lfu) throw syntaxError(LFU_FREQ_ERROR)
   return lfuDecrAndReturn(db.ks.lru[handle & HANDLE_INDEX_MASK], db.now(), db.cfg.lfuDecayTime)
 }

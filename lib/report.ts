@@ -1,4 +1,5 @@
 import os from 'node:os'
+import type { AdaptiveInfo } from './adaptive.js'
 import { allocator } from './allocator.js'
 import type { EngineConfig } from './config.js'
 import type { ActiveDefrag } from './defrag.js'
@@ -57,6 +58,8 @@ export interface ReportHost {
   storePeak(): number
   /** Unix ms (the engine's clock). */
   now(): number
+  /** The adaptive policies' state, or null when another policy is selected. */
+  adaptiveInfo?(): AdaptiveInfo | null
 }
 
 /** Redis's cron_malloc_stats: the figures refreshed at most every MEMORY_SAMPLE_PERIOD_MS. */
@@ -356,6 +359,7 @@ export class Reporter {
       ['maxmemory_human', bytesToHuman(cfg.maxmemory)],
       ['maxmemory_policy', cfg.maxmemoryPolicy],
       ['maxmemory_accounting', cfg.maxmemoryAccounting],
+      ...this.adaptiveFields(),
       ['allocator_frag_ratio', mh.allocatorFrag],
       ['allocator_frag_bytes', mh.allocatorFragBytes],
       ['allocator_rss_ratio', mh.allocatorRss],
@@ -371,6 +375,25 @@ export class Reporter {
       // UNLINK frees at once (one native call per key), so nothing is ever pending.
       ['lazyfree_pending_objects', 0],
       ['lazyfreed_objects', 0],
+    ]
+  }
+
+  /** allkeys-adaptive / volatile-adaptive: the window, the sketch (its bytes are part of used_memory), admissions. */
+  private adaptiveFields(): Fields {
+    const a = this.host.adaptiveInfo?.() ?? null
+    if (a === null) return []
+    return [
+      ['adaptive_window_share_perc', formatFixed(a.windowShare * 100)],
+      ['adaptive_window_target_keys', a.windowTarget],
+      ['adaptive_window_queued', a.windowQueued],
+      ['adaptive_window_bytes', a.windowBytes],
+      ['adaptive_sketch_keys', a.sketchKeys],
+      ['adaptive_sketch_bytes', a.sketchBytes],
+      ['adaptive_ghost_bytes', a.ghostBytes],
+      ['adaptive_sketch_resets', a.sketchResets],
+      ['adaptive_admitted', a.admitted],
+      ['adaptive_admissions_refused', a.refused],
+      ['adaptive_window_adjustments', a.adjustments],
     ]
   }
 

@@ -111,7 +111,7 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions,
         // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru). The
         // LRU stamp is written here rather than through touchKey: a double passed to a call that is not
         // inlined is boxed, a heap number per write.
-        if (db.lfu) db.touchKey(handle, now)
+        if (db.lfu) db.touchKey(handle, now, hash)
         else ks.lru[handle & HANDLE_INDEX_MASK] = lruClock(now)
       } else {
         if (xx) {
@@ -119,7 +119,7 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions,
           return false
         }
         handle = ks.insert(key, hash, value)
-        ks.lru[handle & HANDLE_INDEX_MASK] = db.lfu ? lfuInit(now) : lruClock(now)
+        ks.lru[handle & HANDLE_INDEX_MASK] = db.lfu ? db.newKeyClock(handle, hash, now) : lruClock(now)
       }
       if (when !== NO_EXPIRE) ks.setExpire(handle, hash, when)
       else if (!keepttl) ks.clearExpire(handle)

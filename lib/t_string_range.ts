@@ -59,7 +59,7 @@ export function appendCommand(db: Db, key: string, value: Value): number {
       storeValue(db, key, hash, 0, value, now)
       return valueBytes(value)
     }
-    db.touchKey(handle, now)
+    db.touchKey(handle, now, hash)
     return settled(db, () => db.store.appendValue(handle, value))
   })
 }
@@ -109,7 +109,7 @@ export function setrangeCommand(db: Db, key: string, offset: unknown, value: Val
     const hash = db.ks.hashKey(key)
     let handle = db.lookupWrite(key, hash, now)
     const old = handle === 0 ? 0 : db.store.valueLength(handle)
-    if (handle !== 0) db.touchKey(handle, now)
+    if (handle !== 0) db.touchKey(handle, now, hash)
     if (add === 0) return old
     checkStringLength(at, add)
     handle = reserveValue(db, key, hash, handle, Math.max(old, at + add), now)
@@ -149,7 +149,7 @@ export function setbitCommand(db: Db, key: string, offset: unknown, bit: unknown
     let handle = db.lookupWrite(key, hash, now)
     const old = handle === 0 ? 0 : db.store.valueLength(handle)
     const byte = Math.floor(at / 8)
-    if (handle !== 0) db.touchKey(handle, now)
+    if (handle !== 0) db.touchKey(handle, now, hash)
     handle = reserveValue(db, key, hash, handle, Math.max(old, byte + 1), now)
     return settled(db, () => {
       if (handle === 0) handle = db.writeValue(key, hash, '', 0, now)

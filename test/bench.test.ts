@@ -344,7 +344,7 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     expect(md).toMatch(/^- Goal get\(\) ÷ lru-cache, 20,000 keys ≥ 1\.5: measured \d+\.\d\d \((met|not met)\)\./m)
     expect(md).toMatch(/^- Goal mgetInto\(\) ÷ lru-cache's get/m)
     const h = JSON.parse(readFileSync(join(out, 'hitratio.json'), 'utf8')) as { results: { policy: string; hitRatio: number; exactLruAtHeld: number }[] }
-    expect(h.results.map((r) => r.policy)).toEqual(['allkeys-lru', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random'])
+    expect(h.results.map((r) => r.policy)).toEqual(['allkeys-lru', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'allkeys-adaptive'])
     for (const r of h.results) {
       expect(r.hitRatio).toBeGreaterThan(0)
       expect(r.hitRatio).toBeLessThan(1)

@@ -52,7 +52,7 @@ const BAD: Array<[string, string, string]> = [
     'maxmemory-policy',
     'lru',
     'argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, ' +
-      'allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
+      'allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-adaptive, volatile-adaptive',
   ],
   ['maxmemory-samples', '0', 'argument must be between 1 and 64 inclusive'],
   ['maxmemory-eviction-tenacity', '101', 'argument must be between 0 and 100 inclusive'],

@@ -67,6 +67,8 @@ function ourExpectation(name: string, value: string, reply: string, after: strin
   // Debian's redis-server is built without active defrag; our jemalloc build has it (the engine refuses it
   // on other allocators).
   if (name === 'activedefrag' && reply.includes('Active defragmentation cannot be enabled')) return ['OK', 'yes']
+  // arenakv's two adaptive policies follow Redis's eight in the list of accepted values.
+  if (name === 'maxmemory-policy' && reply.endsWith('allkeys-random, noeviction')) return [`${reply}, allkeys-adaptive, volatile-adaptive`, after]
   return [reply, after]
 }
 
@@ -235,7 +237,7 @@ describe('resolveOptions', () => {
     [{ maxmemory: '1.5gb' }, /invalid memory value '1.5gb'/],
     [{ maxmemorySamples: 5.5 }, /must be an integer, got 5.5/],
     [{ hz: Number.NaN }, /must be an integer/],
-    [{ maxmemoryPolicy: 'lru' as 'allkeys-lru' }, /must be one of volatile-lru, .*noeviction; got 'lru'/],
+    [{ maxmemoryPolicy: 'lru' as 'allkeys-lru' }, /must be one of volatile-lru, .*noeviction, allkeys-adaptive, volatile-adaptive; got 'lru'/],
   ])('rejects %j with a RangeError', (opts, message) => {
     expect(() => resolveOptions(opts)).toThrow(RangeError)
     expect(() => resolveOptions(opts)).toThrow(message)
@@ -296,7 +298,7 @@ describe('configSet', () => {
     expect(() => configSet(cfg, 'maxmemory-policy', 'lru')).toThrow(
       prefix('maxmemory-policy') +
         'argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, ' +
-        'allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
+        'allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-adaptive, volatile-adaptive',
     )
     expect(() => configSet(cfg, 'no-such-thing', '1')).toThrow(
       "Unknown option or number of arguments for CONFIG SET - 'no-such-thing'",

@@ -51,6 +51,8 @@ const POLICIES: MaxmemoryPolicy[] = [
   'volatile-lfu',
   'volatile-random',
   'volatile-ttl',
+  'allkeys-adaptive',
+  'volatile-adaptive',
 ]
 const MAXMEMORY = [0, 24 * 1024, 48 * 1024, 96 * 1024, 256 * 1024]
 
