@@ -26,6 +26,8 @@ export interface RunOptions {
   /** Allocators the user named (--allocators); undefined for every allocator, leaving out those with no build. */
   allocators?: AllocatorName[]
   scale: Scale
+  /** Rounds for suites that take medians over repeated runs (churn); undefined for each suite's default. */
+  runs?: number
   out?: string
   log?: (line: string) => void
 }
@@ -73,6 +75,7 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
   const peers = new Map<PeerName, Promise<boolean>>()
   const ctx: SuiteContext = {
     scale: options.scale,
+    runs: options.runs,
     allocators,
     env,
     log,

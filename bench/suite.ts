@@ -9,6 +9,8 @@ export type Scale = (typeof SCALES)[number]
 
 export interface SuiteContext {
   scale: Scale
+  /** Rounds of a suite that repeats its runs and keeps medians (--runs); undefined for the suite's own default. */
+  runs?: number
   /** Allocator builds the suite compares (the alloc and churn suites run each; the other peer suites use the first). */
   allocators: AllocatorName[]
   env: MachineEnv

@@ -13,6 +13,12 @@ function allocatorList(value: string): AllocatorName[] {
   }
 }
 
+function runCount(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 1 || n > 99) throw new InvalidArgumentError('--runs takes a whole number from 1 to 99')
+  return n
+}
+
 const program = new Command()
 program
   .name('arenakv')
@@ -47,14 +53,15 @@ program
       .choices(SCALES)
       .default('full'),
   )
+  .option('--runs <n>', 'rounds of the suites that report medians over runs (churn; default: 3 at full scale, 1 below)', runCount)
   .option('--list', 'list the suites and exit')
-  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; list?: boolean }) => {
+  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; runs?: number; list?: boolean }) => {
     const { runSuites, SUITES } = await import('../bench/runner.js')
     if (opts.list === true) {
       for (const s of SUITES) process.stdout.write(`${s.name.padEnd(12)} ${s.description}\n`)
       return
     }
-    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, out: opts.out })
+    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, runs: opts.runs, out: opts.out })
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -118,6 +118,7 @@ export interface NativeAddon {
   destroyArena(arena: number): void
   arenaStats(arena: number): ArenaStats
   purgeArena(arena: number): void
+  setArenaDecay(arena: number, dirtyMs: number, muzzyMs: number): void
   setErrorClass(ctor: typeof ArenaKVError): void
   /** The clock cell (8 bytes, one per environment, the same ArrayBuffer on every call). */
   clockCell(): ArrayBuffer
