@@ -20,7 +20,7 @@ import {
 } from './expire.js'
 import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
-import { Reporter, engineArenaStats } from './report.js'
+import { Reporter, engineArenaStats, engineHeapResident } from './report.js'
 import { createStore, type SlotStore } from './store.js'
 import {
   getCommand,
@@ -70,10 +70,15 @@ function assertDefragSupported(): void {
   if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
 }
 
-/** Resident accounting reads the engine's own arena, which only jemalloc builds have. */
+/**
+ * Resident accounting reads the engine's heap: its jemalloc arena, or its share of the private tcmalloc or mimalloc
+ * heap. glibc's heap is the whole process's, so the libc build refuses it.
+ */
 function assertResidentSupported(): void {
-  if (!allocator.capabilities.arenas) {
-    throw unsupportedError("maxmemoryAccounting 'resident' (the engine's resident memory needs jemalloc's arena)")
+  if (!allocator.capabilities.heapResident) {
+    throw unsupportedError(
+      "maxmemoryAccounting 'resident' (the engine's resident memory needs a private allocator: jemalloc, tcmalloc or mimalloc; glibc's heap is the whole process's)",
+    )
   }
 }
 
@@ -137,6 +142,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       storeBytes: () => db.store.usedBytes(),
       slotsIssued: () => db.ks.highIndex,
       arenaStats: () => engineArenaStats(db.store),
+      heapResident: () => engineHeapResident(db.store),
       storePeak: () => db.storePeak(),
       arrayBytes: () => {
         const ks = db.ks

@@ -43,6 +43,11 @@ export interface Capabilities {
   defragHints: boolean
   backgroundThreads: boolean
   goodSize: boolean
+  /**
+   * Whether an engine's resident memory can be told from the process's (resident accounting, used_memory_rss):
+   * jemalloc's arena of its own; tcmalloc's and mimalloc's private heaps, shared out by used memory. Not libc.
+   */
+  heapResident: boolean
   sanitizer?: string
 }
 
@@ -75,7 +80,7 @@ export interface NativeStoreFunctions {
   count(id: number): number
   arena(id: number): number
   arenaStats(id: number): ArenaStats
-  arenaResident(id: number): number
+  heapResident(id: number): number
   defragStep(id: number, cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 

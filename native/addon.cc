@@ -43,6 +43,7 @@ Napi::Value capabilities(const Napi::CallbackInfo& info) {
   o.Set("defragHints", je);
   o.Set("backgroundThreads", je);
   o.Set("goodSize", zmallocGoodSize(1) != 0);
+  o.Set("heapResident", zmallocHasHeapResident());
 #if defined(ARENAKV_SANITIZER)
   o.Set("sanitizer", ARENAKV_SANITIZER);
 #endif
