@@ -30,6 +30,9 @@ export interface ChurnTuning {
   /** jemalloc's background_thread, which purges decayed pages off the main thread. */
   backgroundThread?: boolean
   activedefrag?: boolean
+  /** active-defrag-ignore-bytes and -threshold-lower (Redis's defaults, 100 MB and 10%, never start it here). */
+  defragIgnoreBytes?: number
+  defragThresholdLower?: number
 }
 
 export interface ChurnResult {
@@ -81,6 +84,8 @@ function applyTuning(db: import('../lib/engine.js').Engine, arena: number, t: Ch
   if (t === undefined) return
   if (t.dirtyDecayMs !== undefined || t.muzzyDecayMs !== undefined) allocator.setArenaDecay(arena, t.dirtyDecayMs ?? 0, t.muzzyDecayMs ?? 0)
   if (t.backgroundThread !== undefined) allocator.setBackgroundThread(t.backgroundThread)
+  if (t.defragIgnoreBytes !== undefined) db.configSet('active-defrag-ignore-bytes', t.defragIgnoreBytes)
+  if (t.defragThresholdLower !== undefined) db.configSet('active-defrag-threshold-lower', t.defragThresholdLower)
   if (t.activedefrag === true) db.configSet('activedefrag', 'yes')
 }
 

@@ -125,8 +125,9 @@ export function engineArenaStats(store: SlotStore): ArenaStats | null {
 
 /**
  * Where the engine arena's resident memory goes beyond what is allocated in it (MEMORY STATS `engine.arena`): free
- * regions in partly used small slabs, page rounding of large extents and slab tails, freed pages not yet returned
- * (dirty, muzzy), and the arena's own metadata.
+ * regions in partly used small slabs, page rounding (slab tails: large size classes are whole pages), freed pages
+ * not yet returned (dirty, muzzy), and the arena's own metadata. `retained` is not resident: free extents the arena
+ * keeps mapped for reuse, where large values freed under churn go (ARCHITECTURE.md "Memory").
  */
 export function arenaBreakdown(a: ArenaStats): Record<string, number> {
   return {
@@ -138,6 +139,7 @@ export function arenaBreakdown(a: ArenaStats): Record<string, number> {
     dirty: a.dirty,
     muzzy: a.muzzy,
     metadata: a.metadata,
+    retained: a.retained,
     resident: a.resident,
     'resident-overhead': Math.max(0, a.resident - a.allocated),
   }

@@ -35,8 +35,8 @@ const WORKLOAD_FIGURES: Record<string, string[]> = {
 const SMALLBIN_FIGURES = new Set(['allocator_frag_ratio_after_delete', 'allocator_frag_ratio_after_purge', 'allocator_frag_ratio'])
 /** Builds that cannot report small-bin fragmentation (mimalloc has no per-size-class free-slot count). */
 const NO_SMALLBIN_FRAG = new Set(['mimalloc'])
-/** Builds with maxmemoryAccounting 'resident': it needs jemalloc's arena, the others refuse it with ERR_UNSUPPORTED. */
-const RESIDENT_BUILDS = new Set(['jemalloc'])
+/** Builds with maxmemoryAccounting 'resident': it needs a private heap; libc (glibc's is the process's) refuses it. */
+const RESIDENT_BUILDS = new Set(['jemalloc', 'tcmalloc', 'mimalloc'])
 
 /**
  * XML well-formedness, enough for SVG: every tag closes in order, attributes are quoted, one root element.
@@ -426,6 +426,13 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
       expect(refusals.length, a).toBe(RESIDENT_BUILDS.has(a) ? 0 : 1)
       const goals = stdout.match(new RegExp(`^• Goal on ${a} at \\d+ MB with 'resident' accounting: .*: (met|not met)\\.$`, 'gm')) ?? []
       expect(goals.length, a).toBe(RESIDENT_BUILDS.has(a) ? 2 : 0)
+    }
+    // Where the jemalloc engine arena's memory goes, for both accountings at both sizes (the other builds have no arena).
+    expect(md).toContain("**Where the engine arena's memory goes after the loop")
+    for (const subject of ['arenakv allocated', 'arenakv resident']) {
+      for (const size of ['4 MB', '16 MB']) {
+        expect(md, `${subject} ${size}`).toMatch(new RegExp(`^\\| jemalloc \\| ${size} \\| ${subject}( \\| [\\d.]+){8} \\|$`, 'm'))
+      }
     }
     // What 'resident' costs, per build that has it and size: its change in RSS, hit ratio, ops/s and CPU.
     expect(md).toContain("**What 'resident' accounting costs against 'allocated'")

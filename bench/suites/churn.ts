@@ -59,6 +59,8 @@ interface Run {
   opsPerSec: number
   /** CPU time over the loop: the whole Node process (process.cpuUsage), or redis-server's own (INFO cpu). */
   cpuSeconds: number
+  /** MEMORY STATS engine.arena after the loop (jemalloc builds), or null. */
+  arena: Record<string, number> | null
 }
 
 /** The figures a subject's rounds are summarised by, with their range. */
@@ -102,6 +104,7 @@ function medianOf(runs: readonly Run[]): SubjectMedian {
     hitRatio: pick((r) => r.hitRatio),
     opsPerSec: pick((r) => r.opsPerSec),
     cpuSeconds: pick((r) => r.cpuSeconds),
+    arena: runs[0].arena === null ? null : Object.fromEntries(Object.keys(runs[0].arena).map((k) => [k, pick((r) => r.arena?.[k] ?? NaN)])),
     range: Object.fromEntries(SPREAD.map((f) => [f, range(runs.map((r) => r[f]))])) as Record<Spread, [number, number]>,
   }
 }
@@ -172,6 +175,7 @@ async function redisChurn(ctx: SuiteContext, p: ChurnParams, round: number): Pro
       hitRatio: gets === 0 ? NaN : hits / gets,
       opsPerSec: (p.writes * 2) / seconds,
       cpuSeconds,
+      arena: null,
     }
   })
 }
@@ -192,6 +196,7 @@ function nodeRun(r: ChurnResult, build: AllocatorName | null, p: ChurnParams, ro
     hitRatio: r.subject === 'no cache' || r.gets === 0 ? NaN : r.hits / r.gets,
     opsPerSec: (r.gets + p.writes) / r.seconds,
     cpuSeconds: r.cpuSeconds,
+    arena: r.arena,
   }
 }
 
@@ -288,7 +293,7 @@ export const churnSuite: Suite = {
         : [
             // The code alone keeps it to one line per build; the JSON's refused holds the whole message.
             `${build}: maxmemoryAccounting 'resident' refused (${why.split(':')[0]}), so only 'allocated' ran and the 'resident' ` +
-              `goals (≤ ${GOAL}) are not measured; with no engine arena its used_memory_rss is the whole Node process's RSS.`,
+              `goals (≤ ${GOAL}) are not measured; its heap is the process's, so its used_memory_rss is the whole Node process's RSS.`,
           ]
     })
     const goalNotes = builds.flatMap((build) =>
@@ -340,6 +345,20 @@ export const churnSuite: Suite = {
         }),
       ),
     }
+    // Where an engine arena's resident memory goes: small slabs' free slots against large values' extents (whole
+    // pages, so they round to nothing; freed ones are retained: mapped, not resident).
+    const MBf = (x: number | undefined): Cell => cell((x ?? NaN) / MB)
+    const arenaTable: Table = {
+      title: 'Where the engine arena\'s memory goes after the loop (MEMORY STATS engine.arena, medians, MB; retained is not resident)',
+      columns: ['allocator', 'maxmemory', 'subject', 'resident', 'allocated', 'of it large', 'small.slab-free', 'page-rounding', 'dirty + muzzy', 'metadata', 'retained'],
+      rows: medians.filter((m) => m.arena !== null).map((m): Cell[] => {
+        const a = m.arena as Record<string, number>
+        return [
+          m.allocator, label(m.maxmemory), m.subject, MBf(a.resident), MBf(a.allocated), MBf(a['large.allocated']), MBf(a['small.slab-free']),
+          MBf(a['page-rounding']), MBf(a.dirty + a.muzzy), MBf(a.metadata), MBf(a.retained),
+        ]
+      }),
+    }
     const rounds = plan.rounds
     return {
       suite: 'churn',
@@ -363,6 +382,7 @@ export const churnSuite: Suite = {
         },
         byAllocator,
         costs,
+        ...(arenaTable.rows.length > 0 ? [arenaTable] : []),
         {
           title: 'Workload per size',
           columns: ['maxmemory', 'key space', 'writes', 'no-cache loop growth MB (median)'],
@@ -379,7 +399,8 @@ export const churnSuite: Suite = {
           `${plan.warmupWrites.toLocaleString('en-US')} warm-up writes of keys deleted at once, every subject alike). For arenakv it is ` +
           'net of the "no cache" row: the same loop with no cache (run once per size and round; it loads no engine, so it is the same on every build), ' +
           "whose growth is the loop's own garbage and code; redis-server's is its process RSS growth.",
-        "used_memory_rss: arenakv's INFO (the engine's own resident memory: its arena and tables, on jemalloc; on the other builds the process RSS); " +
+        "used_memory_rss: arenakv's INFO (the engine's own resident memory and its tables: its arena's on jemalloc, its share by used memory of " +
+          "the private heap's on tcmalloc and mimalloc; on libc the process RSS); " +
           "redis-server's INFO (its process RSS). mem_fragmentation_ratio is used_memory_rss ÷ used_memory; allocator_frag is — on a build " +
           'that cannot report small-bin fragmentation.',
         'The Node loop yields to the event loop every 1,024 writes, as a server does between reads, so the engine\'s timer runs active expiry and the resident sample. ' +
