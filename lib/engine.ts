@@ -71,15 +71,21 @@ function assertDefragSupported(): void {
 }
 
 /**
- * Resident accounting reads the engine's heap: its jemalloc arena, or its share of the private tcmalloc or mimalloc
- * heap. glibc's heap is the whole process's, so the libc build refuses it.
+ * Resident accounting reads the engine's heap: its jemalloc arena, or its share of the private mimalloc heap.
+ * glibc's heap is the whole process's, so the libc build refuses it; tcmalloc's resident memory does not fall when
+ * eviction frees memory under churn, so counting it would starve the dataset (ARCHITECTURE.md "Memory").
  */
 function assertResidentSupported(): void {
-  if (!allocator.capabilities.heapResident) {
+  if (allocator.capabilities.residentAccounting) return
+  if (allocator.capabilities.heapResident) {
     throw unsupportedError(
-      "maxmemoryAccounting 'resident' (the engine's resident memory needs a private allocator: jemalloc, tcmalloc or mimalloc; glibc's heap is the whole process's)",
+      "maxmemoryAccounting 'resident' on tcmalloc (its resident memory stays up when eviction frees objects inside partly used spans, so " +
+        'counting it held a third of the data under churn; use the jemalloc or mimalloc build)',
     )
   }
+  throw unsupportedError(
+    "maxmemoryAccounting 'resident' (the engine's resident memory needs a private allocator, jemalloc or mimalloc; glibc's heap is the whole process's)",
+  )
 }
 
 /**

@@ -48,6 +48,8 @@ export interface Capabilities {
    * jemalloc's arena of its own; tcmalloc's and mimalloc's private heaps, shared out by used memory. Not libc.
    */
   heapResident: boolean
+  /** Whether maxmemoryAccounting 'resident' is offered: jemalloc and mimalloc (see ARCHITECTURE.md "Memory"). */
+  residentAccounting: boolean
   sanitizer?: string
 }
 

@@ -44,6 +44,7 @@ Napi::Value capabilities(const Napi::CallbackInfo& info) {
   o.Set("backgroundThreads", je);
   o.Set("goodSize", zmallocGoodSize(1) != 0);
   o.Set("heapResident", zmallocHasHeapResident());
+  o.Set("residentAccounting", zmallocResidentAccounting());
 #if defined(ARENAKV_SANITIZER)
   o.Set("sanitizer", ARENAKV_SANITIZER);
 #endif

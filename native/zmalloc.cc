@@ -136,6 +136,7 @@ bool zheapResident(const ZHeap& heap, size_t, size_t* out) {
   return heap.arena >= 0 && jectl::arenaResident(static_cast<unsigned>(heap.arena), out);
 }
 bool zmallocHasHeapResident() { return true; }
+bool zmallocResidentAccounting() { return true; }
 
 ZInfo zmallocInfo() {
   ZInfo info;
@@ -234,6 +235,9 @@ bool zheapResident(const ZHeap&, size_t heapUsed, size_t* out) {
   return true;
 }
 bool zmallocHasHeapResident() { return true; }
+// Under churn at 256 MB, counting this figure held used_memory at 81 MB (28K keys against 91K, hit ratio 0.61
+// against 0.70): evictions free objects scattered over spans that stay resident, so resident never falls.
+bool zmallocResidentAccounting() { return false; }
 
 void zmallocPurge() { MallocExtension_ReleaseFreeMemory(); }
 bool zmallocPurgeReturnsFreePages() { return true; }
@@ -354,6 +358,7 @@ bool zheapResident(const ZHeap&, size_t heapUsed, size_t* out) {
   return true;
 }
 bool zmallocHasHeapResident() { return true; }
+bool zmallocResidentAccounting() { return true; }
 
 void zmallocPurge() {
   for (mi_heap_t* h : threadHeaps) mi_heap_collect(h, true);
@@ -399,6 +404,7 @@ ZInfo zmallocInfo() {
 // glibc's heap is the whole process's (V8, Node and every library allocate from it): no figure is the engines'.
 bool zheapResident(const ZHeap&, size_t, size_t*) { return false; }
 bool zmallocHasHeapResident() { return false; }
+bool zmallocResidentAccounting() { return false; }
 
 void zmallocPurge() { malloc_trim(0); }
 bool zmallocPurgeReturnsFreePages() { return true; }

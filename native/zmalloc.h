@@ -49,6 +49,10 @@ int64_t zmallocUsedMemory();
 bool zheapResident(const ZHeap& heap, size_t heapUsed, size_t* out);
 // Whether zheapResident can answer on this build (capabilities.heapResident).
 bool zmallocHasHeapResident();
+// Whether eviction may count zheapResident (maxmemoryAccounting 'resident', capabilities.residentAccounting): it
+// must fall when eviction frees memory. tcmalloc's does not under churn (freed objects stay in partly used spans),
+// so counting it evicted two thirds of the data to hold the bound (measured; ARCHITECTURE.md "Memory").
+bool zmallocResidentAccounting();
 
 // Allocator-wide figures in bytes; -1 marks one this allocator cannot report (never a made-up value).
 struct ZInfo {

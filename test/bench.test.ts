@@ -35,8 +35,8 @@ const WORKLOAD_FIGURES: Record<string, string[]> = {
 const SMALLBIN_FIGURES = new Set(['allocator_frag_ratio_after_delete', 'allocator_frag_ratio_after_purge', 'allocator_frag_ratio'])
 /** Builds that cannot report small-bin fragmentation (mimalloc has no per-size-class free-slot count). */
 const NO_SMALLBIN_FRAG = new Set(['mimalloc'])
-/** Builds with maxmemoryAccounting 'resident': it needs a private heap; libc (glibc's is the process's) refuses it. */
-const RESIDENT_BUILDS = new Set(['jemalloc', 'tcmalloc', 'mimalloc'])
+/** Builds with maxmemoryAccounting 'resident' (jemalloc, mimalloc); tcmalloc and libc refuse it with ERR_UNSUPPORTED. */
+const RESIDENT_BUILDS = new Set(['jemalloc', 'mimalloc'])
 
 /**
  * XML well-formedness, enough for SVG: every tag closes in order, attributes are quoted, one root element.
