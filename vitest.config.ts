@@ -7,8 +7,8 @@ const TIERS = {
   builds: ['test/allocator-builds.test.ts', 'test/cmake-build.test.ts', 'test/symbols.test.ts'],
   /** The packed tarball installed into a fresh project, from its prebuild and from source. */
   packaging: ['test/install.test.ts'],
-  /** `arenakv demo` and `arenakv bench` from dist/ (tiny workloads, beside redis-server). */
-  cli: ['test/cli.test.ts', 'test/bench.test.ts'],
+  /** `arenakv demo`, `bench` and `serve` from dist/ (tiny workloads, beside redis-server and the Redis tools). */
+  cli: ['test/cli.test.ts', 'test/bench.test.ts', 'test/server-tools.test.ts'],
 }
 
 export default defineConfig({

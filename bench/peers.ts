@@ -1,16 +1,31 @@
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { redisServerPath } from './redis.js'
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    if (dir === '') return false
+    try {
+      accessSync(join(dir, command), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
+}
 
 // The peers arenakv is measured beside are optional: an installed arenakv depends on none of them (package.json
 // lists the Node ones as optional peerDependencies). A suite leaves a missing peer's rows and columns out and
 // its report says what adds it.
 
-export type PeerName = 'lru-cache' | 'mnemonist' | 'redis-server'
+export type PeerName = 'lru-cache' | 'mnemonist' | 'redis-server' | 'redis-benchmark'
 
 /** The command that adds each peer. */
 export const PEER_INSTALL: Readonly<Record<PeerName, string>> = {
   'lru-cache': 'npm install lru-cache',
   mnemonist: 'npm install mnemonist',
   'redis-server': 'apt-get install redis-server',
+  'redis-benchmark': 'apt-get install redis-tools',
 }
 
 function isModuleNotFound(err: unknown, name: string): boolean {
@@ -24,6 +39,7 @@ function isModuleNotFound(err: unknown, name: string): boolean {
  */
 export async function peerAvailable(name: PeerName): Promise<boolean> {
   if (name === 'redis-server') return redisServerPath() !== null
+  if (name === 'redis-benchmark') return onPath('redis-benchmark')
   try {
     await import(name)
     return true

@@ -13,9 +13,10 @@ import { hitratioSuite } from './suites/hitratio.js'
 import { expirySuite } from './suites/expiry.js'
 import { reclaimSuite } from './suites/reclaim.js'
 import { churnSuite } from './suites/churn.js'
+import { serveSuite } from './suites/serve.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite, serveSuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)

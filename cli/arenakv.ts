@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// arenakv's command line: `arenakv demo` (the default) and `arenakv bench`. The bench runner (and vega) load
+// arenakv's command line: `arenakv demo` (the default), `arenakv bench` and `arenakv serve`. The bench runner (and vega) load
 // only when bench runs, so the demo starts fast.
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ALLOCATORS, parseAllocators, type AllocatorName } from '../bench/builds.js'
 import { SCALES, type Scale } from '../bench/suite.js'
+import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../lib/config.js'
 
 function allocatorList(value: string): AllocatorName[] {
   try {
@@ -16,6 +17,12 @@ function allocatorList(value: string): AllocatorName[] {
 function runCount(value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < 1 || n > 99) throw new InvalidArgumentError('--runs takes a whole number from 1 to 99')
+  return n
+}
+
+function portNumber(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535')
   return n
 }
 
@@ -62,6 +69,20 @@ program
       return
     }
     await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, runs: opts.runs, out: opts.out })
+  })
+
+program
+  .command('serve')
+  .description('serve an engine over RESP for redis-cli, Redis clients, redis-benchmark and exporters (SIGINT/SIGTERM stop it)')
+  .option('--port <port>', 'TCP port (0: none, with --unixsocket)', portNumber, 6379)
+  .option('--bind <addr>', 'address to bind (anything but loopback needs --requirepass)', '127.0.0.1')
+  .option('--unixsocket <path>', 'also listen on this Unix socket (mode 0600)')
+  .option('--maxmemory <size>', "the engine's maxmemory (0: no limit)", '0')
+  .addOption(new Option('--maxmemory-policy <policy>', 'eviction policy').choices(MAXMEMORY_POLICIES).default('noeviction'))
+  .option('--requirepass <password>', 'clients must AUTH with this password')
+  .action(async (opts: { port: number; bind: string; unixsocket?: string; maxmemory: string; maxmemoryPolicy: MaxmemoryPolicy; requirepass?: string }) => {
+    const { runServe } = await import('./serve.js')
+    await runServe(opts)
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -29,6 +29,16 @@ export class Clock {
     this.cell = this.system ? NATIVE_CELL : new Float64Array(1)
   }
 
+  /**
+   * For a fused store call (store.ts FusedStore): true when the call may read the wall clock itself; otherwise the
+   * time is written to cells[0] here (a clock of the caller's, or fake timers) and the call uses that.
+   */
+  prepare(cells: Float64Array): boolean {
+    if (this.system && Date.now === REAL_DATE_NOW) return true
+    cells[0] = this.now()
+    return false
+  }
+
   /** Writes the current time to cell[0]. */
   tick(): void {
     if (this.system && Date.now === REAL_DATE_NOW) native.clockTick()

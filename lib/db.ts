@@ -4,12 +4,21 @@
 import type { Clock } from './clock.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
 import { closedError, oomError, valueTooLargeError } from './errors.js'
-import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy } from './evict.js'
+import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy, isLruPolicy } from './evict.js'
 import { globMatch } from './glob.js'
 import { Keyspace } from './keyspace.js'
 import { lfuInit, lfuTouch, lruClock } from './lru.js'
 import type { EventQueue, KeyspaceEvent } from './notify.js'
-import { HANDLE_INDEX_MASK, MAX_VALUE_BYTES, SLOT_HEADER_BYTES, type SlotStore } from './store.js'
+import {
+  CELL_NOW,
+  HANDLE_INDEX_MASK,
+  I32_HANDLE,
+  MAX_VALUE_BYTES,
+  SLOT_HEADER_BYTES,
+  isFused,
+  type FusedStore,
+  type SlotStore,
+} from './store.js'
 
 export type Value = string | Uint8Array
 
@@ -67,6 +76,8 @@ export class Db {
   }
   /** Whether the lru field holds LFU counters (an LFU policy) rather than LRU stamps. */
   lfu: boolean
+  /** The store when it has the fused hot paths (the native one), else null: lookups then probe in TypeScript. */
+  fused: FusedStore | null
   closed = false
   /** The hash of the key the last lookupRead probed. */
   lastHash = 0
@@ -80,9 +91,13 @@ export class Db {
     private readonly makeStore: () => SlotStore,
   ) {
     this.store = makeStore()
+    this.fused = isFused(this.store) ? this.store : null
     this.scratch = scratchBuffer(this.store)
     this.ks = new Keyspace(this.store)
     this.lfu = isLfuPolicy(cfg.maxmemoryPolicy)
+    this.ks.lfu = this.lfu
+    this.ks.exactStamps = isLruPolicy(cfg.maxmemoryPolicy)
+    this.ks.bindTables()
     this.evictor = new Evictor(this)
     this.ks.growAllowed = (extra) => cfg.maxmemory === 0 || this.evictionMemory() + extra <= cfg.maxmemory
   }
@@ -189,11 +204,17 @@ export class Db {
   policyChanged(before: MaxmemoryPolicy): void {
     this.evictor.resetPool()
     const lfu = isLfuPolicy(this.cfg.maxmemoryPolicy)
-    if (lfu === isLfuPolicy(before)) return
+    this.ks.exactStamps = isLruPolicy(this.cfg.maxmemoryPolicy)
+    if (lfu === isLfuPolicy(before)) {
+      this.ks.bindTables()
+      return
+    }
     // Restart every key's clock rather than read one kind as the other.
     const now = this.now()
     this.ks.lru.fill(lfu ? lfuInit(now) : lruClock(now))
     this.lfu = lfu
+    this.ks.lfu = lfu
+    this.ks.bindTables()
   }
 
   // ---- lookups (Redis's lookupKey with its flags) ----
@@ -204,6 +225,29 @@ export class Db {
 
   /** Read lookup: lazy expiry, hit/miss statistics, access clock; the value is read in the same native call. */
   lookupRead(key: string): number {
+    const fused = this.fused
+    if (fused !== null) {
+      // At most one native call: probe, verify, expiry test, LRU stamp and copy (ARCHITECTURE.md, "The path of a
+      // GET"); none when no slot has the key's fingerprint.
+      const hash = this.ks.hashKey(key)
+      this.lastHash = hash
+      if (!this.ks.hasFingerprint(hash)) {
+        this.stats.keyspace_misses++
+        return 0
+      }
+      const length = fused.get(key, hash, this.clock.prepare(fused.cells))
+      const io = fused.cellsI32
+      if (length >= 0) {
+        const handle = io[I32_HANDLE]
+        this.ks.readLength = length
+        if (this.lfu) this.touchKey(handle, fused.cells[CELL_NOW])
+        this.stats.keyspace_hits++
+        return handle
+      }
+      if (length === -2) this.removeWithEvent(io[I32_HANDLE], hash, 'expired')
+      this.stats.keyspace_misses++
+      return 0
+    }
     const ks = this.ks
     const hash = ks.hashKey(key)
     this.lastHash = hash
@@ -346,11 +390,14 @@ export class Db {
     }
     this.store.close()
     this.store = fresh
+    this.fused = isFused(fresh) ? fresh : null
     this.overheadSampledAt = -Infinity
     this.scratch = scratchBuffer(fresh)
     this.viewLength = -1
     this.ks.reset(fresh)
     this.evictor.resetPool()
+    // Redis's emptyDb forgets the keyspace's average TTL with its keys.
+    this.stats.avg_ttl = 0
   }
 
   close(): void {

@@ -24,7 +24,7 @@ const SHRINK_LOAD = 0.125
 const REHASH_VISITS_PER_STEP = 64
 const REHASH_MOVES_PER_STEP = 8
 /** Per-process seed so a key set tuned to collide in one process does not collide in another. */
-const HASH_SEED = (Math.random() * 0x100000000) >>> 0
+export const HASH_SEED = (Math.random() * 0x100000000) >>> 0
 
 /** Which native check confirms a fingerprint match (and what it returns along the way). */
 const VERIFY_KEY = 0
@@ -180,6 +180,24 @@ export abstract class Dict {
     }
   }
 
+  /**
+   * Whether a slot holds this fingerprint: without one the key is certainly absent, and the fused lookups
+   * (store.ts FusedStore) are not called at all, so a miss costs no native call.
+   */
+  hasFingerprint(hash: number): boolean {
+    hash |= 0
+    if (this.oldHandles !== null && this.oldHashes !== null && this.fingerprintIn(this.oldHashes, this.oldHandles, this.oldMask, hash)) return true
+    return this.fingerprintIn(this.hashes, this.handles, this.mask, hash)
+  }
+
+  private fingerprintIn(hashes: Int32Array, handles: Uint32Array, mask: number, hash: number): boolean {
+    for (let pos = hash & mask; ; pos = (pos + 1) & mask) {
+      const handle = handles[2 * pos + 1]
+      if (handle === EMPTY) return false
+      if (hashes[2 * pos] === hash && handle !== TOMBSTONE) return true
+    }
+  }
+
   /** Whether (hash, handle) is in the table: a pure-TypeScript check that a sampled key still exists. */
   contains(handle: number, hash: number): boolean {
     return this.positionOf(this.hashes, this.handles, this.mask, handle, hash) >= 0 ||
@@ -268,8 +286,9 @@ export abstract class Dict {
     if (size === this.mask + 1) return
     const hashes = allocArray(Int32Array, size * 2)
     const handles = new Uint32Array(hashes.buffer)
+    let replaced: Int32Array | null = null
     if (this.fill === 0) {
-      releaseArray(this.hashes)
+      replaced = this.hashes
       this.hashes = hashes
       this.handles = handles
       this.mask = size - 1
@@ -284,7 +303,10 @@ export abstract class Dict {
       this.fill = 0
       this.rehashIdx = 0
     }
+    // Arrays are released only after arraysChanged, which rebinds the store's view of them (ARCHITECTURE.md,
+    // "Pointers").
     this.arraysChanged()
+    if (replaced !== null) releaseArray(replaced)
   }
 
   /** Moves a bounded number of entries from the old table (called per write and per timer tick). */
@@ -323,13 +345,14 @@ export abstract class Dict {
   }
 
   protected endRehash(): void {
-    if (this.oldHashes !== null) releaseArray(this.oldHashes)
+    const emptied = this.oldHashes
     this.oldHashes = null
     this.oldHandles = null
     this.oldMask = 0
     this.oldFill = 0
     this.rehashIdx = -1
     this.arraysChanged()
+    if (emptied !== null) releaseArray(emptied)
   }
 
   // ---- scan ----

@@ -21,6 +21,7 @@ import {
 import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
 import { Reporter, engineArenaStats, engineHeapResident } from './report.js'
+import { listen, type ListenOptions, type RespListener } from './server/server.js'
 import { createStore, type SlotStore } from './store.js'
 import {
   getCommand,
@@ -34,10 +35,12 @@ import {
   type GetExOptions,
   type SetOptions,
 } from './t_string.js'
+import { mgetIntoCommand } from './t_string_batch.js'
 
 export type { EngineStats, ScanOptions, Value } from './db.js'
 export type { ExpireFlag } from './expire.js'
 export type { GetExOptions, SetOptions } from './t_string.js'
+export type { ListenAddress, ListenOptions, RespListener } from './server/server.js'
 
 /** Hooks for tests: a store factory and a clock (unix ms) of their own. */
 export interface EngineInternals {
@@ -113,6 +116,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly #activeExpire: ActiveExpire
   readonly #defrag: ActiveDefrag
   readonly #reporter: Reporter
+  /** The RESP endpoints serving this engine (close() closes them). */
+  readonly #listeners = new Set<() => Promise<void>>()
 
   /**
    * Opens an engine: its keys and values live in a jemalloc arena of its own, which {@link Engine.close}
@@ -213,6 +218,17 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** MGET: one entry per key, undefined where missing. */
   mget(keys: readonly string[]): (Buffer | undefined)[] {
     return mgetCommand(this.#db, keys)
+  }
+
+  /**
+   * A batch read into one buffer: the values of `keys` back to back in `target`, in key order, `lengths[i]` each
+   * value's length or -1 for a missing key. Stops before the first value that does not fit (call again with the
+   * rest). Expiry, the access clock and the hit/miss counters as MGET. On the native store the lookups of a batch
+   * overlap their cache misses, so it reads many keys faster than as many `getInto` calls.
+   * @returns how many keys were processed (`keys.length` when every value fit).
+   */
+  mgetInto(keys: readonly string[], target: Uint8Array, lengths: Int32Array): number {
+    return mgetIntoCommand(this.#db, keys, target, lengths)
   }
 
   /** MSET: writes every pair, clearing their TTLs; room for all is made first (`ERR_OOM` writes none). */
@@ -334,10 +350,11 @@ export class Engine extends EventEmitter<EngineEvents> {
     return pttlCommand(this.#db, key)
   }
 
-  /** EXPIRETIME: the unix time in seconds the key expires at, -1 without one, -2 when missing. */
+  /** EXPIRETIME: the unix time in seconds the key expires at (rounded as TTL), -1 without one, -2 when missing. */
   expiretime(key: string): number {
     const when = pexpiretimeCommand(this.#db, key)
-    return when < 0 ? when : Math.floor(when / 1000)
+    // Redis's ttlGenericCommand rounds the absolute time as it rounds TTL: (ms + 500) / 1000.
+    return when < 0 ? when : ttlSeconds(when)
   }
 
   /** PEXPIRETIME: the unix time in milliseconds the key expires at, -1 without one, -2 when missing. */
@@ -431,10 +448,38 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
+  // ---- the RESP endpoint (server/) ----
+
+  /**
+   * Serves this engine over RESP2 and RESP3 (`HELLO 3`) on TCP or a Unix socket, so redis-cli, Redis clients
+   * and exporters can inspect and tune it live (ARCHITECTURE.md "The RESP endpoint"). Commands run one at a time,
+   * to completion, between the application's own calls.
+   * @param options `{ port, host }` (host defaults to 127.0.0.1; a non-loopback host needs `requirepass`) or
+   *   `{ path }` (a Unix socket, mode 0600); `requirepass`, `clientOutputBufferLimit`, `maxclients`.
+   * @returns the listener once bound: its `address` (the port chosen for port 0) and `close()`. Closing the
+   *   engine closes it too.
+   */
+  listen(options: ListenOptions): Promise<RespListener> {
+    try {
+      this.#db.assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return listen(this, options, (close) => {
+      this.#listeners.add(close)
+      return () => this.#listeners.delete(close)
+    })
+  }
+
   // ---- lifetime ----
 
-  /** Frees every native byte and stops the timers; later calls throw `ERR_CLOSED`. Closing twice is harmless. */
+  /**
+   * Frees every native byte, stops the timers and closes the RESP listeners (dropping their clients); later calls
+   * throw `ERR_CLOSED`. Closing twice is harmless.
+   */
   close(): void {
+    for (const close of [...this.#listeners]) void close()
+    this.#listeners.clear()
     this.#activeExpire.stop()
     this.#db.close()
   }

@@ -25,6 +25,11 @@ export function evictionTimeLimitUs(tenacity: number): number {
   return Infinity
 }
 
+/** Policies that order evictions by the LRU stamp. */
+export function isLruPolicy(policy: MaxmemoryPolicy): boolean {
+  return policy === 'allkeys-lru' || policy === 'volatile-lru'
+}
+
 export function isLfuPolicy(policy: MaxmemoryPolicy): boolean {
   return policy === 'allkeys-lfu' || policy === 'volatile-lfu'
 }

@@ -1,6 +1,7 @@
-import { Dict, EMPTY, TOMBSTONE } from './dict.js'
+import { markAsUntransferable } from 'node:worker_threads'
+import { Dict, EMPTY, HASH_SEED, TOMBSTONE } from './dict.js'
 import { allocArray, releaseArray } from './pages.js'
-import { HANDLE_INDEX_MASK, type SlotStore } from './store.js'
+import { HANDLE_INDEX_MASK, isFused, type SlotStore } from './store.js'
 
 // The keyspace: the hash table (dict.ts) plus per-key metadata in parallel typed arrays indexed by the handle's
 // slot index, and a dense list of volatile keys (Redis's db->expires). No JS object or string is kept per key, so
@@ -57,9 +58,33 @@ export class Keyspace extends Dict {
     let bytes = this.tableBytes() + this.lru.byteLength + this.volatilePos.byteLength
     bytes += this.volatileHandles.byteLength + this.volatileHashes.byteLength + this.volatileExpires.byteLength
     this.arrayBytes = bytes
+    if (this.released) return
     // Arrays change only on a resize, so this is the rare call that keeps the store's peak (which includes them)
     // exact between reports.
-    if (!this.released) this.store.setExtraBytes(bytes)
+    this.store.setExtraBytes(bytes)
+    this.bindTables()
+  }
+
+  /** Whether the lru field holds LFU counters (the fused paths then leave it to JS); set with bindTables(). */
+  lfu = false
+  /**
+   * Whether LRU stamps must be exact to the ms (an LRU policy orders evictions by them); otherwise the fused paths
+   * stamp with the cheaper coarse clock (ARCHITECTURE.md, "Clock"). Set with bindTables().
+   */
+  exactStamps = false
+
+  /**
+   * Gives the store the arrays as they are now, for its fused lookups (store.ts FusedStore). Called after every
+   * replacement of an array and before the replaced one is released (ARCHITECTURE.md, "Pointers").
+   */
+  bindTables(): void {
+    const store = this.store
+    if (!isFused(store)) return
+    // Native code keeps pointers into these while bound: no transfer may detach them (ARCHITECTURE.md, "Pointers").
+    for (const array of [this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires]) {
+      if (array !== null) markAsUntransferable(array.buffer)
+    }
+    store.bindTables(this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires, HASH_SEED, this.lfu, this.exactStamps)
   }
 
   /**
@@ -135,11 +160,11 @@ export class Keyspace extends Dict {
     lru.set(this.lru)
     const volatilePos = allocArray(Uint32Array, capacity)
     volatilePos.set(this.volatilePos)
-    releaseArray(this.lru)
-    releaseArray(this.volatilePos)
+    const replaced = [this.lru, this.volatilePos]
     this.lru = lru
     this.volatilePos = volatilePos
     this.arraysChanged()
+    for (const array of replaced) releaseArray(array)
   }
 
   // ---- expire times ----
@@ -200,11 +225,12 @@ export class Keyspace extends Dict {
     hashes.set(this.volatileHashes.subarray(0, n))
     const expires = allocArray(Float64Array, capacity)
     expires.set(this.volatileExpires.subarray(0, n))
-    this.releaseVolatile()
+    const replaced = [this.volatileHandles, this.volatileHashes, this.volatileExpires]
     this.volatileHandles = handles
     this.volatileHashes = hashes
     this.volatileExpires = expires
     this.arraysChanged()
+    for (const array of replaced) releaseArray(array)
   }
 
   private releaseVolatile(): void {
@@ -298,6 +324,7 @@ export class Keyspace extends Dict {
 
   /** Hands every large array's memory back (the engine closing, or reset replacing them). */
   release(): void {
+    if (!this.released && isFused(this.store)) this.store.unbindTables()
     this.released = true
     this.releaseTable()
     releaseArray(this.lru)

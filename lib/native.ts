@@ -63,6 +63,25 @@ export interface NativeStoreFunctions {
    */
   scratch(id: number): ArrayBuffer
   close(id: number): void
+  /** The store's cells (native/store_state.h Cells) as an external ArrayBuffer, the same object on every call. */
+  cells(id: number): ArrayBuffer
+  /** Fused read: value length (bytes in scratch when they fit), -1 absent, -2 expired (lib/store.ts FusedStore). */
+  get(id: number, key: string, hash: number, nativeClock: boolean): number
+  /** Fused overwrite: the handle, 0 when absent, -1 when a hash match is past its expire time. */
+  upsert(id: number, key: string, hash: number, value: string | Uint8Array, nativeClock: boolean): number
+  mgetInto(id: number, keys: readonly string[], start: number, target: Uint8Array, offset: number, lengths: Int32Array, nativeClock: boolean): number
+  bindTables(
+    id: number,
+    table: Int32Array,
+    oldTable: Int32Array | null,
+    lru: Uint32Array,
+    volatilePos: Uint32Array,
+    volatileExpires: Float64Array,
+    seed: number,
+    lfu: boolean,
+    exactStamps: boolean,
+  ): void
+  unbindTables(id: number): void
   put(id: number, key: string, value: string | Uint8Array): number
   replace(id: number, handle: number, value: string | Uint8Array): void
   replaceIfKey(id: number, handle: number, key: string, value: string | Uint8Array): boolean

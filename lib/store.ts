@@ -73,8 +73,53 @@ export interface SlotStore {
   defragStep?(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
+/**
+ * The fused hot paths (ARCHITECTURE.md, "The path of a GET"): the native store probes the keyspace's tables itself,
+ * so a GET or an overwrite is one call. The keyspace binds its arrays after every change (Keyspace.arraysChanged).
+ * The cells are native memory the calls leave their by-products in (CELL_* and I32_* below); `nativeClock` true
+ * has the call read the wall clock (and write it to cells[CELL_NOW]), false makes it use the time JS wrote there.
+ */
+export interface FusedStore extends SlotStore {
+  readonly cells: Float64Array
+  readonly cellsI32: Int32Array
+  bindTables(
+    table: Int32Array,
+    oldTable: Int32Array | null,
+    lru: Uint32Array,
+    volatilePos: Uint32Array,
+    volatileExpires: Float64Array,
+    seed: number,
+    lfu: boolean,
+    exactStamps: boolean,
+  ): void
+  unbindTables(): void
+  /**
+   * The value's length (its bytes in scratch when they fit), -1 when absent, -2 when present but expired. `hash` is
+   * the keyspace's hash of the key (Dict.hashKey).
+   */
+  get(key: string, hash: number, nativeClock: boolean): number
+  /** Replaces an existing key's value: its handle, 0 when absent, REPLACE_EXPIRED (-1) for a stale hash match. */
+  upsert(key: string, hash: number, value: string | Uint8Array, nativeClock: boolean): number
+  /** Copies values back to back from offset; returns the index of the first key not processed. */
+  mgetInto(keys: readonly string[], start: number, target: Uint8Array, offset: number, lengths: Int32Array, nativeClock: boolean): number
+}
+
+/** Whether a store has the fused paths (the native one does; test stand-ins may not). */
+export function isFused(store: SlotStore): store is FusedStore {
+  return (store as Partial<FusedStore>).upsert !== undefined
+}
+
+// The cells' layout (native/store_state.h Cells): Float64 indices, and Int32 indices over the same bytes.
+export const CELL_NOW = 0
+export const CELL_USED_BYTES = 1
+export const CELL_BATCH_OFFSET = 4
+export const I32_HANDLE = 4
+export const I32_HASH = 5
+export const I32_HITS = 6
+export const I32_MISSES = 7
+
 /** The native store: both optional capabilities present (they throw ERR_UNSUPPORTED on builds without jemalloc). */
-export interface NativeStore extends SlotStore {
+export interface NativeStore extends FusedStore {
   arenaStats(): ArenaStats
   heapResident(): number
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
@@ -117,7 +162,10 @@ const unclosed = new FinalizationRegistry<number>((id) => fns.close(id))
 class Store implements NativeStore {
   readonly scratch: Uint8Array
   readonly scratchUsable: number
+  readonly cells: Float64Array
+  readonly cellsI32: Int32Array
   private readonly id: number
+  private closed = false
 
   constructor(ownArena: boolean, scratchBytes: number) {
     if (!Number.isInteger(scratchBytes) || scratchBytes < 16 || scratchBytes > 64 * 1024 * 1024) {
@@ -126,7 +174,11 @@ class Store implements NativeStore {
     this.id = fns.open(ownArena, scratchBytes)
     unclosed.register(this, this.id, this)
     this.scratch = new Uint8Array(fns.scratch(this.id))
-    // A new store holds nothing but its scratch block.
+    const cells = fns.cells(this.id)
+    this.cells = new Float64Array(cells)
+    this.cellsI32 = new Int32Array(cells)
+    markAsUntransferable(cells)
+    // A new store holds nothing but its scratch and cells blocks.
     this.scratchUsable = fns.usedBytes(this.id)
     // Native code owns this memory, so a transfer cannot harm it; refusing transfers keeps the view usable.
     markAsUntransferable(this.scratch.buffer)
@@ -175,8 +227,35 @@ class Store implements NativeStore {
   freeMany(handles: Uint32Array, count: number): number {
     return fns.freeMany(this.id, handles, count)
   }
+  /** Read from the cell the store keeps current (no call); ERR_CLOSED once closed, as every method. */
   usedBytes(): number {
-    return fns.usedBytes(this.id)
+    if (this.closed) return fns.usedBytes(this.id)
+    return this.cells[CELL_USED_BYTES]
+  }
+  get(key: string, hash: number, nativeClock: boolean): number {
+    return fns.get(this.id, key, hash, nativeClock)
+  }
+  upsert(key: string, hash: number, value: string | Uint8Array, nativeClock: boolean): number {
+    return fns.upsert(this.id, key, hash, value, nativeClock)
+  }
+  mgetInto(keys: readonly string[], start: number, target: Uint8Array, offset: number, lengths: Int32Array, nativeClock: boolean): number {
+    return fns.mgetInto(this.id, keys, start, target, offset, lengths, nativeClock)
+  }
+  bindTables(
+    table: Int32Array,
+    oldTable: Int32Array | null,
+    lru: Uint32Array,
+    volatilePos: Uint32Array,
+    volatileExpires: Float64Array,
+    seed: number,
+    lfu: boolean,
+    exactStamps: boolean,
+  ): void {
+    fns.bindTables(this.id, table, oldTable, lru, volatilePos, volatileExpires, seed, lfu, exactStamps)
+  }
+  /** Nothing to forget once closed: closing dropped the bound arrays. */
+  unbindTables(): void {
+    if (!this.closed) fns.unbindTables(this.id)
   }
   setExtraBytes(bytes: number): void {
     fns.setExtraBytes(this.id, bytes)
@@ -198,6 +277,7 @@ class Store implements NativeStore {
   }
   close(): void {
     unclosed.unregister(this)
+    this.closed = true
     fns.close(this.id)
   }
 }

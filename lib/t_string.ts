@@ -5,7 +5,7 @@ import { syntaxError } from './errors.js'
 import { absoluteExpire } from './expire.js'
 import { NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
 import { lfuInit, lruClock } from './lru.js'
-import { HANDLE_INDEX_MASK } from './store.js'
+import { CELL_NOW, HANDLE_INDEX_MASK } from './store.js'
 
 /** EX / PX / EXAT / PXAT, as SET and GETEX take them. */
 export interface ExpireOptions {
@@ -58,14 +58,16 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions)
   db.assertOpen()
   checkKey(key)
   checkValue(value)
-  db.clock.tick()
-  const now = db.clock.cell[0]
+  // The time is read here only when an option needs it; otherwise the write's own call reads it (Clock.prepare).
+  let now = 0
   let when = NO_EXPIRE
   let nx = false
   let xx = false
   let keepttl = false
   if (opts !== undefined) {
     checkOptions(opts, 'set')
+    db.clock.tick()
+    now = db.clock.cell[0]
     nx = opts.nx === true
     xx = opts.xx === true
     keepttl = opts.keepttl === true
@@ -80,8 +82,30 @@ export function setCommand(db: Db, key: string, value: Value, opts?: SetOptions)
     // to be absent (no second probe). An expired match takes the general path below, which expires it first.
     const arrays = ks.arrayBytes
     const high = ks.highIndex
-    ks.replaceNow[0] = now
-    let handle = ks.replaceExisting(key, hash, value)
+    let handle: number
+    const fused = db.fused
+    if (fused !== null && ks.hasFingerprint(hash)) {
+      // One native call: probe, verify, replace in place (ARCHITECTURE.md, "The path of a SET").
+      let nativeClock = false
+      if (opts === undefined) nativeClock = db.clock.prepare(fused.cells)
+      else fused.cells[CELL_NOW] = now
+      handle = fused.upsert(key, hash, value, nativeClock)
+      now = fused.cells[CELL_NOW]
+    } else if (fused !== null) {
+      // No slot has the key's fingerprint: the key is absent, and the insert below is the only native call.
+      handle = 0
+      if (opts === undefined) {
+        db.clock.tick()
+        now = db.clock.cell[0]
+      }
+    } else {
+      if (opts === undefined) {
+        db.clock.tick()
+        now = db.clock.cell[0]
+      }
+      ks.replaceNow[0] = now
+      handle = ks.replaceExisting(key, hash, value)
+    }
     if (handle !== REPLACE_EXPIRED) {
       if (handle !== 0) {
         // An overwrite is an access; LFU keeps the key's counter (Redis's dbSetValue copies the old lru). The
@@ -138,6 +162,15 @@ export function getCommand(db: Db, key: string): Buffer | undefined {
 export function getStringCommand(db: Db, key: string): string | undefined {
   db.assertOpen()
   checkKey(key)
+  if (db.fused !== null) {
+    const handle = db.lookupRead(key)
+    if (handle === 0) {
+      db.events.flush()
+      return undefined
+    }
+    const length = db.ks.readLength
+    return length <= db.scratch.length ? db.scratch.toString('utf8', 0, length) : db.store.readString(handle)
+  }
   const ks = db.ks
   const hash = ks.hashKey(key)
   const handle = ks.findString(key, hash)

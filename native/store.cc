@@ -104,8 +104,15 @@ Store::Status Store::resize(uint32_t handle, size_t valueLen, uint8_t** value, s
   if (e == nullptr) return Status::kBadHandle;
   size_t need = sizeof(SlotHeader) + e->ptr->keyLen + valueLen;
   size_t usable = 0;
-  auto* slot = static_cast<SlotHeader*>(zrealloc(heap_, e->ptr, e->usable, need, &usable));
-  if (slot == nullptr) return Status::kNoMemory;
+  SlotHeader* slot = e->ptr;
+  // Same size class: the value is written in place, without rallocx's lookups (an overwrite with a value of the
+  // same size is the common case). Elsewhere the allocator decides.
+  if (need <= e->usable && zmallocGoodSize(need) == e->usable) {
+    usable = e->usable;
+  } else {
+    slot = static_cast<SlotHeader*>(zrealloc(heap_, e->ptr, e->usable, need, &usable));
+    if (slot == nullptr) return Status::kNoMemory;
+  }
   slotBytes_ = slotBytes_ - e->usable + usable;
   notePeak();
   e->ptr = slot;
@@ -147,6 +154,7 @@ void Store::free(uint32_t handle) {
   if (e == nullptr) return;
   zfree(heap_, e->ptr, e->usable);
   slotBytes_ -= e->usable;
+  notePeak();
   live_--;
   e->ptr = nullptr;
   e->usable = freeHead_;

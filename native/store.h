@@ -62,6 +62,16 @@ class Store {
   static const uint8_t* keyOf(const SlotHeader* s) { return reinterpret_cast<const uint8_t*>(s + 1); }
   static const uint8_t* valueOf(const SlotHeader* s) { return keyOf(s) + s->keyLen; }
   size_t usableSize(uint32_t handle) const;
+  // Bring a handle's slot-table entry, then its slot, toward the cache (mgetInto's pipeline overlaps the misses
+  // of several keys). Harmless for any handle: a bad one prefetches nothing.
+  void prefetchEntry(uint32_t handle) const {
+    uint32_t index = handle & kIndexMask;
+    if (index < issued_) __builtin_prefetch(entry(index));
+  }
+  void prefetchSlot(uint32_t handle) const {
+    const SlotHeader* slot = find(handle);
+    if (slot != nullptr) __builtin_prefetch(slot);
+  }
 
   // One bounded step of active defragmentation over slot indices [cursor, cursor + maxScan): moves each slot
   // whose allocation the allocator hints would be better elsewhere. Returns the next cursor, 0 after the last.
@@ -79,6 +89,12 @@ class Store {
   size_t heapBytes() const { return slotBytes_ + tableBytes_; }
   void setHeldBytes(size_t bytes) {
     heldBytes_ = bytes;
+    notePeak();
+  }
+  // A cell (native memory JS reads, store_state.h) where usedBytes() is written after every change, so the write
+  // path reads used memory without a call (ARCHITECTURE.md, "Memory"). nullptr: no cell.
+  void setUsedCell(double* cell) {
+    usedCell_ = cell;
     notePeak();
   }
   // Bytes the engine holds outside the store (the keyspace's typed arrays): not used bytes of the store, but part
@@ -105,9 +121,11 @@ class Store {
   Entry* entry(uint32_t index) const { return &chunks_[index >> kChunkBits][index & (kChunkSize - 1)]; }
   Entry* findEntry(uint32_t handle) const;
   bool grow();
+  // After every change of the byte counts: the peak, and the used-bytes cell.
   void notePeak() {
-    size_t now = slotBytes_ + tableBytes_ + heldBytes_ + extraBytes_;
-    if (now > peak_) peak_ = now;
+    size_t used = slotBytes_ + tableBytes_ + heldBytes_;
+    if (usedCell_ != nullptr) *usedCell_ = static_cast<double>(used);
+    if (used + extraBytes_ > peak_) peak_ = used + extraBytes_;
   }
 
   ZHeap heap_;
@@ -123,6 +141,7 @@ class Store {
   size_t heldBytes_ = 0;
   size_t extraBytes_ = 0;
   size_t peak_ = 0;
+  double* usedCell_ = nullptr;
 };
 
 constexpr Store::Layout Store::layout() {

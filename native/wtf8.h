@@ -30,9 +30,14 @@ inline size_t encodedLength(const char16_t* units, size_t n) {
 }
 
 inline void encode(const char16_t* units, size_t n, std::string* out) {
-  out->clear();
+  // ASCII, the common key, narrows unit by unit without the per-byte appends below.
+  size_t ascii = 0;
+  while (ascii < n && units[ascii] < 0x80) ascii++;
+  out->resize(ascii);
+  for (size_t i = 0; i < ascii; i++) (*out)[i] = static_cast<char>(units[i]);
+  if (ascii == n) return;
   out->reserve(n);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = ascii; i < n; i++) {
     uint32_t c = units[i];
     if (c < 0x80) {
       out->push_back(static_cast<char>(c));

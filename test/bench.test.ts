@@ -325,12 +325,24 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
   })
 
   test('throughput and hitratio report every peer and policy with finite figures', () => {
-    const t = JSON.parse(readFileSync(join(out, 'throughput.json'), 'utf8')) as { results: { peer: string; opsPerSec: number; delayMaxMs: number }[] }
-    expect(t.results.map((r) => r.peer)).toEqual(['arenakv get', 'arenakv getInto', 'lru-cache', 'mnemonist'])
-    for (const r of t.results) {
+    type Result = { peer: string; workload: string; opsPerSec: number; delayMaxMs: number; hitRatio: number }
+    const t = JSON.parse(readFileSync(join(out, 'throughput.json'), 'utf8')) as { configs: { results: Result[] }[] }
+    expect(t.configs.map((c) => c.results.map((r) => `${r.workload} ${r.peer}`))).toEqual([
+      [
+        'mix arenakv get', 'mix arenakv getInto', 'mix lru-cache', 'mix mnemonist',
+        'read arenakv mgetInto', 'read arenakv getInto', 'read lru-cache', 'read mnemonist',
+        'write arenakv set', 'write lru-cache', 'write mnemonist',
+      ],
+    ])
+    for (const r of t.configs[0].results) {
       expect(r.opsPerSec).toBeGreaterThan(0)
       expect(Number.isFinite(r.delayMaxMs)).toBe(true)
+      // Every key is there (maxmemory leaves room for all): every read hits, whichever the subject.
+      if (r.workload !== 'write') expect(r.hitRatio, `${r.workload} ${r.peer}`).toBe(1)
     }
+    const md = readFileSync(join(out, 'report.md'), 'utf8')
+    expect(md).toMatch(/^- Goal get\(\) ÷ lru-cache, 20,000 keys ≥ 1\.5: measured \d+\.\d\d \((met|not met)\)\./m)
+    expect(md).toMatch(/^- Goal mgetInto\(\) ÷ lru-cache's get/m)
     const h = JSON.parse(readFileSync(join(out, 'hitratio.json'), 'utf8')) as { results: { policy: string; hitRatio: number; exactLruAtHeld: number }[] }
     expect(h.results.map((r) => r.policy)).toEqual(['allkeys-lru', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random'])
     for (const r of h.results) {

@@ -57,6 +57,13 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   const s = store as unknown as Record<string, (...args: unknown[]) => unknown>
   const n = native as unknown as Record<string, (...args: unknown[]) => unknown>
 
+  // The fused paths need bound tables to get past their first check: empty ones (every lookup misses).
+  const table = new Int32Array(128)
+  const lru = new Uint32Array(64)
+  const volatilePos = new Uint32Array(64)
+  const volatileExpires = new Float64Array(16)
+  store.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, false)
+  const notStrings = notNumbers.filter((v) => typeof v !== 'string')
   const calls: Array<() => unknown> = [
     () => s.read(badHandle(), 'live:0'),
     () => s.readString(badHandle()),
@@ -92,6 +99,31 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => st.setExtraBytes(liveId, pick([-1, 0.5, 'x', null, 2 ** 51])),
     () => st.read(pick([-1, 0.5, 2 ** 53, 'x', null, 123456789]), live[0], 'live:0'),
     () => st.put(closedId, 'k', 'v'),
+    () => s.get(pick(notStrings), 0, true),
+    () => s.get('live:0', 0, pick(['x', 1, null, undefined, {}])),
+    () => s.get('live:0', pick(['x', null, undefined, {}]), true),
+    () => s.upsert('k', 0, pick(notValues), true),
+    () => s.upsert(pick(notStrings), 0, 'v', false),
+    () => s.upsert('k', pick(['x', null, {}]), 'v', false),
+    () => s.upsert('k', 0, huge, true),
+    () => s.mgetInto(pick([null, 'x', {}, new Uint8Array(2)]), 0, new Uint8Array(8), 0, new Int32Array(1), true),
+    () => s.mgetInto(['live:0'], pick([-1, 2, 0.5, 'x', NaN]), new Uint8Array(8), 0, new Int32Array(1), true),
+    () => s.mgetInto(['live:0'], 0, pick(notValues), 0, new Int32Array(1), true),
+    () => s.mgetInto(['live:0'], 0, new Uint8Array(8), 0, pick([new Uint32Array(1), [1], null]), true),
+    () => s.mgetInto(['a', 'b'], 0, new Uint8Array(8), 0, new Int32Array(1), true),
+    () => s.mgetInto(['live:0'], 0, new Uint8Array(8), pick([9, -1, 0.5, 'x']), new Int32Array(1), true),
+    () => s.mgetInto([pick(notStrings), 'a'], 0, new Uint8Array(8), 0, new Int32Array(2), true),
+    () => s.mgetInto(['live:0'], 0, new Uint8Array(8), 0, new Int32Array(1), pick(['yes', 0, null])),
+    () => s.bindTables(pick(notValues), null, lru, volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(pick([new Int32Array(6), new Int32Array(0), new Uint32Array(128)]), null, lru, volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(table, pick([new Int32Array(3), 'x']), lru, volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(table, null, new Uint32Array(32), volatilePos, volatileExpires, 0, false, false),
+    () => s.bindTables(table, null, lru, volatilePos, pick([new Uint32Array(4), null]), 0, false, false),
+    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, pick([-1, 2 ** 33, 0.5, 'x']), false, false),
+    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, pick([1, 'no', null]), false),
+    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, pick([1, 'no', null])),
+    () => st.get(liveId, 'k', 0, true), // tables never bound
+    () => st.mgetInto(closedId, ['k'], 0, new Uint8Array(1), 0, new Int32Array(1), true),
   ]
 
   const codes = new Map<string, number>()
@@ -114,8 +146,10 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   expect(store.usedBytes()).toBe(storeBytes)
   expect(store.count()).toBe(live.length)
   live.forEach((h, i) => expect(store.readStringIfKey(h, `live:${i}`)).toBe(`value:${i}`))
+  // A bad bind changed nothing: the tables bound first are still the ones the lookups probe.
+  expect(store.get('live:0', 0, true)).toBe(-1)
   expect([...codes.keys()].sort()).toEqual(
-    expect.arrayContaining(['ERR_CLOSED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HANDLE', 'ERR_OUT_OF_RANGE', 'ERR_VALUE_TOO_LARGE']),
+    expect.arrayContaining(['ERR_CLOSED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_HANDLE', 'ERR_NATIVE', 'ERR_OUT_OF_RANGE', 'ERR_VALUE_TOO_LARGE']),
   )
   expect(closedScratch).toBeInstanceOf(ArrayBuffer)
   store.close()

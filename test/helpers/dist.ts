@@ -6,12 +6,12 @@ import { runOk } from './run.js'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
- * Compiles lib/ and bench/ (tsc) unless every dist/ file is already newer than its source: the CLI and the
+ * Compiles lib/, bench/ and cli/ (tsc) unless every dist/ file is already newer than its source: the CLI and the
  * benches run from dist/, and test files run in parallel, so an up-to-date dist/ (as `npm install` leaves it)
  * is not rewritten under another test's feet.
  */
 export async function ensureDist(): Promise<void> {
-  const stale = ['lib', 'bench'].some((dir) =>
+  const stale = ['lib', 'bench', 'cli'].some((dir) =>
     readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
       .some((f) => {

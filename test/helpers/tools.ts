@@ -24,3 +24,6 @@ export function needs(title: string, present: boolean, command: string, debianPa
 
 export const HAS_REDIS_SERVER = onPath('redis-server')
 export const HAS_CMAKE = onPath('cmake')
+export const HAS_REDIS_CLI = onPath('redis-cli')
+export const HAS_REDIS_BENCHMARK = onPath('redis-benchmark')
+export const HAS_REDIS_EXPORTER = onPath('prometheus-redis-exporter')

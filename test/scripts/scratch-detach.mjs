@@ -8,7 +8,7 @@ import { createStore } from '../../dist/lib/store.js'
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc')
 
 const baseline = allocator.usedMemory()
-const store = createStore()
+let store = createStore()
 const size = store.scratch.byteLength
 let stream = new ReadableStream({
   type: 'bytes',
@@ -60,8 +60,9 @@ for (let round = 1; round <= 3; round++) {
 for (const b of churn) if (b.some((x) => x !== 0x5a)) throw new Error('native code wrote into memory it does not own')
 for (const h of handles) store.free(h)
 store.close()
+store = null
 churn.length = 0
-// The scratch block goes once both the store and V8 have let go of it: nothing of the store is left.
+// The scratch and cells blocks go once both the store and V8 have let go of them: nothing of the store is left.
 for (let i = 0; i < 4; i++) {
   globalThis.gc()
   await new Promise((resolve) => setImmediate(resolve))

@@ -1,0 +1,542 @@
+// RESP2/RESP3 on the wire: the incremental request parser (Redis's processMultibulkBuffer and
+// processInlineBuffer in networking.c) and the reply encoder (addReply* in networking.c). ARCHITECTURE.md
+// "The RESP endpoint".
+
+/** Redis's PROTO_INLINE_MAX_SIZE: an inline request, or a `*`/`$` header line, longer than this is refused. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024
+/** Redis's proto-max-bulk-len default: 512 MB. */
+export const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024
+/** Bulks at least this long are collected into their own buffer as chunks arrive (Redis's PROTO_MBULK_BIG_ARG). */
+const BIG_ARG = 32 * 1024
+const INT_MAX = 2 ** 31 - 1
+const CR = 13
+const LF = 10
+const EMPTY = Buffer.alloc(0)
+
+/** A request the protocol cannot parse: the connection answers `-ERR Protocol error: …` and is closed. */
+export class ProtocolError extends Error {
+  constructor(detail: string) {
+    super(`Protocol error: ${detail}`)
+    this.name = 'ProtocolError'
+  }
+}
+
+/**
+ * Redis's string2ll: an optional '-', then digits without leading zeros, within a signed 64-bit integer.
+ * Returns a number when it is a safe integer, a bigint otherwise, null when the text is not such an integer.
+ */
+export function parseInteger(buf: Uint8Array, start = 0, end = buf.length): number | bigint | null {
+  const len = end - start
+  if (len === 0 || len > 20) return null
+  let i = start
+  const negative = buf[i] === 45
+  if (negative) {
+    i++
+    if (i === end) return null
+  }
+  if (buf[i] === 48) return i + 1 === end && !negative ? 0 : null
+  let n = 0
+  for (let j = i; j < end; j++) {
+    const d = buf[j] - 48
+    if (d < 0 || d > 9) return null
+    n = n * 10 + d
+  }
+  if (Number.isSafeInteger(n)) return negative ? -n : n
+  let big = 0n
+  for (let j = i; j < end; j++) big = big * 10n + BigInt(buf[j] - 48)
+  if (negative) big = -big
+  if (big > 0x7fffffffffffffffn || big < -0x8000000000000000n) return null
+  return big
+}
+
+/** A request: its arguments as bytes, and the buffer they were sliced from (kept alive by them). */
+export type Request = Buffer[]
+
+/**
+ * The incremental request parser. `feed` appends what the socket read; `next` returns the next complete
+ * request, null when more bytes are needed, and throws ProtocolError (the connection must then be closed, as
+ * Redis's setProtocolError does). Arguments are views into the input, except big bulks, which are copied into
+ * a buffer of their own as they arrive so a 100 MB value is never concatenated chunk by chunk.
+ */
+export class RespParser {
+  private buf: Buffer = EMPTY
+  private pos = 0
+  /** Arguments still expected in the current multibulk request (0: between requests). */
+  private argsLeft = 0
+  private args: Buffer[] = []
+  /** A big bulk being filled, and how much of it is. */
+  private big: Buffer | null = null
+  private bigFill = 0
+  /** Bytes to drop before parsing goes on (the CRLF after a big bulk). */
+  private skip = 0
+  /** Before AUTH, Redis refuses requests of more than 10 arguments or bulks over 16 KB. */
+  authenticated = true
+
+  /** Bytes buffered and not parsed yet (the query buffer). */
+  get pending(): number {
+    return this.buf.length - this.pos + (this.big === null ? 0 : this.bigFill)
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      const take = Math.min(chunk.length, this.big.length - this.bigFill)
+      chunk.copy(this.big, this.bigFill, 0, take)
+      this.bigFill += take
+      if (this.bigFill < this.big.length) return
+      this.args.push(this.big)
+      this.argsLeft--
+      this.big = null
+      this.skip = 2
+      chunk = chunk.subarray(take)
+    }
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, chunk.length)
+      this.skip -= n
+      chunk = chunk.subarray(n)
+    }
+    if (chunk.length === 0) return
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk])
+    }
+    this.pos = 0
+  }
+
+  next(): Request | null {
+    for (;;) {
+      if (this.big !== null || this.skip > 0) return null
+      if (this.argsLeft === 0 && this.args.length > 0) {
+        // A request whose last argument was a big bulk, completed by feed().
+        const request = this.args
+        this.args = []
+        return request
+      }
+      if (this.argsLeft === 0) {
+        if (this.pos >= this.buf.length) return null
+        if (this.buf[this.pos] !== 42 /* '*' */) {
+          const request = this.inline()
+          if (request === null) return null
+          if (request.length === 0) continue
+          return request
+        }
+        const count = this.headerLine(42, 'too big mbulk count string')
+        if (count === null) return null
+        if (count === false || count > INT_MAX) throw new ProtocolError('invalid multibulk length')
+        if (!this.authenticated && count > 10) throw new ProtocolError('unauthenticated multibulk length')
+        if (count <= 0) continue
+        this.argsLeft = count
+        this.args = []
+      }
+      while (this.argsLeft > 0) {
+        if (this.pos >= this.buf.length) return null
+        if (this.buf[this.pos] !== 36 /* '$' */) {
+          if (this.buf.indexOf(CR, this.pos) < 0) {
+            if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('too big bulk count string')
+            return null
+          }
+          throw new ProtocolError(`expected '$', got '${String.fromCharCode(this.buf[this.pos])}'`)
+        }
+        const len = this.headerLine(36, 'too big bulk count string')
+        if (len === null) return null
+        if (len === false || len < 0 || len > PROTO_MAX_BULK_LEN) throw new ProtocolError('invalid bulk length')
+        if (!this.authenticated && len > 16384) throw new ProtocolError('unauthenticated bulk length')
+        const available = this.buf.length - this.pos
+        if (available < len + 2) {
+          if (len >= BIG_ARG && available < len) {
+            // Collect the bulk in a buffer of its own; feed() fills it, then drops its CRLF.
+            const big = Buffer.allocUnsafe(len)
+            this.buf.copy(big, 0, this.pos, this.buf.length)
+            this.bigFill = available
+            this.big = big
+            this.buf = EMPTY
+            this.pos = 0
+            return null
+          }
+          // Wait for the rest; the header is parsed again then (cheap: a few bytes).
+          this.pos = this.headerStart
+          return null
+        }
+        this.args.push(this.buf.subarray(this.pos, this.pos + len))
+        this.pos += len + 2
+        this.argsLeft--
+      }
+      const request = this.args
+      this.args = []
+      if (this.pos >= this.buf.length) {
+        this.buf = EMPTY
+        this.pos = 0
+      }
+      return request
+    }
+  }
+
+  private headerStart = 0
+
+  /**
+   * A `*N\r\n` or `$N\r\n` line at pos: N, null when the line is not complete yet, false when N is not an
+   * integer. As Redis, the line ends at the first CR, and the byte after it must have arrived.
+   */
+  private headerLine(marker: number, tooBig: string): number | null | false {
+    const buf = this.buf
+    // Header lines are a few bytes: a JS scan beats a native indexOf call; long ones fall back to it.
+    let cr = -1
+    const stop = Math.min(buf.length, this.pos + 24)
+    for (let i = this.pos; i < stop; i++) {
+      if (buf[i] === CR) {
+        cr = i
+        break
+      }
+    }
+    if (cr < 0 && stop < buf.length) cr = buf.indexOf(CR, stop)
+    if (cr < 0 || cr + 1 >= buf.length) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError(tooBig)
+      return null
+    }
+    if (buf[this.pos] !== marker) return false
+    const n = parseInteger(buf, this.pos + 1, cr)
+    this.headerStart = this.pos
+    this.pos = cr + 2
+    if (n === null) return false
+    return typeof n === 'bigint' ? (n > 0n ? Number.MAX_SAFE_INTEGER : -1) : n
+  }
+
+  /** An inline request (telnet, `redis-cli` piping plain lines): words split as sdssplitargs does. */
+  private inline(): Request | null {
+    const buf = this.buf
+    const nl = buf.indexOf(LF, this.pos)
+    if (nl < 0) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('too big inline request')
+      return null
+    }
+    let end = nl
+    if (end > this.pos && buf[end - 1] === CR) end--
+    const args = splitArgs(buf, this.pos, end)
+    this.pos = nl + 1
+    if (this.pos >= buf.length) {
+      this.buf = EMPTY
+      this.pos = 0
+    }
+    if (args === null) throw new ProtocolError('unbalanced quotes in request')
+    return args
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  if (c >= 65 && c <= 70) return c - 55
+  return -1
+}
+
+/**
+ * Redis's sdssplitargs: words separated by spaces; "double quotes" with \n \r \t \b \a \\ \" and \xHH escapes;
+ * 'single quotes' with \' only; a closing quote must be followed by a space or the end. Null for unbalanced quotes.
+ */
+export function splitArgs(buf: Uint8Array, start: number, end: number): Buffer[] | null {
+  const out: Buffer[] = []
+  let i = start
+  for (;;) {
+    while (i < end && isSpace(buf[i])) i++
+    if (i >= end) return out
+    const word: number[] = []
+    let inDouble = false
+    let inSingle = false
+    let done = false
+    while (!done) {
+      if (inDouble) {
+        if (i >= end) return null
+        const c = buf[i]
+        if (c === 92 && i + 3 < end && buf[i + 1] === 120 && hexValue(buf[i + 2]) >= 0 && hexValue(buf[i + 3]) >= 0) {
+          word.push(hexValue(buf[i + 2]) * 16 + hexValue(buf[i + 3]))
+          i += 3
+        } else if (c === 92 && i + 1 < end) {
+          i++
+          const e = buf[i]
+          word.push(e === 110 ? 10 : e === 114 ? 13 : e === 116 ? 9 : e === 98 ? 8 : e === 97 ? 7 : e)
+        } else if (c === 34) {
+          if (i + 1 < end && !isSpace(buf[i + 1])) return null
+          done = true
+        } else {
+          word.push(c)
+        }
+      } else if (inSingle) {
+        if (i >= end) return null
+        const c = buf[i]
+        if (c === 92 && i + 1 < end && buf[i + 1] === 39) {
+          i++
+          word.push(39)
+        } else if (c === 39) {
+          if (i + 1 < end && !isSpace(buf[i + 1])) return null
+          done = true
+        } else {
+          word.push(c)
+        }
+      } else {
+        if (i >= end) break
+        const c = buf[i]
+        if (isSpace(c)) done = true
+        else if (c === 34) inDouble = true
+        else if (c === 39) inSingle = true
+        else word.push(c)
+      }
+      if (i < end) i++
+    }
+    out.push(Buffer.from(word))
+  }
+}
+
+// ---- replies ----
+
+/** Redis's addReplyDouble: '%.17g' (inf and -inf spelled so). */
+export function formatDouble(x: number): string {
+  if (x === Infinity) return 'inf'
+  if (x === -Infinity) return '-inf'
+  if (Number.isNaN(x)) return 'nan'
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0'
+  const exp = Math.floor(Math.log10(Math.abs(x)))
+  let text: string
+  if (exp < -4 || exp >= 17) {
+    const [mantissa, e] = x.toExponential(16).split('e')
+    const m = mantissa.includes('.') ? mantissa.replace(/0+$/, '').replace(/\.$/, '') : mantissa
+    const ev = Number(e)
+    text = `${m}e${ev < 0 ? '-' : '+'}${String(Math.abs(ev)).padStart(2, '0')}`
+  } else {
+    text = x.toPrecision(17)
+    if (text.includes('.')) text = text.replace(/0+$/, '').replace(/\.$/, '')
+  }
+  return text
+}
+
+/** Values this long or longer are written as their own chunk rather than copied into the batch buffer. */
+const DIRECT_WRITE = 16 * 1024
+const INITIAL_CAPACITY = 16 * 1024
+
+/**
+ * Encodes the replies of one batch of requests. Small pieces are encoded into one reusable buffer; `take`
+ * copies what was written out (a pooled Buffer for small batches) so the connection does one write per batch,
+ * and big values travel as their own chunks without a copy.
+ */
+export class RespWriter {
+  private buf = Buffer.allocUnsafe(INITIAL_CAPACITY)
+  private len = 0
+  private chunks: Buffer[] = []
+  private chunkBytes = 0
+  /** 2 or 3 (HELLO): how maps, nulls, doubles and verbatim strings are written. */
+  resp: 2 | 3 = 2
+
+  /** Bytes written since the last take. */
+  get size(): number {
+    return this.chunkBytes + this.len
+  }
+
+  /** The batch's output, in order; the writer is empty afterwards. */
+  take(): Buffer[] {
+    this.spill()
+    const out = this.chunks
+    this.chunks = []
+    this.chunkBytes = 0
+    return out
+  }
+
+  /** Forget what was written (a dropped client). */
+  discard(): void {
+    this.len = 0
+    this.chunks = []
+    this.chunkBytes = 0
+  }
+
+  private spill(): void {
+    if (this.len === 0) return
+    const copy = Buffer.allocUnsafe(this.len)
+    this.buf.copy(copy, 0, 0, this.len)
+    this.chunks.push(copy)
+    this.chunkBytes += this.len
+    this.len = 0
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return
+    this.spill()
+    if (n > this.buf.length) {
+      let size = this.buf.length
+      while (size < n) size *= 2
+      this.buf = Buffer.allocUnsafe(size)
+    }
+  }
+
+  private byte(c: number): void {
+    this.buf[this.len++] = c
+  }
+
+  private crlf(): void {
+    this.buf[this.len++] = CR
+    this.buf[this.len++] = LF
+  }
+
+  /** A non-negative safe integer in decimal, without making a string. */
+  private decimal(n: number): void {
+    if (n < 10) {
+      this.buf[this.len++] = 48 + n
+      return
+    }
+    let digits = 1
+    for (let p = 10; p <= n; p *= 10) digits++
+    let i = this.len + digits
+    this.len = i
+    while (n > 0) {
+      const q = Math.floor(n / 10)
+      this.buf[--i] = 48 + (n - q * 10)
+      n = q
+    }
+  }
+
+  /** `<marker><n>\r\n` for a length or an integer. */
+  private header(marker: number, n: number): void {
+    this.ensure(24)
+    this.byte(marker)
+    if (n < 0) {
+      this.byte(45)
+      n = -n
+    }
+    this.decimal(n)
+    this.crlf()
+  }
+
+  private ascii(text: string): void {
+    this.ensure(text.length)
+    this.len += this.buf.write(text, this.len, 'latin1')
+  }
+
+  /** `+text` (no CR or LF in it). */
+  simple(text: string): void {
+    this.ensure(Buffer.byteLength(text) + 3)
+    this.byte(43)
+    this.len += this.buf.write(text, this.len, 'utf8')
+    this.crlf()
+  }
+
+  ok(): void {
+    this.ensure(5)
+    this.byte(43)
+    this.byte(79)
+    this.byte(75)
+    this.crlf()
+  }
+
+  /** `-text`: the text starts with its code (ERR, NOAUTH, OOM, …); CR and LF become spaces, as Redis does. */
+  error(text: string): void {
+    const clean = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text
+    this.ensure(Buffer.byteLength(clean) + 3)
+    this.byte(45)
+    this.len += this.buf.write(clean, this.len, 'utf8')
+    this.crlf()
+  }
+
+  integer(n: number | bigint): void {
+    if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+      this.ensure(24)
+      this.byte(58)
+      this.ascii(String(n))
+      this.crlf()
+      return
+    }
+    this.header(58, n)
+  }
+
+  /** A bulk string of bytes. */
+  bulk(value: Uint8Array): void {
+    const n = value.length
+    this.header(36, n)
+    if (n >= DIRECT_WRITE) {
+      this.spill()
+      this.chunks.push(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, n))
+      this.chunkBytes += n
+    } else {
+      this.ensure(n + 2)
+      this.buf.set(value, this.len)
+      this.len += n
+    }
+    this.ensure(2)
+    this.crlf()
+  }
+
+  /** A bulk string of a JS string's UTF-8. */
+  bulkString(text: string): void {
+    const n = Buffer.byteLength(text)
+    this.header(36, n)
+    this.ensure(n + 2)
+    this.len += this.buf.write(text, this.len, 'utf8')
+    this.crlf()
+  }
+
+  /** RESP3's null (`_`); RESP2's null bulk (`$-1`). */
+  nil(): void {
+    if (this.resp === 3) {
+      this.ensure(3)
+      this.byte(95)
+      this.crlf()
+    } else {
+      this.header(36, -1)
+    }
+  }
+
+  /** RESP3's null (`_`); RESP2's null array (`*-1`). */
+  nilArray(): void {
+    if (this.resp === 3) this.nil()
+    else this.header(42, -1)
+  }
+
+  array(n: number): void {
+    this.header(42, n)
+  }
+
+  /** RESP3's map of n pairs; RESP2's flat array of 2n. */
+  map(n: number): void {
+    if (this.resp === 3) this.header(37, n)
+    else this.header(42, 2 * n)
+  }
+
+  /** RESP3's set; RESP2's array. */
+  set(n: number): void {
+    this.header(this.resp === 3 ? 126 : 42, n)
+  }
+
+  /** RESP3's double (`,`); RESP2's bulk string of '%.17g'. */
+  double(x: number): void {
+    const text = formatDouble(x)
+    if (this.resp === 3) {
+      this.ensure(text.length + 3)
+      this.byte(44)
+      this.ascii(text)
+      this.crlf()
+    } else {
+      this.bulkString(text)
+    }
+  }
+
+  /** RESP3's verbatim string (`=N\r\ntxt:…`), RESP2's bulk string, as Redis's addReplyVerbatim. */
+  verbatim(text: string): void {
+    if (this.resp === 2) {
+      this.bulkString(text)
+      return
+    }
+    const n = Buffer.byteLength(text) + 4
+    this.header(61, n)
+    this.ensure(n + 2)
+    this.len += this.buf.write('txt:', this.len, 'latin1')
+    this.len += this.buf.write(text, this.len, 'utf8')
+    this.crlf()
+  }
+
+  /** Bytes already encoded (a key in its wire form, from keys.ts). */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length)
+    this.buf.set(bytes, this.len)
+    this.len += bytes.length
+  }
+}
