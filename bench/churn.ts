@@ -16,6 +16,23 @@ export interface ChurnParams {
   seed: number
   /** Writes of a key deleted straight after, before the baseline (as the fidelity suite: the suite says why). */
   warmupWrites: number
+  /**
+   * Settings for measuring the engine arena's purging and defragmentation (ARCHITECTURE.md "Memory"); the suite
+   * leaves them unset, which keeps the engine's own: decay 0/0, no background thread, no active defrag.
+   */
+  tuning?: ChurnTuning
+}
+
+export interface ChurnTuning {
+  /** The engine arena's dirty and muzzy decay in ms (jemalloc's own default is 10,000 / 0). */
+  dirtyDecayMs?: number
+  muzzyDecayMs?: number
+  /** jemalloc's background_thread, which purges decayed pages off the main thread. */
+  backgroundThread?: boolean
+  activedefrag?: boolean
+  /** active-defrag-ignore-bytes and -threshold-lower (Redis's defaults, 100 MB and 10%, never start it here). */
+  defragIgnoreBytes?: number
+  defragThresholdLower?: number
 }
 
 export interface ChurnResult {
@@ -24,6 +41,9 @@ export interface ChurnResult {
   refused: string | null
   rssGrowth: number
   seconds: number
+  /** GETs issued (one before each write) and how many found their key. */
+  gets: number
+  hits: number
   /** CPU time (user + system) of the whole process over the loop. */
   cpuSeconds: number
   keys: number
@@ -31,6 +51,10 @@ export interface ChurnResult {
   expiredKeys: number
   /** The engine's INFO memory after the loop (null for the no-cache loop). */
   memory: MemoryFigures | null
+  /** MEMORY STATS engine.arena after the loop (jemalloc builds), or null. */
+  arena: Record<string, number> | null
+  /** Active defragmentation's counters after the loop (INFO stats), or null when it was off. */
+  defrag: { hits: number; misses: number } | null
   /**
    * Whether the build reports small-bin fragmentation: where it cannot (mimalloc), INFO's allocator_frag_ratio
    * is a placeholder 1.00, and the suite shows it as unmeasured.
@@ -50,8 +74,24 @@ const WARMUP_KEY_BASE = 1e12
 const YIELD_EVERY = 1024
 
 interface Sink {
+  /** Whether the key is present (a GET into a reused buffer: no allocation per read). */
+  get(key: string): boolean
   set(key: string, value: Buffer, ex: number): void
   del(key: string): void
+}
+
+function applyTuning(db: import('../lib/engine.js').Engine, arena: number, t: ChurnTuning | undefined): void {
+  if (t === undefined) return
+  if (t.dirtyDecayMs !== undefined || t.muzzyDecayMs !== undefined) allocator.setArenaDecay(arena, t.dirtyDecayMs ?? 0, t.muzzyDecayMs ?? 0)
+  if (t.backgroundThread !== undefined) allocator.setBackgroundThread(t.backgroundThread)
+  if (t.defragIgnoreBytes !== undefined) db.configSet('active-defrag-ignore-bytes', t.defragIgnoreBytes)
+  if (t.defragThresholdLower !== undefined) db.configSet('active-defrag-threshold-lower', t.defragThresholdLower)
+  if (t.activedefrag === true) db.configSet('activedefrag', 'yes')
+}
+
+function arenaFigures(db: import('../lib/engine.js').Engine): Record<string, number> | null {
+  const a = db.memoryStats()['engine.arena']
+  return a === undefined || typeof a === 'number' ? null : a
 }
 
 function yieldNow(): Promise<void> {
@@ -68,11 +108,12 @@ runChild<ChurnParams, ChurnResult>(async (p) => {
   let sink: Sink
   if (p.subject === 'no cache') {
     sink = {
+      get: (k) => (sinkValue = (sinkValue + k.length) | 0) < 0,
       set: (k, v, ex) => void (sinkValue = (sinkValue + k.length + v.byteLength + ex) | 0),
       del: (k) => void (sinkValue = (sinkValue + k.length) | 0),
     }
   } else {
-    const { Engine } = await import('../lib/engine.js')
+    const { Engine, engineInternals } = await import('../lib/engine.js')
     try {
       db = new Engine({
         maxmemory: p.maxmemory,
@@ -84,11 +125,14 @@ runChild<ChurnParams, ChurnResult>(async (p) => {
       if (code !== 'ERR_UNSUPPORTED') throw err
       return {
         subject: p.subject, refused: `${String(code)}: ${(err as Error).message}`, rssGrowth: NaN, seconds: NaN, cpuSeconds: NaN,
-        keys: 0, evictedKeys: 0, expiredKeys: 0, memory: null, smallbinFrag: false, sink: 0,
+        gets: 0, hits: 0, keys: 0, evictedKeys: 0, expiredKeys: 0, memory: null, arena: null, defrag: null, smallbinFrag: false, sink: 0,
       }
     }
     const engine = db
+    applyTuning(engine, engineInternals(engine).slotStore.arena, p.tuning)
+    const readBuffer = Buffer.alloc(MAX_VALUE_BYTES)
     sink = {
+      get: (k) => engine.getInto(k, readBuffer) >= 0,
       set: (k, v, ex) => void engine.set(k, v, exOptions[ex]),
       del: (k) => void engine.del(k),
     }
@@ -106,9 +150,14 @@ runChild<ChurnParams, ChurnResult>(async (p) => {
   const rss0 = rssBytes()
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
+  let hits = 0
   for (let i = 0; i < p.writes; i++) {
+    // Read, then write: each step GETs its key (the hit ratio is how many of the popular keys the bound kept),
+    // then overwrites it with its new size, so the write stream is the same whatever the reads found.
+    const key = keys.key(keyIdx[i])
+    if (sink.get(key)) hits++
     // The engine copies the bytes into its arena, so a view of one template stands for the request's buffer.
-    sink.set(keys.key(keyIdx[i]), template.subarray(0, sizes[i]), ttls[i])
+    sink.set(key, template.subarray(0, sizes[i]), ttls[i])
     if (i % YIELD_EVERY === YIELD_EVERY - 1) {
       await yieldNow()
       progress(`${p.subject} ${p.maxmemory >> 20} MB: ${Math.round((i / p.writes) * 100)}%`)
@@ -123,11 +172,18 @@ runChild<ChurnParams, ChurnResult>(async (p) => {
     refused: null,
     rssGrowth: rssEnd - rss0,
     seconds,
+    gets: p.writes,
+    hits,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     keys: db?.dbsize() ?? 0,
     evictedKeys: db === null ? 0 : Number(db.stats.evicted_keys),
     expiredKeys: db === null ? 0 : Number(db.stats.expired_keys),
     memory,
+    arena: db === null ? null : arenaFigures(db),
+    defrag: db === null || p.tuning?.activedefrag !== true ? null : {
+      hits: Number(db.infoObject('stats').active_defrag_hits),
+      misses: Number(db.infoObject('stats').active_defrag_misses),
+    },
     smallbinFrag: db !== null && allocator.info().fragSmallbinsBytes !== null,
     sink: sinkValue,
   }

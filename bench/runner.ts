@@ -30,6 +30,8 @@ export interface RunOptions {
   scale: Scale
   /** Trace files (one key per line, .gz accepted) the hitratio suite replays besides its synthetic shapes. */
   traces?: readonly string[]
+  /** Rounds for suites that take medians over repeated runs (churn); undefined for each suite's default. */
+  runs?: number
   out?: string
   log?: (line: string) => void
 }
@@ -78,6 +80,7 @@ export async function runSuites(options: RunOptions): Promise<RunResult> {
   const ctx: SuiteContext = {
     scale: options.scale,
     traces: options.traces ?? [],
+    runs: options.runs,
     allocators,
     env,
     log,

@@ -11,6 +11,8 @@ export interface SuiteContext {
   scale: Scale
   /** Trace files given with --trace (the hitratio suite replays them). */
   traces: readonly string[]
+  /** Rounds of a suite that repeats its runs and keeps medians (--runs); undefined for the suite's own default. */
+  runs?: number
   /** Allocator builds the suite compares (the alloc and churn suites run each; the other peer suites use the first). */
   allocators: AllocatorName[]
   env: MachineEnv

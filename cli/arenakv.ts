@@ -14,6 +14,12 @@ function allocatorList(value: string): AllocatorName[] {
   }
 }
 
+function runCount(value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n < 1 || n > 99) throw new InvalidArgumentError('--runs takes a whole number from 1 to 99')
+  return n
+}
+
 function portNumber(value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535')
@@ -54,6 +60,7 @@ program
       .choices(SCALES)
       .default('full'),
   )
+  .option('--runs <n>', 'rounds of the suites that report medians over runs (churn; default: 3 at full scale, 1 below)', runCount)
   .option('--list', 'list the suites and exit')
   .option(
     '--trace <file>',
@@ -61,13 +68,13 @@ program
     (file: string, prev: string[]) => [...prev, file],
     [] as string[],
   )
-  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; list?: boolean; trace: string[] }) => {
+  .action(async (suites: string[], opts: { allocators?: AllocatorName[]; out?: string; scale: Scale; runs?: number; list?: boolean; trace: string[] }) => {
     const { runSuites, SUITES } = await import('../bench/runner.js')
     if (opts.list === true) {
       for (const s of SUITES) process.stdout.write(`${s.name.padEnd(12)} ${s.description}\n`)
       return
     }
-    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, out: opts.out, traces: opts.trace })
+    await runSuites({ suites, allocators: opts.allocators, scale: opts.scale, runs: opts.runs, out: opts.out, traces: opts.trace })
   })
 
 program

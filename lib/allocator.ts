@@ -42,6 +42,12 @@ export const allocator = {
   destroyArena: (arena: number): void => native.destroyArena(arena),
   arenaStats: (arena: number): ArenaStats => native.arenaStats(arena),
   purgeArena: (arena: number): void => native.purgeArena(arena),
+  /**
+   * jemalloc: how long an arena keeps freed pages resident (arena.<i>.dirty_decay_ms, muzzy_decay_ms; 0 returns them
+   * at once, -1 keeps them until a purge). An engine's arena starts at 0/0 (ARCHITECTURE.md "Memory" says why).
+   * An index with no arena is a RangeError (ERR_OUT_OF_RANGE); builds without jemalloc throw ERR_UNSUPPORTED.
+   */
+  setArenaDecay: (arena: number, dirtyMs: number, muzzyMs: number): void => native.setArenaDecay(arena, dirtyMs, muzzyMs),
 } as const
 
 export type Allocator = typeof allocator

@@ -159,8 +159,8 @@ export class Db {
   /** Resident bytes of the engine (its arena's resident pages and its tables) beyond used memory, now. */
   sampleResidentOverhead(used = this.usedMemory()): void {
     const store = this.store
-    if (store.arenaResident === undefined) return
-    const resident = store.arenaResident() + this.ks.arrayBytes + this.evictor.arrayBytes + store.scratchUsable
+    if (store.heapResident === undefined) return
+    const resident = store.heapResident() + this.ks.arrayBytes + this.evictor.arrayBytes + store.scratchUsable
     this.residentOverhead = Math.max(0, resident - used)
     this.overheadSampledAt = used
     this.overheadChecks = 0

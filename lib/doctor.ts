@@ -109,7 +109,7 @@ export function buildMemoryDoctor(mh: MemoryOverhead, runtime: RuntimeMemory): s
         lines.push(
           `* The engine's arena keeps ${bytesToHuman(arenaOverhead(mh))} resident beyond the ` +
             `${bytesToHuman(a.allocated)} allocated in it: ${bytesToHuman(a.fragSmallbinsBytes)} of free slots in ` +
-            `partly used small slabs, ${bytesToHuman(rounding)} of page rounding (large values, slab tails), ` +
+            `partly used small slabs, ${bytesToHuman(rounding)} of page rounding (slab tails), ` +
             `${bytesToHuman(a.dirty + a.muzzy)} of freed pages not yet returned and ${bytesToHuman(a.metadata)} of ` +
             'the allocator\'s own metadata (MEMORY STATS engine.arena). maxmemory counts allocations only; ' +
             "the option maxmemoryAccounting: 'resident' makes eviction count this memory too.",

@@ -21,7 +21,7 @@ import {
 } from './expire.js'
 import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
-import { Reporter, engineArenaStats } from './report.js'
+import { Reporter, engineArenaStats, engineHeapResident } from './report.js'
 import { listen, type ListenOptions, type RespListener } from './server/server.js'
 import { createStore, type SlotStore } from './store.js'
 import {
@@ -75,11 +75,22 @@ function assertDefragSupported(): void {
   if (!DEFRAG_SUPPORTED) throw unsupportedError('activedefrag (active defragmentation needs jemalloc)')
 }
 
-/** Resident accounting reads the engine's own arena, which only jemalloc builds have. */
+/**
+ * Resident accounting reads the engine's heap: its jemalloc arena, or its share of the private mimalloc heap.
+ * glibc's heap is the whole process's, so the libc build refuses it; tcmalloc's resident memory does not fall when
+ * eviction frees memory under churn, so counting it would starve the dataset (ARCHITECTURE.md "Memory").
+ */
 function assertResidentSupported(): void {
-  if (!allocator.capabilities.arenas) {
-    throw unsupportedError("maxmemoryAccounting 'resident' (the engine's resident memory needs jemalloc's arena)")
+  if (allocator.capabilities.residentAccounting) return
+  if (allocator.capabilities.heapResident) {
+    throw unsupportedError(
+      "maxmemoryAccounting 'resident' on tcmalloc (its resident memory stays up when eviction frees objects inside partly used spans, so " +
+        'counting it held a third of the data under churn; use the jemalloc or mimalloc build)',
+    )
   }
+  throw unsupportedError(
+    "maxmemoryAccounting 'resident' (the engine's resident memory needs a private allocator, jemalloc or mimalloc; glibc's heap is the whole process's)",
+  )
 }
 
 /**
@@ -145,6 +156,7 @@ export class Engine extends KeyCommands {
       storeBytes: () => db.store.usedBytes(),
       slotsIssued: () => db.ks.highIndex,
       arenaStats: () => engineArenaStats(db.store),
+      heapResident: () => engineHeapResident(db.store),
       storePeak: () => db.storePeak(),
       arrayBytes: () => {
         const ks = db.ks

@@ -43,6 +43,13 @@ export interface Capabilities {
   defragHints: boolean
   backgroundThreads: boolean
   goodSize: boolean
+  /**
+   * Whether an engine's resident memory can be told from the process's (resident accounting, used_memory_rss):
+   * jemalloc's arena of its own; tcmalloc's and mimalloc's private heaps, shared out by used memory. Not libc.
+   */
+  heapResident: boolean
+  /** Whether maxmemoryAccounting 'resident' is offered: jemalloc and mimalloc (see ARCHITECTURE.md "Memory"). */
+  residentAccounting: boolean
   sanitizer?: string
 }
 
@@ -94,7 +101,7 @@ export interface NativeStoreFunctions {
   count(id: number): number
   arena(id: number): number
   arenaStats(id: number): ArenaStats
-  arenaResident(id: number): number
+  heapResident(id: number): number
   defragStep(id: number, cursor: number, maxScan: number): [next: number, hits: number, misses: number]
   // The string commands' operations on a value in place (native/string_binding.cc).
   appendValue(id: number, handle: number, bytes: string | Uint8Array): number
@@ -146,6 +153,7 @@ export interface NativeAddon {
   destroyArena(arena: number): void
   arenaStats(arena: number): ArenaStats
   purgeArena(arena: number): void
+  setArenaDecay(arena: number, dirtyMs: number, muzzyMs: number): void
   setErrorClass(ctor: typeof ArenaKVError): void
   /** The clock cell (8 bytes, one per environment, the same ArrayBuffer on every call). */
   clockCell(): ArrayBuffer

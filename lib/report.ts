@@ -51,6 +51,8 @@ export interface ReportHost {
   arrayBytes(): ArrayBytes
   /** Stats of the engine's own arena (jemalloc), or null where the allocator has no per-engine arena. */
   arenaStats(): ArenaStats | null
+  /** The resident bytes of the engine's heap (Store.heapResident), or null where the build cannot tell them. */
+  heapResident(): number | null
   /**
    * The highest usedMemory() the store saw, checked natively on every write that grows memory (Redis records the
    * peak after every command, in call()), so bursts between two samples count.
@@ -67,8 +69,9 @@ export interface MemorySample {
   /**
    * used_memory_rss. Redis's is its process's RSS, which in a Node process is mostly V8 and code, not the cache.
    * On jemalloc builds it is the engine's own share: its arena's resident pages plus its typed arrays, so
-   * mem_fragmentation_ratio keeps Redis's meaning (what the dataset really occupies ÷ used_memory). Elsewhere
-   * there is no per-engine arena and it falls back to the process RSS.
+   * mem_fragmentation_ratio keeps Redis's meaning (what the dataset really occupies ÷ used_memory). On tcmalloc
+   * and mimalloc builds, whose private heaps only the engines use, it is the engine's share (by used memory) of the
+   * allocator's resident memory plus its typed arrays. On libc it falls back to the process RSS.
    */
   engineRss: number
   /** The engine's arena at the sample (jemalloc builds), for what its resident memory holds beyond allocations. */
@@ -111,6 +114,12 @@ const SLOT_TABLE_CHUNK_USABLE = allocator.capabilities.goodSize
   ? allocator.goodSize(SLOT_TABLE_CHUNK_REQUEST)
   : SLOT_TABLE_CHUNK_REQUEST + 8
 
+/** The resident bytes of the engine's heap (its arena, or its share of a private heap), or null on libc. */
+export function engineHeapResident(store: SlotStore): number | null {
+  if (!allocator.capabilities.heapResident || store.heapResident === undefined) return null
+  return store.heapResident()
+}
+
 /** The engine's own arena's stats (jemalloc builds), or null where there is no per-engine arena. */
 export function engineArenaStats(store: SlotStore): ArenaStats | null {
   if (!allocator.capabilities.arenas || store.arenaStats === undefined) return null
@@ -119,8 +128,9 @@ export function engineArenaStats(store: SlotStore): ArenaStats | null {
 
 /**
  * Where the engine arena's resident memory goes beyond what is allocated in it (MEMORY STATS `engine.arena`): free
- * regions in partly used small slabs, page rounding of large extents and slab tails, freed pages not yet returned
- * (dirty, muzzy), and the arena's own metadata.
+ * regions in partly used small slabs, page rounding (slab tails: large size classes are whole pages), freed pages
+ * not yet returned (dirty, muzzy), and the arena's own metadata. `retained` is not resident: free extents the arena
+ * keeps mapped for reuse, where large values freed under churn go (ARCHITECTURE.md "Memory").
  */
 export function arenaBreakdown(a: ArenaStats): Record<string, number> {
   return {
@@ -132,6 +142,7 @@ export function arenaBreakdown(a: ArenaStats): Record<string, number> {
     dirty: a.dirty,
     muzzy: a.muzzy,
     metadata: a.metadata,
+    retained: a.retained,
     resident: a.resident,
     'resident-overhead': Math.max(0, a.resident - a.allocated),
   }
@@ -221,9 +232,11 @@ export class Reporter {
     let allocated = info.allocated ?? 0
     if (allocated === 0) allocated = this.host.usedMemory()
     const arena = this.host.arenaStats()
+    // jemalloc: the arena's stats just read (after a thread-cache flush); elsewhere the heap's resident share.
+    const heap = arena !== null ? arena.resident : this.host.heapResident()
     const arrays = this.host.arrayBytes()
     this.sample = {
-      engineRss: arena === null ? processRss : arena.resident + arrays.main + arrays.expires + arrays.fixed,
+      engineRss: heap === null ? processRss : heap + arrays.main + arrays.expires + arrays.fixed,
       arena,
       processRss,
       allocatorAllocated: allocated,

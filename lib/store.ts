@@ -79,8 +79,11 @@ export interface SlotStore {
    * is exact). Absent on stores that have no arena to report on.
    */
   arenaStats?(): ArenaStats
-  /** Optional capability: the resident bytes of the store's own arena, read cheaply (no flush, no per-bin walk). */
-  arenaResident?(): number
+  /**
+   * Optional capability: the resident bytes of the store's heap, read cheaply (no flush, no per-bin walk): its own
+   * arena's (jemalloc), or its share by used memory of the private allocator's (tcmalloc, mimalloc).
+   */
+  heapResident?(): number
   /**
    * Optional capability: one bounded step of active defragmentation (jemalloc only): scans up to maxScan slots
    * from cursor and moves those the allocator hints sit in sparse slabs. Returns [nextCursor (0 after the last
@@ -137,7 +140,7 @@ export const I32_MISSES = 7
 /** The native store: both optional capabilities present (they throw ERR_UNSUPPORTED on builds without jemalloc). */
 export interface NativeStore extends FusedStore {
   arenaStats(): ArenaStats
-  arenaResident(): number
+  heapResident(): number
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number]
 }
 
@@ -309,8 +312,8 @@ class Store implements NativeStore {
   arenaStats(): ArenaStats {
     return fns.arenaStats(this.id)
   }
-  arenaResident(): number {
-    return fns.arenaResident(this.id)
+  heapResident(): number {
+    return fns.heapResident(this.id)
   }
   defragStep(cursor: number, maxScan: number): [next: number, hits: number, misses: number] {
     return fns.defragStep(this.id, cursor, maxScan)

@@ -44,6 +44,8 @@ Napi::Value capabilities(const Napi::CallbackInfo& info) {
   o.Set("defragHints", je);
   o.Set("backgroundThreads", je);
   o.Set("goodSize", zmallocGoodSize(1) != 0);
+  o.Set("heapResident", zmallocHasHeapResident());
+  o.Set("residentAccounting", zmallocResidentAccounting());
 #if defined(ARENAKV_SANITIZER)
   o.Set("sanitizer", ARENAKV_SANITIZER);
 #endif
@@ -168,6 +170,19 @@ Napi::Value purgeArena(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setArenaDecay(arena, dirtyMs, muzzyMs): jemalloc's arena.<i>.dirty_decay_ms and muzzy_decay_ms for one arena
+// (an engine's or one from createArena). -1 keeps freed pages until a purge;
+// jemalloc caps the delay at SSIZE_MAX ms, far past the hour allowed here.
+Napi::Value setArenaDecay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto arena = static_cast<unsigned>(integerArg(info, 0, "arena", 0, jectl::kArenaIndices - 1));
+  long dirty = static_cast<long>(integerArg(info, 1, "dirtyMs", -1, 3'600'000));
+  long muzzy = static_cast<long>(integerArg(info, 2, "muzzyMs", -1, 3'600'000));
+  requireJemalloc(env, "arena decay");
+  if (!jectl::arenaSetDecay(arena, dirty, muzzy)) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "no such arena");
+  return env.Undefined();
+}
+
 // clockTick() writes the wall clock in whole milliseconds (what Date.now() returns) to the cell clockCell() gives
 // (a Float64Array's worth of native memory, one per environment). The engine reads its clock on every operation;
 // Date.now() returns a freshly allocated heap number in optimized code (16 bytes of garbage per call), and that
@@ -227,6 +242,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("destroyArena", Napi::Function::New<destroyArena>(env, "destroyArena"));
   exports.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
   exports.Set("purgeArena", Napi::Function::New<purgeArena>(env, "purgeArena"));
+  exports.Set("setArenaDecay", Napi::Function::New<setArenaDecay>(env, "setArenaDecay"));
   exports.Set("setErrorClass", Napi::Function::New<setErrorClass>(env, "setErrorClass"));
   exports.Set("clockCell", Napi::Function::New<clockCell>(env, "clockCell"));
   exports.Set("clockTick", Napi::Function::New<clockTick>(env, "clockTick"));

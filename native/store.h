@@ -90,6 +90,8 @@ class Store {
   // Everything the store holds natively: slots, the slot table and what its owner holds beside them
   // (setHeldBytes: the scratch block).
   size_t usedBytes() const { return slotBytes_ + tableBytes_ + heldBytes_; }
+  // What the store allocated in its own heap: slots and the slot table (the scratch block is in the default heap).
+  size_t heapBytes() const { return slotBytes_ + tableBytes_; }
   void setHeldBytes(size_t bytes) {
     heldBytes_ = bytes;
     notePeak();

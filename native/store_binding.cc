@@ -288,14 +288,17 @@ Napi::Value arenaStats(const Napi::CallbackInfo& info) {
   return arenaStatsObject(env, stats);
 }
 
-// arenaResident(id) → the resident bytes of this store's arena (no thread-cache flush, no per-bin walk).
-Napi::Value arenaResident(const Napi::CallbackInfo& info) {
+// heapResident(id) → the resident bytes of this store's heap (zheapResident: its arena's on jemalloc, its share of
+// the private allocator's on tcmalloc and mimalloc), read cheaply: no thread-cache flush, no per-bin walk.
+Napi::Value heapResident(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(info.Env(), info[0]);
-  if (s->store.heap().arena < 0) fail(env, ErrorKind::kArenaKV, "ERR_UNSUPPORTED", "this store has no arena of its own");
+  if (!zmallocHasHeapResident()) {
+    fail(env, ErrorKind::kArenaKV, "ERR_UNSUPPORTED", "this allocator cannot tell the engine's resident memory from the process's");
+  }
   size_t resident = 0;
-  if (!jectl::arenaResident(static_cast<unsigned>(s->store.heap().arena), &resident)) {
-    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read the arena's resident bytes");
+  if (!zheapResident(s->store.heap(), s->store.heapBytes(), &resident)) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not read the heap's resident bytes");
   }
   return number(env, static_cast<double>(resident));
 }
@@ -348,7 +351,7 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("peakBytes", Napi::Function::New<peakBytes>(env, "peakBytes"));
   store.Set("arena", Napi::Function::New<arena>(env, "arena"));
   store.Set("arenaStats", Napi::Function::New<arenaStats>(env, "arenaStats"));
-  store.Set("arenaResident", Napi::Function::New<arenaResident>(env, "arenaResident"));
+  store.Set("heapResident", Napi::Function::New<heapResident>(env, "heapResident"));
   store.Set("defragStep", Napi::Function::New<defragStep>(env, "defragStep"));
   defineHotFunctions(env, store);
   exports.Set("store", store);

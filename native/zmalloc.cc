@@ -55,6 +55,18 @@ inline void account(int64_t delta) {
 
 }  // namespace
 
+#if defined(USE_TCMALLOC) || defined(USE_MIMALLOC)
+namespace {
+// One engine's part of an allocator-wide resident figure: in proportion to what it allocated, since every
+// allocation of this private allocator is some engine's (the overhead is shared as the memory is).
+size_t residentShare(size_t resident, size_t heapUsed) {
+  int64_t all = zmallocUsedMemory();
+  if (all <= 0 || heapUsed >= static_cast<size_t>(all)) return resident;
+  return static_cast<size_t>(static_cast<double>(resident) * (static_cast<double>(heapUsed) / static_cast<double>(all)));
+}
+}  // namespace
+#endif
+
 #if defined(USE_JEMALLOC)
 
 const char* zmallocName() { return "jemalloc"; }
@@ -119,6 +131,12 @@ bool zheapCreate(ZHeap* heap, std::string* error) {
 void zheapFlush(const ZHeap& heap) {
   if (heap.tcache >= 0) jectl::tcacheFlush(static_cast<unsigned>(heap.tcache));
 }
+
+bool zheapResident(const ZHeap& heap, size_t, size_t* out) {
+  return heap.arena >= 0 && jectl::arenaResident(static_cast<unsigned>(heap.arena), out);
+}
+bool zmallocHasHeapResident() { return true; }
+bool zmallocResidentAccounting() { return true; }
 
 ZInfo zmallocInfo() {
   ZInfo info;
@@ -193,6 +211,12 @@ ZInfo zmallocInfo() {
     info.active = heap - pageFree - unmapped;
     info.resident = heap - unmapped;
     info.mapped = heap;
+    // Resident includes tcmalloc's own metadata, as jemalloc's stats.resident does (and zheapResident shares out).
+    int64_t physical = tcProperty("generic.total_physical_bytes");
+    if (physical >= info.resident) {
+      info.metadata = physical - info.resident;
+      info.resident = physical;
+    }
   }
   info.retained = unmapped;
   info.dirty = pageFree;
@@ -202,6 +226,18 @@ ZInfo zmallocInfo() {
   if (central >= 0 && transfer >= 0 && thread >= 0) info.fragSmallbinsBytes = central + transfer + thread;
   return info;
 }
+
+bool zheapResident(const ZHeap&, size_t heapUsed, size_t* out) {
+  // Pages the page heap holds free but mapped count: they are resident until tcmalloc releases them.
+  int64_t physical = tcProperty("generic.total_physical_bytes");
+  if (physical < 0) return false;
+  *out = residentShare(static_cast<size_t>(physical), heapUsed);
+  return true;
+}
+bool zmallocHasHeapResident() { return true; }
+// Under churn at 256 MB, counting this figure held used_memory at 81 MB (28K keys against 91K, hit ratio 0.61
+// against 0.70): evictions free objects scattered over spans that stay resident, so resident never falls.
+bool zmallocResidentAccounting() { return false; }
 
 void zmallocPurge() { MallocExtension_ReleaseFreeMemory(); }
 bool zmallocPurgeReturnsFreePages() { return true; }
@@ -230,6 +266,15 @@ namespace {
 thread_local std::vector<mi_heap_t*> threadHeaps;
 
 inline mi_heap_t* miHeap(const ZHeap& heap) { return static_cast<mi_heap_t*>(heap.heap); }
+
+// Commit on demand, 64 KiB slices as pages fill, rather than whole 32 MiB segments: with eager commit mimalloc's
+// committed memory (what zheapResident reads) was 32 MiB for an empty engine, pages never touched and so not
+// resident; without it, 12.5 MB committed for 8.4 MB allocated. Set when the module loads, before the first segment
+// (the clock cell is allocated at init). The option is global, but this mimalloc is the engines' alone.
+const bool lazyCommit = [] {
+  mi_option_set(mi_option_eager_commit, 0);
+  return true;
+}();
 }  // namespace
 
 void* zmalloc(const ZHeap& heap, size_t size, size_t* usable) {
@@ -304,6 +349,17 @@ ZInfo zmallocInfo() {
   return info;
 }
 
+bool zheapResident(const ZHeap&, size_t heapUsed, size_t* out) {
+  // Committed memory is mimalloc's own count of the pages it holds resident for its segments (freed pages are
+  // decommitted at once: zheapCreate sets decommit_delay 0); mi_process_info's rss is the whole process's.
+  size_t elapsed = 0, user = 0, sys = 0, rss = 0, peakRss = 0, commit = 0, peakCommit = 0, faults = 0;
+  mi_process_info(&elapsed, &user, &sys, &rss, &peakRss, &commit, &peakCommit, &faults);
+  *out = residentShare(commit, heapUsed);
+  return true;
+}
+bool zmallocHasHeapResident() { return true; }
+bool zmallocResidentAccounting() { return true; }
+
 void zmallocPurge() {
   for (mi_heap_t* h : threadHeaps) mi_heap_collect(h, true);
   mi_collect(true);
@@ -344,6 +400,11 @@ ZInfo zmallocInfo() {
   info.fragSmallbinsBytes = static_cast<int64_t>(mi.fordblks - mi.keepcost);
   return info;
 }
+
+// glibc's heap is the whole process's (V8, Node and every library allocate from it): no figure is the engines'.
+bool zheapResident(const ZHeap&, size_t, size_t*) { return false; }
+bool zmallocHasHeapResident() { return false; }
+bool zmallocResidentAccounting() { return false; }
 
 void zmallocPurge() { malloc_trim(0); }
 bool zmallocPurgeReturnsFreePages() { return true; }

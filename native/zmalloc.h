@@ -40,6 +40,20 @@ void* zmallocMove(const ZHeap& heap, void* ptr, size_t usable, size_t used);
 // Bytes allocated through zmalloc by every thread, summed over per-thread counters as Redis does.
 int64_t zmallocUsedMemory();
 
+// The resident bytes of one engine's heap, for resident accounting (ARCHITECTURE.md "Memory"). jemalloc: the
+// resident pages of the heap's own arena. tcmalloc and mimalloc, private heaps only the engines allocate from
+// (ARCHITECTURE.md "Allocators and builds"): the allocator's resident memory (tcmalloc: its heap, metadata
+// included, less unmapped pages; mimalloc: the memory it has committed) shared out in proportion to `heapUsed`,
+// what this heap's owner has allocated, over every zmalloc allocation. False where the allocator's memory is not
+// the engines' alone (libc: glibc's heap is the whole process's) or cannot be read.
+bool zheapResident(const ZHeap& heap, size_t heapUsed, size_t* out);
+// Whether zheapResident can answer on this build (capabilities.heapResident).
+bool zmallocHasHeapResident();
+// Whether eviction may count zheapResident (maxmemoryAccounting 'resident', capabilities.residentAccounting): it
+// must fall when eviction frees memory. tcmalloc's does not under churn (freed objects stay in partly used spans),
+// so counting it evicted two thirds of the data to hold the bound (measured; ARCHITECTURE.md "Memory").
+bool zmallocResidentAccounting();
+
 // Allocator-wide figures in bytes; -1 marks one this allocator cannot report (never a made-up value).
 struct ZInfo {
   int64_t allocated = -1, active = -1, resident = -1, retained = -1, mapped = -1, metadata = -1;

@@ -71,3 +71,45 @@ describe('allocator.destroyArena (jemalloc)', () => {
     }
   })
 })
+
+describe('allocator.setArenaDecay (jemalloc)', () => {
+  /** Fills an engine with 8 MB of 64 KiB values (large extents of their own), deletes them, and reads its arena. */
+  function freedPages(decay?: [number, number]): { dirty: number; resident: number; allocated: number } {
+    const db = new Engine()
+    try {
+      const arena = engineInternals(db).slotStore.arena
+      if (decay !== undefined) allocator.setArenaDecay(arena, decay[0], decay[1])
+      const value = Buffer.alloc(64 * 1024, 1)
+      for (let i = 0; i < 128; i++) db.set(`k${i}`, value)
+      for (let i = 0; i < 128; i++) db.del(`k${i}`)
+      const a = engineInternals(db).slotStore.arenaStats()
+      return { dirty: a.dirty, resident: a.resident, allocated: a.allocated }
+    } finally {
+      db.close()
+    }
+  }
+
+  it("an engine's arena returns freed pages at once (decay 0); with a 60 s decay they stay dirty and resident", () => {
+    const now = freedPages()
+    expect(now.dirty).toBe(0)
+    const later = freedPages([60_000, 0])
+    expect(later.dirty).toBeGreaterThanOrEqual(8 * 1024 * 1024)
+    expect(later.resident - later.allocated).toBeGreaterThan(now.resident - now.allocated + 8 * 1024 * 1024 - 1)
+  })
+
+  it('checks its arguments: an arena that exists, delays from -1 ms to an hour', () => {
+    const db = new Engine()
+    try {
+      const arena = engineInternals(db).slotStore.arena
+      expect(() => allocator.setArenaDecay(arena, -2, 0)).toThrow(RangeError)
+      expect(() => allocator.setArenaDecay(arena, 0, 3_600_001)).toThrow(RangeError)
+      expect(() => allocator.setArenaDecay(arena, 1.5, 0)).toThrow(RangeError)
+      expect(() => allocator.setArenaDecay('1' as unknown as number, 0, 0)).toThrow(TypeError)
+      expect(() => allocator.setArenaDecay(4000, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }))
+      allocator.setArenaDecay(arena, -1, -1)
+      allocator.setArenaDecay(arena, 0, 0)
+    } finally {
+      db.close()
+    }
+  })
+})

@@ -35,8 +35,8 @@ const WORKLOAD_FIGURES: Record<string, string[]> = {
 const SMALLBIN_FIGURES = new Set(['allocator_frag_ratio_after_delete', 'allocator_frag_ratio_after_purge', 'allocator_frag_ratio'])
 /** Builds that cannot report small-bin fragmentation (mimalloc has no per-size-class free-slot count). */
 const NO_SMALLBIN_FRAG = new Set(['mimalloc'])
-/** Builds with maxmemoryAccounting 'resident': it needs jemalloc's arena, the others refuse it with ERR_UNSUPPORTED. */
-const RESIDENT_BUILDS = new Set(['jemalloc'])
+/** Builds with maxmemoryAccounting 'resident' (jemalloc, mimalloc); tcmalloc and libc refuse it with ERR_UNSUPPORTED. */
+const RESIDENT_BUILDS = new Set(['jemalloc', 'mimalloc'])
 
 /**
  * XML well-formedness, enough for SVG: every tag closes in order, attributes are quoted, one root element.
@@ -356,7 +356,8 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     type Figures = {
       subject: string; allocator: string | null; maxmemory: number; engineRssRatio: number | null; growthRatio: number
       usedMemory: number | null; memFrag: number | null; allocatorFrag: number | null; keys: number; evictedKeys: number
-      writesPerSec: number; cpuSeconds: number
+      hitRatio: number | null; opsPerSec: number; cpuSeconds: number; rounds?: number
+      range?: Record<'engineRssRatio' | 'growthRatio' | 'hitRatio' | 'opsPerSec' | 'cpuSeconds', [number | null, number | null]>
     }
     const c = JSON.parse(readFileSync(join(out, 'churn.json'), 'utf8')) as {
       allocators: { name: string }[]
@@ -389,10 +390,20 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
         expect(m, tag).toBeDefined()
         // NaN is written as null in JSON, so a figure that could not be measured fails here.
         const figures = subject === 'no cache'
-          ? [m!.growthRatio, m!.writesPerSec, m!.cpuSeconds]
-          : [m!.engineRssRatio, m!.growthRatio, m!.memFrag, m!.writesPerSec, m!.cpuSeconds]
+          ? [m!.growthRatio, m!.opsPerSec, m!.cpuSeconds]
+          : [m!.engineRssRatio, m!.growthRatio, m!.memFrag, m!.opsPerSec, m!.cpuSeconds]
         for (const f of figures) expect(Number.isFinite(f), tag).toBe(true)
-        if (subject === 'no cache') continue
+        // One round at this scale: each range is that round's figure on both ends.
+        expect(m!.rounds, tag).toBe(1)
+        expect(m!.range!.growthRatio, tag).toEqual([m!.growthRatio, m!.growthRatio])
+        if (subject === 'no cache') {
+          expect(m!.hitRatio, tag).toBeNull()
+          continue
+        }
+        // Every step reads before it writes; with a bound far below the key space, some reads miss and the
+        // popular keys hit.
+        expect(m!.hitRatio, tag).toBeGreaterThan(0)
+        expect(m!.hitRatio, tag).toBeLessThan(1)
         if (allocator !== null && NO_SMALLBIN_FRAG.has(allocator)) expect(m!.allocatorFrag, tag).toBeNull()
         else expect(m!.allocatorFrag, tag).toBeGreaterThanOrEqual(1)
         expect(m!.keys, tag).toBeGreaterThan(0)
@@ -418,14 +429,29 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     expect(md).toContain('**Churn by allocator')
     for (const a of ALLOCATORS) {
       for (const size of ['4 MB', '16 MB']) {
-        // allocator, maxmemory, allocated RSS and growth ÷ max, resident RSS and growth ÷ max (— where refused), writes/s.
-        const resident = RESIDENT_BUILDS.has(a) ? '[\\d.]+ \\| [\\d.]+' : '— \\| —'
-        expect(md, `${a} ${size}`).toMatch(new RegExp(`^\\| ${a} \\| ${size} \\| [\\d.]+ \\| -?[\\d.]+ \\| ${resident} \\| [\\d,]+ \\|$`, 'm'))
+        // allocator, maxmemory, allocated RSS and growth ÷ max, resident RSS and growth ÷ max (— where refused),
+        // allocated hit ratio and ops/s.
+        const resident = RESIDENT_BUILDS.has(a) ? '[\\d.]+ \\| -?[\\d.]+' : '— \\| —'
+        expect(md, `${a} ${size}`).toMatch(new RegExp(`^\\| ${a} \\| ${size} \\| [\\d.]+ \\| -?[\\d.]+ \\| ${resident} \\| 0\\.\\d+ \\| [\\d,]+ \\|$`, 'm'))
       }
       const refusals = stdout.match(new RegExp(`^• ${a}: maxmemoryAccounting 'resident' refused \\(ERR_UNSUPPORTED\\)`, 'gm')) ?? []
       expect(refusals.length, a).toBe(RESIDENT_BUILDS.has(a) ? 0 : 1)
       const goals = stdout.match(new RegExp(`^• Goal on ${a} at \\d+ MB with 'resident' accounting: .*: (met|not met)\\.$`, 'gm')) ?? []
       expect(goals.length, a).toBe(RESIDENT_BUILDS.has(a) ? 2 : 0)
+    }
+    // Where the jemalloc engine arena's memory goes, for both accountings at both sizes (the other builds have no arena).
+    expect(md).toContain("**Where the engine arena's memory goes after the loop")
+    for (const subject of ['arenakv allocated', 'arenakv resident']) {
+      for (const size of ['4 MB', '16 MB']) {
+        expect(md, `${subject} ${size}`).toMatch(new RegExp(`^\\| jemalloc \\| ${size} \\| ${subject}( \\| [\\d.]+){8} \\|$`, 'm'))
+      }
+    }
+    // What 'resident' costs, per build that has it and size: its change in RSS, hit ratio, ops/s and CPU.
+    expect(md).toContain("**What 'resident' accounting costs against 'allocated'")
+    for (const a of RESIDENT_BUILDS) {
+      for (const size of ['4 MB', '16 MB']) {
+        expect(md, `${a} ${size}`).toMatch(new RegExp(`^\\| ${a} \\| ${size} \\| -?[\\d.]+ \\| 0\\.\\d+ \\| 0\\.\\d+( \\| -?[\\d.]+){3} \\|$`, 'm'))
+      }
     }
   })
 

@@ -74,7 +74,7 @@ describe('arenakv bench arguments', () => {
     expect(r.stdout).toMatch(/^alloc\s+/m)
   })
 
-  test('an unknown suite, allocator or scale is refused before anything runs', async () => {
+  test('an unknown suite, allocator, scale or run count is refused before anything runs', async () => {
     const suite = await run(['bench', 'nosuch', '--scale', 'tiny', '--allocators', 'jemalloc'])
     expect(suite.status).not.toBe(0)
     expect(suite.stderr).toContain("unknown bench suite 'nosuch'")
@@ -84,6 +84,11 @@ describe('arenakv bench arguments', () => {
     const scale = await run(['bench', 'alloc', '--scale', 'huge'])
     expect(scale.status).not.toBe(0)
     expect(scale.stderr).toMatch(/argument 'huge' is invalid. Allowed choices are tiny, small, full/)
+    for (const runs of ['0', '1.5', 'three', '100']) {
+      const r = await run(['bench', 'churn', '--scale', 'tiny', '--runs', runs])
+      expect(r.status, runs).not.toBe(0)
+      expect(r.stderr, runs).toContain('--runs takes a whole number from 1 to 99')
+    }
   })
 
   describe('--out is checked before any suite runs', () => {

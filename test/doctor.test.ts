@@ -144,6 +144,25 @@ describe("the engine arena's resident overhead", () => {
     expect(a['resident-overhead']).toBe(a.resident - a.allocated)
     expect(a.metadata).toBeGreaterThan(0)
   })
+
+  it('large values freed under churn go to retained extents, not resident pages, and round to no page', () => {
+    const db = new Engine()
+    open.push(db)
+    const buf = Buffer.alloc(16384, 1)
+    // Large size classes only (16 KiB and up): rewritten with new sizes, half of them deleted.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 2000; i++) db.set(`k${i}`, buf.subarray(0, 15_000 + ((i * 7919 + round * 104_729) % 1384)))
+    }
+    for (let i = 0; i < 2000; i += 2) db.del(`k${i}`)
+    const a = db.memoryStats()['engine.arena'] as Record<string, number>
+    expect(a['large.allocated']).toBeGreaterThan(1000 * 16 * 1024 - 1)
+    // Freed extents are purged at once (decay 0) and kept mapped for reuse: virtual, not resident.
+    expect(a.retained).toBeGreaterThanOrEqual(1000 * 16 * 1024)
+    expect(a.dirty + a.muzzy).toBe(0)
+    // Large size classes are whole pages: what rounds is small slabs' tails alone, and there are almost none here.
+    expect(a['page-rounding']).toBeLessThan(64 * 1024)
+    expect(a.resident - a.allocated).toBeLessThan(0.05 * a.allocated)
+  })
 })
 
 describe('doctor on real engines', () => {

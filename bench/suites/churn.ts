@@ -11,7 +11,9 @@ import type { Scale, Suite, SuiteContext } from '../suite.js'
 // Overwrite churn under a bound: popular keys rewritten again and again with a new size each time, some with a
 // TTL, so the allocator keeps freeing one size class and filling another. Allocated-byte accounting holds
 // used_memory at maxmemory while the arena's partly used slabs and page runs grow beside it; resident accounting
-// counts those too. Each subject runs in a fresh process, in interleaved rounds, and keeps its median.
+// counts those too. Each step reads its key before it writes it, so the hit ratio and throughput each accounting
+// costs stand beside the memory it saves. Each subject runs in a fresh process, in interleaved rounds (--runs),
+// and keeps its median and range.
 
 const MB = 1 << 20
 const FULL = [
@@ -19,6 +21,7 @@ const FULL = [
   { maxmemory: 256 * MB, keySpace: 2_000_000, writes: 5_000_000 },
 ] as const
 /** small and tiny shrink bound, key space and writes alike, so the churn keeps its shape (writes ≫ bound). */
+/** rounds: the default of --runs at that scale. */
 const PLAN: Record<Scale, { divide: number; rounds: number; warmupWrites: number }> = {
   tiny: { divide: 16, rounds: 1, warmupWrites: 10_000 },
   small: { divide: 4, rounds: 1, warmupWrites: 50_000 },
@@ -50,12 +53,24 @@ interface Run {
   keys: number
   evictedKeys: number
   expiredKeys: number
-  writesPerSec: number
+  /** GET hits ÷ GETs over the loop (one GET before each write). */
+  hitRatio: number
+  /** GETs and SETs per second of the loop (wall clock; noisy on a shared machine). */
+  opsPerSec: number
+  /** CPU time over the loop: the whole Node process (process.cpuUsage), or redis-server's own (INFO cpu). */
   cpuSeconds: number
+  /** MEMORY STATS engine.arena after the loop (jemalloc builds), or null. */
+  arena: Record<string, number> | null
 }
+
+/** The figures a subject's rounds are summarised by, with their range. */
+const SPREAD = ['engineRssRatio', 'growthRatio', 'hitRatio', 'opsPerSec', 'cpuSeconds'] as const
+type Spread = (typeof SPREAD)[number]
 
 interface SubjectMedian extends Omit<Run, 'round'> {
   rounds: number
+  /** [min, max] over the rounds of each figure in SPREAD (NaN where unmeasured). */
+  range: Record<Spread, [number, number]>
 }
 
 function median(xs: readonly number[]): number {
@@ -63,6 +78,11 @@ function median(xs: readonly number[]): number {
   if (s.length === 0) return NaN
   const m = s.length >> 1
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+function range(xs: readonly number[]): [number, number] {
+  const s = xs.filter((x) => !Number.isNaN(x))
+  return s.length === 0 ? [NaN, NaN] : [Math.min(...s), Math.max(...s)]
 }
 
 function medianOf(runs: readonly Run[]): SubjectMedian {
@@ -81,8 +101,11 @@ function medianOf(runs: readonly Run[]): SubjectMedian {
     keys: pick((r) => r.keys),
     evictedKeys: pick((r) => r.evictedKeys),
     expiredKeys: pick((r) => r.expiredKeys),
-    writesPerSec: pick((r) => r.writesPerSec),
+    hitRatio: pick((r) => r.hitRatio),
+    opsPerSec: pick((r) => r.opsPerSec),
     cpuSeconds: pick((r) => r.cpuSeconds),
+    arena: runs[0].arena === null ? null : Object.fromEntries(Object.keys(runs[0].arena).map((k) => [k, pick((r) => r.arena?.[k] ?? NaN)])),
+    range: Object.fromEntries(SPREAD.map((f) => [f, range(runs.map((r) => r[f]))])) as Record<Spread, [number, number]>,
   }
 }
 
@@ -104,18 +127,36 @@ async function redisChurn(ctx: SuiteContext, p: ChurnParams, round: number): Pro
       const c = await client.info('cpu')
       return Number(c.used_cpu_user) + Number(c.used_cpu_sys)
     }
+    const lookups = async (): Promise<{ hits: number; misses: number }> => {
+      const st = await client.info('stats')
+      return { hits: Number(st.keyspace_hits), misses: Number(st.keyspace_misses) }
+    }
+    const looked0 = await lookups()
     const cpu0 = await cpu()
     const t0 = performance.now()
     let lastLog = 0
-    await pipelined(client, p.writes, (i) => command(`key:${trace.keys[i]}`, trace.sizes[i], trace.ttls[i]), (done) => {
-      if (performance.now() - lastLog > 1000) {
-        lastLog = performance.now()
-        ctx.log(`  [redis-server ${p.maxmemory / MB} MB] ${Math.round((done / p.writes) * 100)}%`)
-      }
-    })
+    // As the Node loop: each step a GET of its key, then the SET (the same step's pair, in order, in one pipeline).
+    await pipelined(
+      client,
+      p.writes * 2,
+      (j) => {
+        const i = j >> 1
+        const key = `key:${trace.keys[i]}`
+        return j % 2 === 0 ? ['GET', key] : command(key, trace.sizes[i], trace.ttls[i])
+      },
+      (done) => {
+        if (performance.now() - lastLog > 1000) {
+          lastLog = performance.now()
+          ctx.log(`  [redis-server ${p.maxmemory / MB} MB] ${Math.round((done / (p.writes * 2)) * 100)}%`)
+        }
+      },
+    )
     const seconds = (performance.now() - t0) / 1000
     const growth = server.rss() - before
     const cpuSeconds = (await cpu()) - cpu0
+    const looked1 = await lookups()
+    const hits = looked1.hits - looked0.hits
+    const gets = hits + looked1.misses - looked0.misses
     // INFO's RSS and allocator figures are refreshed by serverCron (hz 10): let one sample pass.
     await new Promise((r) => setTimeout(r, 300))
     const m = await client.info('memory')
@@ -131,8 +172,10 @@ async function redisChurn(ctx: SuiteContext, p: ChurnParams, round: number): Pro
       keys: Number((await client.call('DBSIZE')) ?? 0),
       evictedKeys: Number(s.evicted_keys),
       expiredKeys: Number(s.expired_keys),
-      writesPerSec: p.writes / seconds,
+      hitRatio: gets === 0 ? NaN : hits / gets,
+      opsPerSec: (p.writes * 2) / seconds,
       cpuSeconds,
+      arena: null,
     }
   })
 }
@@ -150,14 +193,25 @@ function nodeRun(r: ChurnResult, build: AllocatorName | null, p: ChurnParams, ro
     keys: r.keys,
     evictedKeys: r.evictedKeys,
     expiredKeys: r.expiredKeys,
-    writesPerSec: p.writes / r.seconds,
+    hitRatio: r.subject === 'no cache' || r.gets === 0 ? NaN : r.hits / r.gets,
+    opsPerSec: (r.gets + p.writes) / r.seconds,
     cpuSeconds: r.cpuSeconds,
+    arena: r.arena,
   }
 }
 
 /** A table cell for a figure that may be unmeasured: NaN (not measured, or not measurable on this build) prints —. */
 function cell(x: number): Cell {
   return Number.isNaN(x) ? null : x
+}
+
+/** A median with its range over the rounds, "0.99 (0.98–1.00)"; the median alone after one round. */
+function spread(m: SubjectMedian, f: Spread, digits: number): Cell {
+  const v = m[f]
+  if (Number.isNaN(v)) return null
+  const fmt = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+  const [lo, hi] = m.range[f]
+  return m.rounds < 2 ? fmt(v) : `${fmt(v)} (${fmt(lo)}–${fmt(hi)})`
 }
 
 /** How a median row is named: engine subjects by their build, the others by themselves. */
@@ -168,11 +222,11 @@ function who(m: Pick<Run, 'subject' | 'allocator'>): string {
 export const churnSuite: Suite = {
   name: 'churn',
   title: 'Overwrite churn under maxmemory: engine RSS and process growth ÷ maxmemory (allkeys-lru)',
-  description: 'Zipf overwrites with log-uniform 32 B–16 KB sizes, 20% with EX, at 64 MB and 256 MB: arenakv allocated/resident on every allocator build, redis-server, the loop alone',
+  description: 'Zipf GET-then-overwrite with log-uniform 32 B–16 KB sizes, 20% with EX, at 64 MB and 256 MB: arenakv allocated/resident on every allocator build, redis-server, the loop alone',
   // Churn is where allocators differ most (slab and page-run reuse under overwrites), so every build runs it.
   comparesAllocators: true,
   async run(ctx) {
-    const plan = PLAN[ctx.scale]
+    const plan = { ...PLAN[ctx.scale], rounds: ctx.runs ?? PLAN[ctx.scale].rounds }
     const builds = ctx.allocators
     const envs = await Promise.all(builds.map((b) => ctx.allocatorEnv(b)))
     const hasRedis = await ctx.peer('redis-server')
@@ -239,7 +293,7 @@ export const churnSuite: Suite = {
         : [
             // The code alone keeps it to one line per build; the JSON's refused holds the whole message.
             `${build}: maxmemoryAccounting 'resident' refused (${why.split(':')[0]}), so only 'allocated' ran and the 'resident' ` +
-              `goals (≤ ${GOAL}) are not measured; with no engine arena its used_memory_rss is the whole Node process's RSS.`,
+              `goals (≤ ${GOAL}) are not measured.`,
           ]
     })
     const goalNotes = builds.flatMap((build) =>
@@ -258,17 +312,52 @@ export const churnSuite: Suite = {
     // build supports, beside 'resident' where the build has it.
     const byAllocator: Table = {
       title: "Churn by allocator (medians; resident — where the build refuses it)",
-      columns: ['allocator', 'maxmemory', 'allocated: RSS ÷ max', 'allocated: growth ÷ max', 'resident: RSS ÷ max', 'resident: growth ÷ max', 'allocated: writes/s'],
+      columns: [
+        'allocator', 'maxmemory', 'allocated: RSS ÷ max', 'allocated: growth ÷ max', 'resident: RSS ÷ max', 'resident: growth ÷ max',
+        'allocated: hit ratio', 'allocated: ops/s',
+      ],
       rows: builds.flatMap((build) =>
         sizes.map((s): Cell[] => {
           const a = at('arenakv allocated', build, s.maxmemory)
           const r = at('arenakv resident', build, s.maxmemory)
           return [
             build, label(s.maxmemory), cell(a?.engineRssRatio ?? NaN), cell(a?.growthRatio ?? NaN),
-            cell(r?.engineRssRatio ?? NaN), cell(r?.growthRatio ?? NaN), cell(a?.writesPerSec ?? NaN),
+            cell(r?.engineRssRatio ?? NaN), cell(r?.growthRatio ?? NaN), cell(a?.hitRatio ?? NaN), cell(a?.opsPerSec ?? NaN),
           ]
         }),
       ),
+    }
+    // What 'resident' costs against 'allocated' on the same build: the memory it saves beside the hits, throughput
+    // and CPU it gives up (medians; a negative change is a cost).
+    const pct = (x: number, base: number): number => ((x - base) / base) * 100
+    const costs: Table = {
+      title: "What 'resident' accounting costs against 'allocated' (medians; change = resident − allocated)",
+      columns: ['allocator', 'maxmemory', 'RSS ÷ max change', 'hit ratio: allocated', 'hit ratio: resident', 'hit ratio change (points)', 'ops/s change %', 'CPU s change %'],
+      rows: builds.filter((build) => !refused.has(build)).flatMap((build) =>
+        sizes.flatMap((s): Cell[][] => {
+          const a = at('arenakv allocated', build, s.maxmemory)
+          const r = at('arenakv resident', build, s.maxmemory)
+          if (a === undefined || r === undefined) return []
+          return [[
+            build, label(s.maxmemory), cell(r.engineRssRatio - a.engineRssRatio), cell(a.hitRatio), cell(r.hitRatio),
+            cell((r.hitRatio - a.hitRatio) * 100), cell(pct(r.opsPerSec, a.opsPerSec)), cell(pct(r.cpuSeconds, a.cpuSeconds)),
+          ]]
+        }),
+      ),
+    }
+    // Where an engine arena's resident memory goes: small slabs' free slots against large values' extents (whole
+    // pages, so they round to nothing; freed ones are retained: mapped, not resident).
+    const MBf = (x: number | undefined): Cell => cell((x ?? NaN) / MB)
+    const arenaTable: Table = {
+      title: 'Where the engine arena\'s memory goes after the loop (MEMORY STATS engine.arena, medians, MB; retained is not resident)',
+      columns: ['allocator', 'maxmemory', 'subject', 'resident', 'allocated', 'of it large', 'small.slab-free', 'page-rounding', 'dirty + muzzy', 'metadata', 'retained'],
+      rows: medians.filter((m) => m.arena !== null).map((m): Cell[] => {
+        const a = m.arena as Record<string, number>
+        return [
+          m.allocator, label(m.maxmemory), m.subject, MBf(a.resident), MBf(a.allocated), MBf(a['large.allocated']), MBf(a['small.slab-free']),
+          MBf(a['page-rounding']), MBf(a.dirty + a.muzzy), MBf(a.metadata), MBf(a.retained),
+        ]
+      }),
     }
     const rounds = plan.rounds
     return {
@@ -277,21 +366,23 @@ export const churnSuite: Suite = {
       allocators: envs,
       tables: [
         {
-          title: `Medians of ${rounds} interleaved round${rounds === 1 ? '' : 's'} per allocator, each cell a fresh process`,
+          title: `Medians (min–max) of ${rounds} interleaved round${rounds === 1 ? '' : 's'} per allocator, each cell a fresh process`,
           columns: [
-            'maxmemory', 'allocator', 'subject', 'used_memory_rss ÷ max', 'RSS growth ÷ max', 'mem_frag', 'allocator_frag', 'keys held',
-            'evicted_keys', 'writes/s', 'CPU s',
+            'maxmemory', 'allocator', 'subject', 'used_memory_rss ÷ max', 'RSS growth ÷ max', 'hit ratio', 'ops/s', 'CPU s',
+            'mem_frag', 'allocator_frag', 'keys held', 'evicted_keys',
           ],
           rows: medians.map((m): Cell[] => {
             const engine = m.subject !== 'no cache'
             return [
-              label(m.maxmemory), m.allocator, m.subject, engine ? cell(m.engineRssRatio) : null, cell(m.growthRatio),
-              engine ? cell(m.memFrag) : null, engine ? cell(m.allocatorFrag) : null,
-              m.keys, m.evictedKeys, cell(m.writesPerSec), cell(m.cpuSeconds),
+              label(m.maxmemory), m.allocator, m.subject, engine ? spread(m, 'engineRssRatio', 2) : null, spread(m, 'growthRatio', 2),
+              engine ? spread(m, 'hitRatio', 3) : null, spread(m, 'opsPerSec', 0), spread(m, 'cpuSeconds', 2),
+              engine ? cell(m.memFrag) : null, engine ? cell(m.allocatorFrag) : null, m.keys, m.evictedKeys,
             ]
           }),
         },
         byAllocator,
+        costs,
+        ...(arenaTable.rows.length > 0 ? [arenaTable] : []),
         {
           title: 'Workload per size',
           columns: ['maxmemory', 'key space', 'writes', 'no-cache loop growth MB (median)'],
@@ -302,17 +393,19 @@ export const churnSuite: Suite = {
       notes: [
         ...refusalNotes,
         ...goalNotes,
-        `Workload: Zipf ${ZIPF_S} over the key space, every write a SET with a new size (log-uniform ${MIN_VALUE_BYTES} B–${MAX_VALUE_BYTES / 1024} KB), ` +
+        `Workload: Zipf ${ZIPF_S} over the key space; each step a GET of its key (hit ratio: hits ÷ GETs), then a SET of it with a new size (log-uniform ${MIN_VALUE_BYTES} B–${MAX_VALUE_BYTES / 1024} KB), ` +
           `${Math.round(TTL_SHARE * 100)}% of them with EX ${TTL_MIN_S}–${TTL_MAX_S} s, allkeys-lru; the same seeded trace for every subject and build.`,
         'RSS growth ÷ max: process RSS right after the loop against the baseline just before it (taken after ' +
           `${plan.warmupWrites.toLocaleString('en-US')} warm-up writes of keys deleted at once, every subject alike). For arenakv it is ` +
           'net of the "no cache" row: the same loop with no cache (run once per size and round; it loads no engine, so it is the same on every build), ' +
           "whose growth is the loop's own garbage and code; redis-server's is its process RSS growth.",
-        "used_memory_rss: arenakv's INFO (the engine's own resident memory: its arena and tables, on jemalloc; on the other builds the process RSS); " +
+        "used_memory_rss: arenakv's INFO (the engine's own resident memory and its tables: its arena's on jemalloc, its share by used memory of " +
+          "the private heap's on tcmalloc and mimalloc; on libc the process RSS); " +
           "redis-server's INFO (its process RSS). mem_fragmentation_ratio is used_memory_rss ÷ used_memory; allocator_frag is — on a build " +
           'that cannot report small-bin fragmentation.',
         'The Node loop yields to the event loop every 1,024 writes, as a server does between reads, so the engine\'s timer runs active expiry and the resident sample. ' +
-          "redis-server's writes/s include this process encoding RESP (pipelined, 1,000 per batch); its CPU s is the server's own (INFO cpu).",
+          "redis-server's ops/s include this process encoding RESP and decoding GET replies (pipelined, 1,000 commands per batch); its CPU s is the server's own (INFO cpu), " +
+          'a Node subject\'s the whole process\'s (process.cpuUsage). ops/s and CPU s are wall-clock and CPU figures from a machine shared with other work: compare them within a run, beside their range.',
         ...(hasRedis ? [] : [missingPeerNote('redis-server')]),
         ...(ctx.scale === 'full' ? [] : [`Scale ${ctx.scale}: bound, key space and writes at 1/${plan.divide}; Node's fixed costs weigh more at this size.`]),
       ],

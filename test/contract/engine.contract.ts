@@ -40,17 +40,100 @@ test(`engine reporting and activedefrag on ${allocator.name}`, () => {
   }
 })
 
-test(`maxmemoryAccounting 'resident' where the engine has an arena of its own, ERR_UNSUPPORTED elsewhere, on ${allocator.name}`, () => {
-  if (allocator.capabilities.arenas) {
-    const db = new Engine({ maxmemory: '1mb', maxmemoryPolicy: 'allkeys-lru', maxmemoryAccounting: 'resident' })
+/** Overwrites over a skewed key space with log-uniform sizes (32 B – 16 KiB), 20% with a TTL: the churn workload. */
+function churn(db: Engine, writes: number, seed: number): void {
+  let s = seed
+  const rnd = (): number => {
+    s ^= s << 13
+    s ^= s >>> 17
+    s ^= s << 5
+    return (s >>> 0) / 4294967296
+  }
+  const buf = Buffer.alloc(16384, 120)
+  for (let i = 0; i < writes; i++) {
+    const key = `k:${Math.floor(50_000 * rnd() ** 3)}`
+    const value = buf.subarray(0, Math.floor(32 * 512 ** rnd()))
+    db.set(key, value, rnd() < 0.2 ? { ex: 1 + Math.floor(rnd() * 10) } : undefined)
+  }
+}
+
+const rss = (db: Engine): number => db.infoObject('memory').used_memory_rss as number
+
+test(`maxmemoryAccounting 'resident' on jemalloc and mimalloc, ERR_UNSUPPORTED with the reason on tcmalloc and libc, on ${allocator.name}`, () => {
+  expect(allocator.capabilities.residentAccounting).toBe(allocator.name === 'jemalloc' || allocator.name === 'mimalloc')
+  if (!allocator.capabilities.residentAccounting) {
+    let refused: unknown
     try {
-      for (let i = 0; i < 5000; i++) db.set(`k${i}`, 'v'.repeat(500))
-      expect(db.infoObject('memory').used_memory_rss as number).toBeLessThanOrEqual(1024 * 1024 * 1.05)
-    } finally {
-      db.close()
+      new Engine({ maxmemoryAccounting: 'resident' }).close()
+    } catch (err) {
+      refused = err
     }
-  } else {
-    expect(() => new Engine({ maxmemoryAccounting: 'resident' })).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+    expect(refused).toBeInstanceOf(ArenaKVError)
+    expect((refused as ArenaKVError).code).toBe('ERR_UNSUPPORTED')
+    expect((refused as ArenaKVError).message).toMatch(
+      allocator.name === 'tcmalloc' ? /stays up when eviction frees objects inside partly used spans/ : /glibc's heap is the whole process's/,
+    )
+    return
+  }
+  const maxmemory = 8 * 1024 * 1024
+  const resident = new Engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru', maxmemoryAccounting: 'resident' })
+  const allocated = new Engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru' })
+  try {
+    churn(resident, 120_000, 12345)
+    churn(allocated, 120_000, 12345)
+    expect(resident.infoObject('memory').maxmemory_accounting).toBe('resident')
+    // used_memory_rss is the engine's own resident memory here, not the process's (which is V8 and code besides).
+    const processRss = allocator.rss() ?? Infinity
+    expect(rss(resident)).toBeLessThan(processRss)
+    expect(rss(allocated)).toBeLessThan(processRss)
+    // Allocated accounting fills used_memory to the bound and the allocator's overhead rides on top; resident
+    // accounting counts that overhead, leaving used_memory the room it takes.
+    expect(allocated.usedMemory()).toBeGreaterThan(maxmemory - 64 * 1024)
+    expect(rss(allocated)).toBeGreaterThan(allocated.usedMemory())
+    expect(resident.usedMemory()).toBeLessThan(allocated.usedMemory())
+    expect(rss(resident)).toBeLessThanOrEqual(maxmemory * 1.05)
+  } finally {
+    resident.close()
+    allocated.close()
+  }
+})
+
+test(`each engine's resident memory (used_memory_rss) is its own heap's, or its share of a private heap by used memory, on ${allocator.name}`, () => {
+  expect(allocator.capabilities.heapResident).toBe(allocator.name !== 'libc')
+  if (!allocator.capabilities.heapResident) {
+    expect(() => engineInternals(new Engine()).slotStore.heapResident?.()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+    return
+  }
+  const big = new Engine()
+  const small = new Engine()
+  try {
+    const value = Buffer.alloc(1000, 1)
+    for (let i = 0; i < 20_000; i++) big.set(`k${i}`, value)
+    for (let i = 0; i < 2_000; i++) small.set(`k${i}`, value)
+    const heap = (db: Engine): number => engineInternals(db).slotStore.heapResident!()
+    const bytes = (db: Engine): number => engineInternals(db).slotStore.usedBytes() - engineInternals(db).slotStore.scratchUsable
+    // Every engine holds at least what it allocated; the one with ten times the data holds about ten times more.
+    expect(heap(big)).toBeGreaterThanOrEqual(bytes(big))
+    expect(heap(small)).toBeGreaterThanOrEqual(bytes(small))
+    const ratio = heap(big) / heap(small)
+    expect(ratio).toBeGreaterThan(8)
+    expect(ratio).toBeLessThan(12)
+    // INFO's used_memory_rss is that heap plus the engine's tables, not the process's RSS.
+    const processRss = allocator.rss() ?? Infinity
+    for (const db of [big, small]) {
+      const m = db.infoObject('memory')
+      expect(m.used_memory_rss as number).toBeGreaterThanOrEqual(heap(db))
+      expect(m.used_memory_rss as number).toBeLessThan(processRss)
+    }
+    if (!allocator.capabilities.arenas) {
+      // One private heap shared out: the engines' shares add up to no more than the allocator's resident memory.
+      const info = allocator.info()
+      const whole = info.resident ?? info.active ?? Infinity
+      expect(heap(big) + heap(small)).toBeLessThanOrEqual(whole * 1.01 + 1024 * 1024)
+    }
+  } finally {
+    big.close()
+    small.close()
   }
 })
 
