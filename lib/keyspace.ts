@@ -84,7 +84,8 @@ export class Keyspace extends Dict {
     for (const array of [this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires]) {
       if (array !== null) markAsUntransferable(array.buffer)
     }
-    store.bindTables(this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires, HASH_SEED, this.lfu, this.exactStamps)
+    const arrays = { table: this.hashes, oldTable: this.oldHashes, lru: this.lru, volatilePos: this.volatilePos, volatileExpires: this.volatileExpires }
+    store.bindTables(arrays, HASH_SEED, this.lfu, this.exactStamps)
   }
 
   /**
@@ -130,17 +131,7 @@ export class Keyspace extends Dict {
   /** Stores a key known to be absent; returns its handle. Metadata is zeroed; the caller stamps lru. */
   insert(key: string, hash: number, value: string | Uint8Array): number {
     this.prepareInsert()
-    const handle = this.store.put(key, value)
-    const index = handle & HANDLE_INDEX_MASK
-    if (index >= this.highIndex) {
-      this.highIndex = index + 1
-      if (index >= this.lru.length) this.growMeta(index + 1)
-    }
-    this.lru[index] = 0
-    this.volatilePos[index] = 0
-    this.place(this.hashes, this.handles, this.mask, hash, handle)
-    this.fill++
-    return handle
+    return this.placeNew(hash, this.store.put(key, value))
   }
 
   /**
@@ -149,7 +140,11 @@ export class Keyspace extends Dict {
    */
   insertCopy(key: string, hash: number, source: number): number {
     this.prepareInsert()
-    const handle = this.store.duplicate(source, key)
+    return this.placeNew(hash, this.store.duplicate(source, key))
+  }
+
+  /** A new slot's handle into the table, its metadata zeroed (growing the metadata arrays to reach it). */
+  private placeNew(hash: number, handle: number): number {
     const index = handle & HANDLE_INDEX_MASK
     if (index >= this.highIndex) {
       this.highIndex = index + 1

@@ -98,19 +98,21 @@ export interface SlotStore {
  * The cells are native memory the calls leave their by-products in (CELL_* and I32_* below); `nativeClock` true
  * has the call read the wall clock (and write it to cells[CELL_NOW]), false makes it use the time JS wrote there.
  */
+/** The keyspace's arrays the fused paths read (dict.ts and keyspace.ts lay them out). */
+export interface TableArrays {
+  table: Int32Array
+  /** The table being rehashed away, or null. */
+  oldTable: Int32Array | null
+  lru: Uint32Array
+  volatilePos: Uint32Array
+  volatileExpires: Float64Array
+}
+
 export interface FusedStore extends SlotStore {
   readonly cells: Float64Array
   readonly cellsI32: Int32Array
-  bindTables(
-    table: Int32Array,
-    oldTable: Int32Array | null,
-    lru: Uint32Array,
-    volatilePos: Uint32Array,
-    volatileExpires: Float64Array,
-    seed: number,
-    lfu: boolean,
-    exactStamps: boolean,
-  ): void
+  /** `seed` is dict.ts's hash seed; `lfu` and `exactStamps` say how lookups stamp the lru field. */
+  bindTables(arrays: TableArrays, seed: number, lfu: boolean, exactStamps: boolean): void
   unbindTables(): void
   /**
    * The value's length (its bytes in scratch when they fit), -1 when absent, -2 when present but expired. `hash` is
@@ -284,17 +286,8 @@ class Store implements NativeStore {
   mgetInto(keys: readonly string[], start: number, target: Uint8Array, offset: number, lengths: Int32Array, nativeClock: boolean): number {
     return fns.mgetInto(this.id, keys, start, target, offset, lengths, nativeClock)
   }
-  bindTables(
-    table: Int32Array,
-    oldTable: Int32Array | null,
-    lru: Uint32Array,
-    volatilePos: Uint32Array,
-    volatileExpires: Float64Array,
-    seed: number,
-    lfu: boolean,
-    exactStamps: boolean,
-  ): void {
-    fns.bindTables(this.id, table, oldTable, lru, volatilePos, volatileExpires, seed, lfu, exactStamps)
+  bindTables(a: TableArrays, seed: number, lfu: boolean, exactStamps: boolean): void {
+    fns.bindTables(this.id, a.table, a.oldTable, a.lru, a.volatilePos, a.volatileExpires, seed, lfu, exactStamps)
   }
   /** Nothing to forget once closed: closing dropped the bound arrays. */
   unbindTables(): void {

@@ -103,6 +103,18 @@ int32_t hashArg(napi_env env, napi_value v) {
   return hash;
 }
 
+// The slot holding `key` (WTF-8) among those with its hash, and its handle; nullptr (handle 0) when none does.
+const SlotHeader* findKey(const StoreState* s, int32_t hash, const std::string& key, uint32_t* handle) {
+  const SlotHeader* found = nullptr;
+  *handle = lookupTables(s->tables, hash, [&](uint32_t h) {
+    const SlotHeader* slot = s->store.find(h);
+    if (slot == nullptr || !keyIs(slot, key)) return false;
+    found = slot;
+    return true;
+  });
+  return found;
+}
+
 // get(id, key, hash, nativeClock) → the value's length (bytes in scratch when they fit), -1 when the key is
 // absent, -2 when it is there but expired (lazy expiry is JS's: cells.handle names it). cells.handle is the key's
 // handle. A hit stamps the LRU clock (LFU counters are JS's). JS calls it once its own probe has found a slot
@@ -117,13 +129,8 @@ napi_value get(napi_env env, napi_callback_info info) {
   CallClock clock(env, argv[3], s);
   const TableView& t = s->tables;
   s->cells->hash = hash;
-  const SlotHeader* found = nullptr;
-  uint32_t handle = lookupTables(t, hash, [&](uint32_t h) {
-    const SlotHeader* slot = s->store.find(h);
-    if (slot == nullptr || !keyMatches(s, slot)) return false;
-    found = slot;
-    return true;
-  });
+  uint32_t handle = 0;
+  const SlotHeader* found = findKey(s, hash, s->keyBytes, &handle);
   s->cells->handle = static_cast<int32_t>(handle);
   if (found == nullptr) return int32(env, -1);
   uint32_t index = handle & Store::kIndexMask;
@@ -253,14 +260,8 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
     }
     // Stage 4: the lookups proper, now mostly from the cache, in key order.
     for (uint32_t b = 0; b < batch; b++, i++) {
-      const std::string& key = s->batchKeys[b];
-      const SlotHeader* found = nullptr;
-      uint32_t handle = candidates[b] == 0 ? 0 : lookupTables(t, hashes[b], [&](uint32_t h) {
-        const SlotHeader* slot = s->store.find(h);
-        if (slot == nullptr || !keyIs(slot, key)) return false;
-        found = slot;
-        return true;
-      });
+      uint32_t handle = 0;
+      const SlotHeader* found = candidates[b] == 0 ? nullptr : findKey(s, hashes[b], s->batchKeys[b], &handle);
       if (found == nullptr) {
         lengths[i] = -1;
         cells->misses++;

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { Engine, engineInternals } from '../lib/engine.js'
 import { engineWithClock } from './helpers/engine.js'
+import { rng } from './helpers/rng.js'
 
 const open: Engine[] = []
 afterEach(() => {
@@ -13,17 +14,6 @@ afterEach(() => {
 function track<T extends Engine>(db: T): T {
   open.push(db)
   return db
-}
-
-// xorshift32, seeded: failures reproduce.
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 4294967296
-  }
 }
 
 function randomString(random: () => number): string {

@@ -5,17 +5,7 @@ import { allocator } from '../lib/allocator.js'
 import { ArenaKVError } from '../lib/errors.js'
 import { native } from '../lib/native.js'
 import { createStore } from '../lib/store.js'
-
-// xorshift32: a fixed seed makes any failure reproducible.
-function rng(seed: number) {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 4294967296
-  }
-}
+import { rng } from './helpers/rng.js'
 
 test('100,000 random bad native calls each throw a typed error and change nothing', () => {
   const random = rng(0xa5e1a)
@@ -62,8 +52,11 @@ test('100,000 random bad native calls each throw a typed error and change nothin
   const lru = new Uint32Array(64)
   const volatilePos = new Uint32Array(64)
   const volatileExpires = new Float64Array(16)
-  store.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, false)
+  store.bindTables({ table, oldTable: null, lru, volatilePos, volatileExpires }, 0, false, false)
   const notStrings = notNumbers.filter((v) => typeof v !== 'string')
+  // Each argument can be wrong on its own, as the addon receives them.
+  const bind = (...[t, old, l, pos, exp, seed, lfu, exact]: unknown[]) =>
+    (store.bindTables as (...a: unknown[]) => void)({ table: t, oldTable: old, lru: l, volatilePos: pos, volatileExpires: exp }, seed, lfu, exact)
   const calls: Array<() => unknown> = [
     () => s.read(badHandle(), 'live:0'),
     () => s.readString(badHandle()),
@@ -114,14 +107,14 @@ test('100,000 random bad native calls each throw a typed error and change nothin
     () => s.mgetInto(['live:0'], 0, new Uint8Array(8), pick([9, -1, 0.5, 'x']), new Int32Array(1), true),
     () => s.mgetInto([pick(notStrings), 'a'], 0, new Uint8Array(8), 0, new Int32Array(2), true),
     () => s.mgetInto(['live:0'], 0, new Uint8Array(8), 0, new Int32Array(1), pick(['yes', 0, null])),
-    () => s.bindTables(pick(notValues), null, lru, volatilePos, volatileExpires, 0, false, false),
-    () => s.bindTables(pick([new Int32Array(6), new Int32Array(0), new Uint32Array(128)]), null, lru, volatilePos, volatileExpires, 0, false, false),
-    () => s.bindTables(table, pick([new Int32Array(3), 'x']), lru, volatilePos, volatileExpires, 0, false, false),
-    () => s.bindTables(table, null, new Uint32Array(32), volatilePos, volatileExpires, 0, false, false),
-    () => s.bindTables(table, null, lru, volatilePos, pick([new Uint32Array(4), null]), 0, false, false),
-    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, pick([-1, 2 ** 33, 0.5, 'x']), false, false),
-    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, pick([1, 'no', null]), false),
-    () => s.bindTables(table, null, lru, volatilePos, volatileExpires, 0, false, pick([1, 'no', null])),
+    () => bind(pick(notValues), null, lru, volatilePos, volatileExpires, 0, false, false),
+    () => bind(pick([new Int32Array(6), new Int32Array(0), new Uint32Array(128)]), null, lru, volatilePos, volatileExpires, 0, false, false),
+    () => bind(table, pick([new Int32Array(3), 'x']), lru, volatilePos, volatileExpires, 0, false, false),
+    () => bind(table, null, new Uint32Array(32), volatilePos, volatileExpires, 0, false, false),
+    () => bind(table, null, lru, volatilePos, pick([new Uint32Array(4), null]), 0, false, false),
+    () => bind(table, null, lru, volatilePos, volatileExpires, pick([-1, 2 ** 33, 0.5, 'x']), false, false),
+    () => bind(table, null, lru, volatilePos, volatileExpires, 0, pick([1, 'no', null]), false),
+    () => bind(table, null, lru, volatilePos, volatileExpires, 0, false, pick([1, 'no', null])),
     () => st.get(liveId, 'k', 0, true), // tables never bound
     () => st.mgetInto(closedId, ['k'], 0, new Uint8Array(1), 0, new Int32Array(1), true),
     // native/string_binding.cc: every argument checked before a slot is touched.
