@@ -1,6 +1,6 @@
 // COMMAND's replies from the command table: COMMAND INFO's ten fields (Redis's addReplyCommandInfo) and
 // COMMAND DOCS' maps (addReplyCommandDocs), whose `arguments` come from each entry's syntax line.
-import type { RespWriter } from './resp.js'
+import type { RespWriter } from './resp-writer.js'
 
 /** Where a command's keys are, as Redis's legacy (first, last, step) triple, with the key spec's flags. */
 export interface KeyPositions {

@@ -3,7 +3,7 @@
 import type { Engine } from '../engine.js'
 import type { CommandMeta } from './command-docs.js'
 import { decodeKey, encodeKey } from './keys.js'
-import type { RespWriter } from './resp.js'
+import type { RespWriter } from './resp-writer.js'
 /** The protocol level the endpoint speaks: HELLO and INFO report it so clients pick the matching features. */
 export const REDIS_VERSION = '7.0.15'
 

@@ -3,7 +3,7 @@
 import { globMatch } from '../glob.js'
 import { REDIS_VERSION, S, helpReply, key, type Command, type CommandContext } from './command-util.js'
 import { ReplyError, SYNTAX, isWord, lowerArg, safeIntegerArg } from './reply-error.js'
-import type { RespWriter } from './resp.js'
+import type { RespWriter } from './resp-writer.js'
 
 /** MEMORY STATS fields Redis replies as doubles (addReplyDouble); the rest are integers. */
 function isDoubleStat(name: string): boolean {
