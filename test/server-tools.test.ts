@@ -272,7 +272,7 @@ describe.skipIf(!HAS_REDIS_BENCHMARK)(needs('redis-benchmark against arenakv ser
 describe.skipIf(!HAS_REDIS_BENCHMARK || !HAS_REDIS_SERVER)(
   needs(needs('arenakv bench serve --scale tiny', HAS_REDIS_BENCHMARK, 'redis-benchmark', 'redis-tools'), HAS_REDIS_SERVER, 'redis-server', 'redis-server'),
   () => {
-    test('measures SET and GET with and without pipelining on both servers, and their RSS growth', async () => {
+    test('measures SET, GET and INCR with and without pipelining on both servers, and their RSS growth', async () => {
       await ensureDist()
       const out = mkdtempSync(join(tmpdir(), 'arenakv-serve-bench-'))
       try {

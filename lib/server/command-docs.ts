@@ -94,9 +94,9 @@ export function writeCommandInfo(w: RespWriter, c: CommandMeta): void {
   if (c.keys === undefined) {
     w.array(0)
   } else if (c.keys.specs !== undefined) {
-    const k = c.keys
-    w.array(k.specs!.length)
-    k.specs!.forEach((flags, i) => writeKeySpec(w, flags, k.first + i, 0, 1))
+    const { first, specs } = c.keys
+    w.array(specs.length)
+    specs.forEach((flags, i) => writeKeySpec(w, flags, first + i, 0, 1))
   } else {
     const k = c.keys
     w.array(1)
