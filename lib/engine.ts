@@ -459,6 +459,29 @@ export class Engine extends KeyCommands {
     }
   }
 
+  /**
+   * CONFIG RESETSTAT: zeroes the INFO stats counters Redis's resetServerStats resets (expired, evicted, keyspace
+   * hits and misses, the active expire cycle's stale estimate and time-cap count, active defrag's counters and
+   * time). The peak and the keyspace's avg_ttl are not stats counters and stay.
+   */
+  configResetstat(): void {
+    const db = this.#db
+    db.assertOpen()
+    const st = db.stats
+    st.expired_keys = 0
+    st.expired_stale_perc = 0
+    st.expired_time_cap_reached_count = 0
+    st.evicted_keys = 0
+    st.keyspace_hits = 0
+    st.keyspace_misses = 0
+    const ds = this.#defrag.stats
+    ds.active_defrag_hits = 0
+    ds.active_defrag_misses = 0
+    ds.active_defrag_key_hits = 0
+    ds.active_defrag_key_misses = 0
+    ds.totalTimeUs = 0
+  }
+
   // ---- the RESP endpoint (server/) ----
 
   /**

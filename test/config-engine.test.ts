@@ -209,3 +209,33 @@ describe('CONFIG GET / SET and options given the wrong types', () => {
   })
 })
 
+
+describe('CONFIG RESETSTAT', () => {
+  it("zeroes INFO's stats counters as resetServerStats does, and keeps the keys and the peak", () => {
+    const db = engine({ maxmemory: '1mb', maxmemoryPolicy: 'allkeys-lru' })
+    const value = Buffer.alloc(1000, 1)
+    for (let i = 0; i < 3000; i++) db.set(`k${i}`, value)
+    db.get('k2999')
+    db.get('missing')
+    db.set('short', 'v', { px: 1 })
+    const until = Date.now() + 20
+    while (Date.now() < until) {
+      // wait past the key's expire time
+    }
+    expect(db.get('short')).toBeUndefined()
+    const before = db.infoObject('stats', 'memory')
+    for (const f of ['evicted_keys', 'expired_keys', 'keyspace_hits', 'keyspace_misses']) expect(before[f], f).toBeGreaterThan(0)
+    const keys = db.dbsize()
+    db.configResetstat()
+    const after = db.infoObject('stats', 'memory')
+    for (const f of ['evicted_keys', 'expired_keys', 'keyspace_hits', 'keyspace_misses', 'expired_stale_perc', 'active_defrag_hits', 'total_active_defrag_time']) {
+      expect(after[f], f).toBe(0)
+    }
+    expect(db.dbsize()).toBe(keys)
+    expect(after.used_memory_peak).toBe(before.used_memory_peak)
+    db.get('k2999')
+    expect(db.infoObject('stats').keyspace_hits).toBe(1)
+    db.close()
+    expect(() => db.configResetstat()).toThrow(ArenaKVError)
+  })
+})

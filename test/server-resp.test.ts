@@ -2,7 +2,8 @@
 // encoder's number formats, and the key rule (surrogateescape) between bytes and engine strings.
 import { describe, expect, test } from 'vitest'
 import { decodeKey, encodeKey } from '../lib/server/keys.js'
-import { ProtocolError, RespParser, RespWriter, formatDouble, parseInteger } from '../lib/server/resp.js'
+import { ProtocolError, RespParser, parseInteger } from '../lib/server/resp-parser.js'
+import { RespWriter, formatDouble } from '../lib/server/resp-writer.js'
 import { encodeRequest } from './helpers/resp.js'
 
 function parseAll(chunks: Buffer[]): string[][] {

@@ -134,7 +134,10 @@ describe.skipIf(!HAS_REDIS_CLI || !HAS_REDIS_SERVER)(
         'SET greeting héllo', 'GET greeting', 'SET héllo wörld', 'GET héllo', 'MSET a 1 b 2', 'MGET a b nokey', 'EXISTS a b nokey',
         'EXPIRE a 1000', 'TTL a', 'PERSIST a', 'TTL a', 'GET nokey', 'DEL a b nokey', 'DBSIZE', 'SET k v NX', 'SET k v XX GET',
         'GETEX k', 'GETDEL k', 'OBJECT FREQ greeting', 'CONFIG GET maxmemory-policy', 'SELECT 0', 'PING', 'ECHO "two words"',
-        'GET', 'NOSUCH x', 'SET k v EX 0', 'SCAN 0 MATCH gr* COUNT 100', 'FLUSHALL',
+        'GET', 'NOSUCH x', 'SET k v EX 0', 'SCAN 0 MATCH gr* COUNT 100', 'SCAN 0 MATCH gr* COUNT 100 TYPE string',
+        'INCR n', 'INCRBY n 9223372036854775806', 'INCR n', 'INCRBYFLOAT f 0.1', 'APPEND greeting !', 'GETRANGE greeting 0 2',
+        'SETBIT bits 9 1', 'BITCOUNT bits', 'LCS greeting héllo IDX WITHMATCHLEN', 'RENAME greeting g2', 'TYPE g2', 'OBJECT ENCODING n',
+        'KEYS g*', 'SET k v GET', 'SETEX k 100 v', 'TTL k', 'COPY g2 g3', 'STRLEN g3', 'FLUSHALL',
       ].join('\n')
       for (const mode of [['--no-raw'], ['--raw'], ['-3', '--no-raw'], ['-3', '--raw']]) {
         await cli(sock, ['FLUSHALL'])
@@ -191,6 +194,16 @@ describe('Redis clients against db.listen', () => {
         expect(await binary.get(`nr${RESP}:bin`)).toEqual(Buffer.from([0, 255, 1]))
         expect(await client.del([`nr${RESP}:a`, `nr${RESP}:b`, `nr${RESP}:c`, `nr${RESP}:bin`])).toBe(4)
         expect(await client.clientId()).toBeGreaterThan(0)
+        expect(await client.incrBy(`nr${RESP}:n`, 41)).toBe(41)
+        expect(await client.incr(`nr${RESP}:n`)).toBe(42)
+        expect(await client.incrByFloat(`nr${RESP}:n`, 0.5)).toBe('42.5')
+        expect(await client.append(`nr${RESP}:n`, '!')).toBe(5)
+        expect(await client.getRange(`nr${RESP}:n`, 0, 1)).toBe('42')
+        expect(await client.type(`nr${RESP}:n`)).toBe('string')
+        expect(await client.rename(`nr${RESP}:n`, `nr${RESP}:m`)).toBe('OK')
+        expect(await client.objectEncoding(`nr${RESP}:m`)).toBe('embstr')
+        expect(await client.lcs(`nr${RESP}:m`, `nr${RESP}:m`)).toBe('42.5!')
+        expect(await client.del(`nr${RESP}:m`)).toBe(1)
       } finally {
         await client.close()
       }
@@ -215,7 +228,13 @@ describe('Redis clients against db.listen', () => {
       expect(seen.sort()).toEqual(['io:a', 'io:b'])
       expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'allkeys-lru'])
       expect(await client.call('MEMORY', 'USAGE', 'io:a')).toBeGreaterThan(0)
-      expect(await client.unlink('io:a', 'io:b')).toBe(2)
+      const counted = await client.pipeline().incr('io:n').incrby('io:n', 10).decr('io:n').setbit('io:bits', 3, 1).bitcount('io:bits').exec()
+      expect(counted!.map(([, v]) => v)).toEqual([1, 11, 10, 0, 1])
+      expect(await client.copy('io:n', 'io:n2')).toBe(1)
+      expect(await client.get('io:n2')).toBe('10')
+      expect(await client.setnx('io:n2', 'x')).toBe(0)
+      expect(await client.keys('io:n*')).toHaveLength(2)
+      expect(await client.unlink('io:a', 'io:b', 'io:n', 'io:n2', 'io:bits')).toBe(5)
     } finally {
       client.disconnect()
     }
@@ -223,19 +242,23 @@ describe('Redis clients against db.listen', () => {
 })
 
 describe.skipIf(!HAS_REDIS_BENCHMARK)(needs('redis-benchmark against arenakv serve', HAS_REDIS_BENCHMARK, 'redis-benchmark', 'redis-tools'), () => {
-  test('set,get with and without pipelining runs clean', async () => {
+  test('set,get,incr with and without pipelining runs clean', async () => {
     await ensureDist()
     const dir = mkdtempSync(join(tmpdir(), 'arenakv-bench-'))
     const sock = join(dir, 'a.sock')
     const s = await serve(['--port', '0', '--unixsocket', sock, '--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'])
     try {
       for (const pipeline of ['1', '16']) {
-        const { stdout, stderr } = await run('redis-benchmark', ['-s', sock, '-t', 'set,get', '-P', pipeline, '-n', '2000', '-r', '1000', '--csv'])
+        const { stdout, stderr } = await run('redis-benchmark', ['-s', sock, '-t', 'set,get,incr', '-P', pipeline, '-n', '2000', '-r', '1000', '--csv'])
         expect(stderr).toBe('')
         const rows = stdout.trim().split('\n').slice(1).map((l) => l.split(',').map((x) => x.replace(/"/g, '')))
-        expect(rows.map((r) => r[0])).toEqual(['SET', 'GET'])
+        expect(rows.map((r) => r[0])).toEqual(['SET', 'GET', 'INCR'])
         for (const r of rows) expect(Number(r[1])).toBeGreaterThan(0)
       }
+      // redis-benchmark's INCR counts on random counter:* keys (-r): every increment of both runs landed.
+      const counters = (await run('redis-cli', ['-s', sock, '--raw', 'keys', 'counter:*'])).stdout.trim().split('\n')
+      const values = (await run('redis-cli', ['-s', sock, '--raw', 'mget', ...counters])).stdout.trim().split('\n')
+      expect(values.reduce((sum, v) => sum + Number(v), 0)).toBe(4000)
       const info = await run('redis-cli', ['-s', sock, 'info', 'stats'])
       expect(info.stdout).toMatch(/keyspace_hits:[1-9]/)
     } finally {
@@ -249,7 +272,7 @@ describe.skipIf(!HAS_REDIS_BENCHMARK)(needs('redis-benchmark against arenakv ser
 describe.skipIf(!HAS_REDIS_BENCHMARK || !HAS_REDIS_SERVER)(
   needs(needs('arenakv bench serve --scale tiny', HAS_REDIS_BENCHMARK, 'redis-benchmark', 'redis-tools'), HAS_REDIS_SERVER, 'redis-server', 'redis-server'),
   () => {
-    test('measures SET and GET with and without pipelining on both servers, and their RSS growth', async () => {
+    test('measures SET, GET and INCR with and without pipelining on both servers, and their RSS growth', async () => {
       await ensureDist()
       const out = mkdtempSync(join(tmpdir(), 'arenakv-serve-bench-'))
       try {
@@ -262,7 +285,7 @@ describe.skipIf(!HAS_REDIS_BENCHMARK || !HAS_REDIS_SERVER)(
         type Run = { opsPerSec: Record<string, number>; rssGrowth: number }
         const j = JSON.parse(readFileSync(join(out, 'serve.json'), 'utf8')) as { results: Record<string, Run> }
         for (const peer of ['arenakv', 'redis-server']) {
-          for (const key of ['set -P 1', 'get -P 1', 'set -P 16', 'get -P 16']) expect(j.results[peer].opsPerSec[key], `${peer} ${key}`).toBeGreaterThan(0)
+          for (const key of ['set -P 1', 'get -P 1', 'incr -P 1', 'set -P 16', 'get -P 16', 'incr -P 16']) expect(j.results[peer].opsPerSec[key], `${peer} ${key}`).toBeGreaterThan(0)
           expect(Number.isFinite(j.results[peer].rssGrowth)).toBe(true)
         }
       } finally {

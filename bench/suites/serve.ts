@@ -9,12 +9,12 @@ import { RedisServer } from '../redis.js'
 import type { Scale, Suite, SuiteContext } from '../suite.js'
 
 // The RESP endpoint under redis-benchmark: `arenakv serve` and redis-server with the same maxmemory and policy,
-// SET and GET with and without pipelining (-P 16), and each server's RSS growth over the run ÷ maxmemory.
+// SET, GET and INCR with and without pipelining (-P 16), and each server's RSS growth over the run ÷ maxmemory.
 
 const run = promisify(execFile)
 const MB = 1 << 20
-/** The commands measured (INCR joins once the engine has it). */
-const TESTS = ['set', 'get'] as const
+/** The commands measured (redis-benchmark's INCR increments one counter key from every connection). */
+const TESTS = ['set', 'get', 'incr'] as const
 const PIPELINES = [1, 16] as const
 const PLAN: Record<Scale, { maxmemory: number; requests: number; keyspace: number; valueBytes: number }> = {
   tiny: { maxmemory: 4 * MB, requests: 20_000, keyspace: 50_000, valueBytes: 100 },

@@ -1,6 +1,6 @@
 // COMMAND's replies from the command table: COMMAND INFO's ten fields (Redis's addReplyCommandInfo) and
 // COMMAND DOCS' maps (addReplyCommandDocs), whose `arguments` come from each entry's syntax line.
-import type { RespWriter } from './resp.js'
+import type { RespWriter } from './resp-writer.js'
 
 /** Where a command's keys are, as Redis's legacy (first, last, step) triple, with the key spec's flags. */
 export interface KeyPositions {
@@ -9,6 +9,39 @@ export interface KeyPositions {
   step: number
   /** The key spec's flags: 'RO access', 'RW update', 'OW update', 'RM delete', … */
   flags: string
+  /**
+   * One key spec per key instead, with these flags, for commands whose keys differ (RENAME's source is
+   * 'RW access delete', its destination 'OW update'): spec i is the key at index first + i alone.
+   */
+  specs?: readonly string[]
+}
+
+function writeKeySpec(w: RespWriter, flags: string, index: number, lastkey: number, step: number): void {
+  w.map(3)
+  w.bulkString('flags')
+  const kf = words(flags)
+  w.set(kf.length)
+  for (const f of kf) w.simple(f)
+  w.bulkString('begin_search')
+  w.map(2)
+  w.bulkString('type')
+  w.bulkString('index')
+  w.bulkString('spec')
+  w.map(1)
+  w.bulkString('index')
+  w.integer(index)
+  w.bulkString('find_keys')
+  w.map(2)
+  w.bulkString('type')
+  w.bulkString('range')
+  w.bulkString('spec')
+  w.map(3)
+  w.bulkString('lastkey')
+  w.integer(lastkey)
+  w.bulkString('keystep')
+  w.integer(step)
+  w.bulkString('limit')
+  w.integer(0)
 }
 
 /** What COMMAND reports of a command; the table's entries extend it. */
@@ -29,7 +62,8 @@ export interface CommandMeta {
   readonly complexity?: string
   /**
    * The arguments after the name, as the docs write them: `key value [NX | XX] [EX seconds | PX milliseconds]`.
-   * A lower-case word is an argument (`name:integer` gives its type; `key` is a key), an upper-case word a
+   * A lower-case word is an argument (`name:integer` gives its type; `key` is a key, `name:key@1` one of the
+   * second key spec), an upper-case word a
    * token, `[…]` optional, `(…)` a block, `|` alternatives, a trailing `...` repeats.
    */
   readonly syntax?: string
@@ -59,34 +93,14 @@ export function writeCommandInfo(w: RespWriter, c: CommandMeta): void {
   for (const t of tips) w.bulkString(t)
   if (c.keys === undefined) {
     w.array(0)
+  } else if (c.keys.specs !== undefined) {
+    const { first, specs } = c.keys
+    w.array(specs.length)
+    specs.forEach((flags, i) => writeKeySpec(w, flags, first + i, 0, 1))
   } else {
     const k = c.keys
     w.array(1)
-    w.map(3)
-    w.bulkString('flags')
-    const kf = words(k.flags)
-    w.set(kf.length)
-    for (const f of kf) w.simple(f)
-    w.bulkString('begin_search')
-    w.map(2)
-    w.bulkString('type')
-    w.bulkString('index')
-    w.bulkString('spec')
-    w.map(1)
-    w.bulkString('index')
-    w.integer(k.first)
-    w.bulkString('find_keys')
-    w.map(2)
-    w.bulkString('type')
-    w.bulkString('range')
-    w.bulkString('spec')
-    w.map(3)
-    w.bulkString('lastkey')
-    w.integer(k.last < 0 ? k.last : k.last - k.first)
-    w.bulkString('keystep')
-    w.integer(k.step)
-    w.bulkString('limit')
-    w.integer(0)
+    writeKeySpec(w, k.flags, k.first, k.last < 0 ? k.last : k.last - k.first, k.step)
   }
   const subs = c.subcommands ?? []
   w.array(subs.length)
@@ -151,9 +165,11 @@ export function parseSyntax(syntax: string): DocArg[] {
       if (word === word.toUpperCase() && /[A-Z]/.test(word)) {
         arg = { name: word.toLowerCase(), type: 'pure-token', token: word }
       } else {
-        const [name, type] = word.split(':')
-        arg = { name, type: type ?? (name === 'key' ? 'key' : 'string') }
-        if (arg.type === 'key') arg.keySpecIndex = 0
+        // `name:type`; `name:key@1` is a key of the command's second key spec (RENAME's newkey).
+        const [name, typeSpec] = word.split(':')
+        const [type, spec] = (typeSpec ?? (name === 'key' ? 'key' : 'string')).split('@')
+        arg = { name, type }
+        if (type === 'key') arg.keySpecIndex = spec === undefined ? 0 : Number(spec)
       }
       if (multiple) arg.multiple = true
     }

@@ -5,7 +5,8 @@ import type { Socket } from 'node:net'
 import type { Engine } from '../engine.js'
 import { dispatch, type ClientView, type CommandContext, type ServerView } from './commands.js'
 import { errorReplyText } from './reply-error.js'
-import { ProtocolError, RespParser, type RespWriter } from './resp.js'
+import { ProtocolError, RespParser } from './resp-parser.js'
+import type { RespWriter } from './resp-writer.js'
 
 /** Redis's client-output-buffer-limit for one client class: hard bytes, soft bytes held for softSeconds. */
 export interface OutputBufferLimit {

@@ -1,7 +1,7 @@
 // Error replies with Redis's exact texts (server.c's shared objects and the command implementations'
 // addReplyError calls), and the argument parsers that raise them.
 import { ArenaKVError } from '../errors.js'
-import { parseInteger } from './resp.js'
+import { parseInteger } from './resp-parser.js'
 
 /** An error reply: `text` starts with its code (`ERR …`, `NOAUTH …`, `WRONGPASS …`). */
 export class ReplyError extends Error {

@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js'
 import { parseMemory } from '../config.js'
 import type { ClientView } from './commands.js'
 import { Connection, type ConnectionHost, type OutputBufferLimit } from './connection.js'
-import { RespWriter } from './resp.js'
+import { RespWriter } from './resp-writer.js'
 
 export type { OutputBufferLimit } from './connection.js'
 
