@@ -50,14 +50,16 @@ napi_value int32(napi_env env, int32_t v) {
 // Whatever the call used is left in cells.now for JS.
 class CallClock {
  public:
-  // Reads the coarse clock at once: whatever path the call takes, JS finds a current time in cells.now (it stamps
-  // an inserted key and ages LFU counters with it).
   CallClock(napi_env env, napi_value nativeClock, StoreState* s) : cells_(s->cells) {
     if (napi_get_value_bool(env, nativeClock, &native_) != napi_ok) {
       fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "nativeClock must be a boolean");
     }
-    coarse();
   }
+  // Whatever path the call took, JS finds a current time in cells.now (it stamps an inserted key and ages LFU
+  // counters with it): the coarse clock when the call read none.
+  ~CallClock() { coarse(); }
+  CallClock(const CallClock&) = delete;
+  CallClock& operator=(const CallClock&) = delete;
   double exact() {
     if (native_ && !exact_) {
       exact_ = true;
