@@ -105,6 +105,21 @@ int32_t hashArg(napi_env env, napi_value v) {
   return hash;
 }
 
+// Starts the cache misses of a lookup at once rather than one after another: the first slot with the key's hash is
+// nearly always the key, so its slot-table entry and its LRU and expire-list entries are fetched together (the
+// slot itself needs the entry first).
+void prefetchCandidate(const StoreState* s, int32_t hash) {
+  const TableView& t = s->tables;
+  uint32_t candidate = lookupTables(t, hash, [](uint32_t) { return true; });
+  if (candidate == 0) return;
+  s->store.prefetchEntry(candidate);
+  uint32_t index = candidate & Store::kIndexMask;
+  if (index < t.metaLength) {
+    __builtin_prefetch(&t.lru[index], 1);
+    __builtin_prefetch(&t.volatilePos[index]);
+  }
+}
+
 // The slot holding `key` (WTF-8) among those with its hash, and its handle; nullptr (handle 0) when none does.
 const SlotHeader* findKey(const StoreState* s, int32_t hash, const std::string& key, uint32_t* handle) {
   const SlotHeader* found = nullptr;
@@ -126,8 +141,10 @@ napi_value get(napi_env env, napi_callback_info info) {
   args(env, info, argv);
   StoreState* s = boundStore(env, argv[0]);
   TrimBuffers trim(s);
-  keyArg(env, argv[1], s);
   int32_t hash = hashArg(env, argv[2]);
+  // The misses resolve while the key is read.
+  prefetchCandidate(s, hash);
+  keyArg(env, argv[1], s);
   CallClock clock(env, argv[3], s);
   const TableView& t = s->tables;
   s->cells->hash = hash;
@@ -150,8 +167,10 @@ napi_value upsert(napi_env env, napi_callback_info info) {
   args(env, info, argv);
   StoreState* s = boundStore(env, argv[0]);
   TrimBuffers trim(s);
-  keyArg(env, argv[1], s);
   int32_t hash = hashArg(env, argv[2]);
+  // The misses resolve while the arguments are read.
+  prefetchCandidate(s, hash);
+  keyArg(env, argv[1], s);
   ValueArg value = valueArg(env, argv[3]);
   CallClock clock(env, argv[4], s);
   const TableView& t = s->tables;
@@ -251,10 +270,16 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
       __builtin_prefetch(&t.table[2 * (static_cast<uint32_t>(hashes[b]) & t.mask)]);
       if (t.oldTable != nullptr) __builtin_prefetch(&t.oldTable[2 * (static_cast<uint32_t>(hashes[b]) & t.oldMask)]);
     }
-    // Stage 2: the first fingerprint match of each key; prefetch its slot-table entry.
+    // Stage 2: the first fingerprint match of each key; prefetch its slot-table entry and its metadata.
     for (uint32_t b = 0; b < batch; b++) {
       candidates[b] = lookupTables(t, hashes[b], [](uint32_t) { return true; });
-      if (candidates[b] != 0) s->store.prefetchEntry(candidates[b]);
+      if (candidates[b] == 0) continue;
+      s->store.prefetchEntry(candidates[b]);
+      uint32_t index = candidates[b] & Store::kIndexMask;
+      if (index < t.metaLength) {
+        __builtin_prefetch(&t.lru[index], 1);
+        __builtin_prefetch(&t.volatilePos[index]);
+      }
     }
     // Stage 3: prefetch each candidate's slot (its key and the start of its value).
     for (uint32_t b = 0; b < batch; b++) {
