@@ -2,44 +2,19 @@
 // OBJECT ENCODING, CONFIG RESETSTAT, INFO of several sections): the same requests go to a redis-server 7.0 the
 // test starts and to an engine served by db.listen, and the replies must be byte for byte the same, in RESP2
 // and again in RESP3.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { Engine } from '../lib/engine.js'
-import type { RespListener } from '../lib/server/server.js'
-import { startRedisServer, type RedisServer } from './helpers/redis-server.js'
+import { beforeEach, describe, expect, test } from 'vitest'
+import { diffPair } from './helpers/resp-diff.js'
 import { RespClient, plain, type Reply } from './helpers/resp.js'
 import { HAS_REDIS_SERVER, needs } from './helpers/tools.js'
 
 type Cmd = (string | Buffer)[]
 
 describe.skipIf(!HAS_REDIS_SERVER)(needs('RESP endpoint vs redis-server 7.0: strings and keys', HAS_REDIS_SERVER, 'redis-server', 'redis-server'), () => {
-  let redis: RedisServer
-  let db: Engine
-  let listener: RespListener
-  let dir: string
+  const pair = diffPair()
   let r: RespClient
   let a: RespClient
-
-  beforeAll(async () => {
-    redis = await startRedisServer(['--maxmemory', '64mb'])
-    dir = mkdtempSync(join(tmpdir(), 'arenakv-resp-'))
-    db = new Engine({ maxmemory: '64mb' })
-    listener = await db.listen({ path: join(dir, 'a.sock') })
-  })
-  afterAll(async () => {
-    r?.close()
-    a?.close()
-    db?.close()
-    await redis?.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  beforeEach(async () => {
-    r?.close()
-    a?.close()
-    r = await RespClient.connect({ path: redis.path })
-    a = await RespClient.connect({ path: listener.address.path! })
+  beforeEach(() => {
+    ;({ r, a } = pair)
   })
 
   /** Runs the commands on both from an empty keyspace, in RESP2 then RESP3, and expects the same bytes back. */

@@ -1,44 +1,20 @@
 // Differential tests of the RESP endpoint: the same requests go to a redis-server 7.0 the test starts and to
 // an engine served by db.listen, and the replies must be byte for byte the same (RESP2 and RESP3), except
 // where the endpoint differs on purpose (one database; the command count), which other tests cover.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { Engine } from '../lib/engine.js'
-import type { RespListener } from '../lib/server/server.js'
-import { startRedisServer, type RedisServer } from './helpers/redis-server.js'
+import { beforeEach, describe, expect, test } from 'vitest'
+import { diffPair } from './helpers/resp-diff.js'
 import { RespClient, plain, type Reply } from './helpers/resp.js'
 import { HAS_REDIS_SERVER, needs } from './helpers/tools.js'
 
 type Cmd = (string | Buffer)[]
 
 describe.skipIf(!HAS_REDIS_SERVER)(needs('RESP endpoint vs redis-server 7.0', HAS_REDIS_SERVER, 'redis-server', 'redis-server'), () => {
-  let redis: RedisServer
-  let db: Engine
-  let listener: RespListener
-  let dir: string
+  const pair = diffPair()
   let r: RespClient
   let a: RespClient
-
-  beforeAll(async () => {
-    redis = await startRedisServer(['--maxmemory', '64mb'])
-    dir = mkdtempSync(join(tmpdir(), 'arenakv-resp-'))
-    db = new Engine({ maxmemory: '64mb' })
-    listener = await db.listen({ path: join(dir, 'a.sock') })
-  })
-  afterAll(async () => {
-    r?.close()
-    a?.close()
-    db?.close()
-    await redis?.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
   beforeEach(async () => {
-    r?.close()
-    a?.close()
-    r = await RespClient.connect({ path: redis.path })
-    a = await RespClient.connect({ path: listener.address.path! })
+    r = pair.r
+    a = pair.a
     for (const c of [r, a]) {
       await c.call('FLUSHALL')
       await c.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')
@@ -189,8 +165,8 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('RESP endpoint vs redis-server 7.0', HA
       if (want.includes('Protocol error')) {
         r.close()
         a.close()
-        r = await RespClient.connect({ path: redis.path })
-        a = await RespClient.connect({ path: listener.address.path! })
+        await pair.reconnect()
+        ;({ r, a } = pair)
       }
     }
   })
@@ -218,8 +194,8 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('RESP endpoint vs redis-server 7.0', HA
       }
       expect(replies[1], JSON.stringify(bytes.slice(0, 40))).toBe(replies[0])
       expect(replies[1]).toMatch(/-ERR Protocol error: /)
-      r = await RespClient.connect({ path: redis.path })
-      a = await RespClient.connect({ path: listener.address.path! })
+      await pair.reconnect()
+      ;({ r, a } = pair)
     }
     // The server goes on serving.
     expect(await a.call('PING')).toBe('PONG')
