@@ -1,7 +1,7 @@
 import { markAsUntransferable } from 'node:worker_threads'
 import { Dict, EMPTY, HASH_SEED, TOMBSTONE } from './dict.js'
 import { allocArray, releaseArray } from './pages.js'
-import { HANDLE_INDEX_MASK, isFused, type SlotStore } from './store.js'
+import { HANDLE_INDEX_MASK, I32_VOLATILE_KEYS, isFused, type SlotStore } from './store.js'
 
 // The keyspace: the hash table (dict.ts) plus per-key metadata in parallel typed arrays indexed by the handle's
 // slot index, and a dense list of volatile keys (Redis's db->expires). No JS object or string is kept per key, so
@@ -39,7 +39,19 @@ export class Keyspace extends Dict {
   volatileHandles: Uint32Array = new Uint32Array(MIN_VOLATILE_CAPACITY)
   volatileHashes: Int32Array = new Int32Array(MIN_VOLATILE_CAPACITY)
   volatileExpires: Float64Array = new Float64Array(MIN_VOLATILE_CAPACITY)
-  volatileCount = 0
+  #volatileCount = 0
+  /** The fused store's cells, where the count of volatile keys is kept for its lookups (null: not fused). */
+  private volatileCell: Int32Array | null = null
+
+  get volatileCount(): number {
+    return this.#volatileCount
+  }
+
+  // The fused lookups skip the expire list when it is empty, as Redis's getExpire does when db->expires is.
+  set volatileCount(n: number) {
+    this.#volatileCount = n
+    if (this.volatileCell !== null) this.volatileCell[I32_VOLATILE_KEYS] = n
+  }
 
   constructor(store: SlotStore) {
     super(store)
@@ -80,6 +92,8 @@ export class Keyspace extends Dict {
   bindTables(): void {
     const store = this.store
     if (!isFused(store)) return
+    this.volatileCell = store.cellsI32
+    this.volatileCell[I32_VOLATILE_KEYS] = this.#volatileCount
     // Native code keeps pointers into these while bound: no transfer may detach them (ARCHITECTURE.md, "Pointers").
     for (const array of [this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires]) {
       if (array !== null) markAsUntransferable(array.buffer)

@@ -138,6 +138,7 @@ export const I32_HANDLE = 4
 export const I32_HASH = 5
 export const I32_HITS = 6
 export const I32_MISSES = 7
+export const I32_VOLATILE_KEYS = 10
 
 /** The native store: both optional capabilities present (they throw ERR_UNSUPPORTED on builds without jemalloc). */
 export interface NativeStore extends FusedStore {

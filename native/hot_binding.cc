@@ -116,7 +116,7 @@ void prefetchCandidate(const StoreState* s, int32_t hash) {
   uint32_t index = candidate & Store::kIndexMask;
   if (index < t.metaLength) {
     __builtin_prefetch(&t.lru[index], 1);
-    __builtin_prefetch(&t.volatilePos[index]);
+    if (anyVolatile(t)) __builtin_prefetch(&t.volatilePos[index]);
   }
 }
 
@@ -278,7 +278,7 @@ napi_value mgetInto(napi_env env, napi_callback_info info) {
       uint32_t index = candidates[b] & Store::kIndexMask;
       if (index < t.metaLength) {
         __builtin_prefetch(&t.lru[index], 1);
-        __builtin_prefetch(&t.volatilePos[index]);
+        if (anyVolatile(t)) __builtin_prefetch(&t.volatilePos[index]);
       }
     }
     // Stage 3: prefetch each candidate's slot (its key and the start of its value).
@@ -357,6 +357,7 @@ Napi::Value bindTables(const Napi::CallbackInfo& info) {
   view.seed = static_cast<uint32_t>(integerArg(info, 6, "seed", 0, UINT32_MAX));
   view.lfu = boolArg(info, 7, "lfu");
   view.exactStamps = boolArg(info, 8, "exactStamps");
+  view.volatileKeys = &s->cells->volatileKeys;
   view.bound = true;
   // References first, then the view: the arrays are held before any pointer into them is kept.
   for (int a = 0; a < TableView::kArrays; a++) {

@@ -6,6 +6,8 @@
 namespace arenakv {
 namespace {
 
+constexpr size_t kHugePage = size_t{2} << 20;
+
 size_t roundToPages(size_t bytes) {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (bytes + page - 1) / page * page;

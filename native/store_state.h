@@ -26,6 +26,7 @@ struct Cells {
   int32_t hits;        // [i32 6] hits and misses of the last mgetInto call
   int32_t misses;      // [i32 7]
   double batchOffset;  // [f64 4] where the last mgetInto call stopped writing into its target
+  int32_t volatileKeys;  // [i32 10] keys with an expire time: JS keeps it current (keyspace.ts volatileCount)
 };
 
 class StoreState {

@@ -28,6 +28,7 @@ struct TableView {
   uint32_t metaLength = 0;  // elements of lru and volatilePos
   const double* volatileExpires = nullptr;
   uint32_t volatileLength = 0;
+  const int32_t* volatileKeys = nullptr;  // the count JS keeps in the cells (store_state.h)
   uint32_t seed = 0;   // dict.ts HASH_SEED
   bool lfu = false;    // the lru field holds LFU counters: JS updates them (they need its random draw)
   bool exactStamps = false;  // an LRU policy orders evictions by the stamps: stamp with the exact clock
@@ -69,9 +70,13 @@ uint32_t lookupTables(const TableView& t, int32_t hash, Verify&& verify) {
   return probeTable(t.table, t.mask, hash, verify);
 }
 
+// Whether any key has an expire time: when none does, lookups need not read the expire list (Redis's getExpire
+// checks dictSize(db->expires) first).
+inline bool anyVolatile(const TableView& t) { return t.volatileKeys == nullptr || *t.volatileKeys != 0; }
+
 // The key's expire time (unix ms), or nullptr when it has none.
 inline const double* expireOf(const TableView& t, uint32_t index) {
-  if (index >= t.metaLength) return nullptr;
+  if (index >= t.metaLength || !anyVolatile(t)) return nullptr;
   uint32_t p = t.volatilePos[index];
   return p != 0 && p <= t.volatileLength ? &t.volatileExpires[p - 1] : nullptr;
 }

@@ -183,6 +183,46 @@ describe('lazy expiry and the access clock in the fused lookups', () => {
     expect(db.objectIdletime('k')).toBe(0)
   })
 
+  test('the lookups see expire times through every change of the volatile-key count they skip the list on', () => {
+    // The fused calls skip the expire list while no key has a TTL (the count JS keeps in the cells): every way the
+    // count moves must reach them, or a stale key would be served.
+    const { db, clock } = engineWithClock()
+    track(db)
+    const target = new Uint8Array(8)
+    const lengths = new Int32Array(1)
+    const stale = (key: string): void => {
+      clock.advance(11)
+      expect(db.getInto(key, target), key).toBe(-1)
+    }
+    db.set('plain', 'v')
+    db.set('a', 'v', { px: 10 })
+    stale('a')
+    db.set('b', 'v', { px: 10 })
+    db.persist('b')
+    db.set('c', 'v')
+    db.pexpire('c', 10)
+    stale('c')
+    expect(db.getString('b')).toBe('v')
+    db.pexpire('b', 10)
+    db.del('b')
+    expect(db.getString('plain')).toBe('v')
+    db.set('d', 'v', { px: 10 })
+    db.flushall()
+    db.set('e', 'v')
+    db.pexpire('e', 10)
+    clock.advance(11)
+    expect(db.mgetInto(['e'], target, lengths)).toBe(1)
+    expect(lengths[0]).toBe(-1)
+    db.set('f', 'v', { px: 10 })
+    db.set('f', 'w', { keepttl: true })
+    clock.advance(11)
+    expect(db.get('f')).toBeUndefined()
+    expect(db.volatileCount()).toBe(0)
+    db.set('g', 'v')
+    clock.advance(11)
+    expect(db.getString('g')).toBe('v')
+  })
+
   test('an overwrite of a stale key expires it first (event, count), then writes it anew', () => {
     const { db, clock } = engineWithClock()
     track(db)
