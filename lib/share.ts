@@ -229,6 +229,7 @@ export class Sharing {
     ks.oldHandles = ks.oldHashes === null ? null : new Uint32Array(ks.oldHashes.buffer, 0, ks.oldHashes.length)
     this.db.ks.bindTables()
     this.depth = 1
+    this.db.events.held++
     Atomics.store(this.words, W_LOCK, this.tag)
     this.cells[F_SLOW_DUE] = 0
     this.writeArrays()
