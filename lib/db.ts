@@ -9,6 +9,7 @@ import { EVICT_FAIL, Evictor, estimateUsableSize, isLfuPolicy, isLruPolicy } fro
 import { globMatch } from './glob.js'
 import { Keyspace } from './keyspace.js'
 import { lfuInit, lfuTouch, lruClock } from './lru.js'
+import type { TimerGuard } from './expire.js'
 import type { EventQueue, KeyspaceEvent } from './notify.js'
 import {
   CELL_NOW,
@@ -85,6 +86,10 @@ export class Db {
   /** The store when it has the fused hot paths (the native one), else null: lookups then probe in TypeScript. */
   fused: FusedStore | null
   closed = false
+  /** A shared engine's timer work under its lock (share.ts); null for a private engine. */
+  timerGuard: TimerGuard | null = null
+  /** A shared engine's FLUSHALL of its store, in place (share.ts); null for a private engine. */
+  flushShared: (() => void) | null = null
   /** The hash of the key the last lookupRead probed. */
   lastHash = 0
   private view: Uint8Array = new Uint8Array(0)
@@ -396,6 +401,15 @@ export class Db {
    * engine whole. With no index to spare, the old store's is freed first and taken again at once.
    */
   flush(): void {
+    if (this.flushShared !== null) {
+      // A shared store is emptied in place: every thread's state over it stays (ARCHITECTURE.md "Sharing").
+      this.flushShared()
+      this.overheadSampledAt = -Infinity
+      this.ks.reset(this.store)
+      this.evictor.resetPool()
+      this.stats.avg_ttl = 0
+      return
+    }
     let fresh: SlotStore
     try {
       fresh = this.makeStore()

@@ -1,4 +1,4 @@
-import { allocArray, releaseArray } from './pages.js'
+import { LOCAL_ARRAYS, type ArraySource } from './arrays.js'
 import type { SlotStore } from './store.js'
 
 // The hash table under the keyspace (Redis's dict.c): key → store handle, open addressing with linear probing over
@@ -53,6 +53,13 @@ function nextPowerOfTwo(n: number): number {
 
 export abstract class Dict {
   store: SlotStore
+  /** Where resizes take arrays from: pages.ts, or a shared engine's regions (arrays.ts). */
+  arrays: ArraySource = LOCAL_ARRAYS
+  /**
+   * The hash seed: the process's, or the sharing engine's for an engine attached in another thread (each thread
+   * loads this module with its own HASH_SEED; one keyspace needs one seed).
+   */
+  seed = HASH_SEED | 0
   /** Hash of the key last passed to hashKey, and whether every one of its code units is < 0x80. */
   ascii = true
   /** After a VERIFY_READ probe: the value's length (the bytes are in store.scratch when they fit). */
@@ -110,7 +117,7 @@ export abstract class Dict {
    * (never a heap number); callers compare hashes as int32 (`(a ^ b) === 0`) so unsigned copies still match.
    */
   hashKey(key: string): number {
-    let h = HASH_SEED ^ 0x811c9dc5
+    let h = this.seed ^ 0x811c9dc5
     let units = 0
     for (let i = 0; i < key.length; i++) {
       const c = key.charCodeAt(i)
@@ -284,8 +291,8 @@ export abstract class Dict {
 
   private startResize(size: number): void {
     if (size === this.mask + 1) return
-    const hashes = allocArray(Int32Array, size * 2)
-    const handles = new Uint32Array(hashes.buffer)
+    const hashes = this.arrays.table(size * 2, this.hashes, this.oldHashes)
+    const handles = new Uint32Array(hashes.buffer, hashes.byteOffset, hashes.length)
     let replaced: Int32Array | null = null
     if (this.fill === 0) {
       replaced = this.hashes
@@ -306,7 +313,7 @@ export abstract class Dict {
     // Arrays are released only after arraysChanged, which rebinds the store's view of them (ARCHITECTURE.md,
     // "Pointers").
     this.arraysChanged()
-    if (replaced !== null) releaseArray(replaced)
+    if (replaced !== null) this.arrays.release(replaced)
   }
 
   /** Moves a bounded number of entries from the old table (called per write and per timer tick). */
@@ -352,7 +359,7 @@ export abstract class Dict {
     this.oldFill = 0
     this.rehashIdx = -1
     this.arraysChanged()
-    if (emptied !== null) releaseArray(emptied)
+    if (emptied !== null) this.arrays.release(emptied)
   }
 
   // ---- scan ----
@@ -400,8 +407,8 @@ export abstract class Dict {
 
   /** Back to an empty table of the smallest size (its old arrays already released). */
   protected resetTable(): void {
-    this.hashes = new Int32Array(MIN_TABLE_SIZE * 2)
-    this.handles = new Uint32Array(this.hashes.buffer)
+    this.hashes = this.arrays.table(MIN_TABLE_SIZE * 2, null, null)
+    this.handles = new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length)
     this.mask = MIN_TABLE_SIZE - 1
     this.fill = 0
   }
@@ -409,6 +416,6 @@ export abstract class Dict {
   /** Ends any rehash and hands the table's memory back. */
   protected releaseTable(): void {
     this.endRehash()
-    releaseArray(this.hashes)
+    this.arrays.release(this.hashes)
   }
 }

@@ -1,6 +1,7 @@
 // The public face of arenakv: an Engine is one keyspace with Redis 7's semantics. Each method delegates to the
 // command family Redis keeps it in (t_string.ts, db.ts, expire.ts, object.ts, report.ts, doctor.ts); this file
 // only constructs, wires, and closes (ARCHITECTURE.md).
+import { EventEmitter } from 'node:events'
 import { allocator } from './allocator.js'
 import { Clock } from './clock.js'
 import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
@@ -23,7 +24,9 @@ import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
 import { Reporter, engineArenaStats, engineHeapResident } from './report.js'
 import { listen, type ListenOptions, type RespListener } from './server/server.js'
-import { createStore, type SlotStore } from './store.js'
+import { isAdaptivePolicy } from './adaptive.js'
+import { Sharing, isSharedEngineDescriptor, lockMethods, newSharedMemory, type SharedEngineDescriptor } from './share.js'
+import { attachStore, createStore, isShareable, type SlotStore } from './store.js'
 import {
   getCommand,
   getdelCommand,
@@ -44,11 +47,14 @@ export type { GetExOptions, SetOptions } from './t_string.js'
 export type { BitRange, Int64, LcsIdx, LcsMatch, LcsOptions } from './engine_strings.js'
 export type { CopyOptions, StringEncoding } from './engine_keys.js'
 export type { ListenAddress, ListenOptions, RespListener } from './server/server.js'
+export type { SharedEngineDescriptor } from './share.js'
 
 /** Hooks for tests: a store factory and a clock (unix ms) of their own. */
 export interface EngineInternals {
   createStore?: () => SlotStore
   now?: () => number
+  /** Engine.attach's: the shared engine this one joins. */
+  attach?: SharedEngineDescriptor
 }
 
 /** What tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
@@ -120,6 +126,8 @@ export class Engine extends KeyCommands {
   readonly #reporter: Reporter
   /** The RESP endpoints serving this engine (close() closes them). */
   readonly #listeners = new Set<() => Promise<void>>()
+  /** This thread's side of a shared engine (share.ts), or null while private. */
+  #sharing: Sharing | null = null
 
   /**
    * Opens an engine: its keys and values live in a jemalloc arena of its own, which {@link Engine.close}
@@ -142,7 +150,11 @@ export class Engine extends KeyCommands {
     if (cfg.activedefrag) assertDefragSupported()
     if (cfg.maxmemoryAccounting === 'resident') assertResidentSupported()
     const clock = new Clock(internals.now, internals.now !== undefined)
-    const db = new Db(cfg, clock, new EventQueue(this), internals.createStore ?? (() => createStore()))
+    const joining = internals.attach
+    const makeStore = joining !== undefined
+      ? () => attachStore(joining.token, joining.scratchBytes, joining.scratchUsable)
+      : internals.createStore ?? (() => createStore())
+    const db = new Db(cfg, clock, new EventQueue(this), makeStore)
     this.#db = db
     bindEngineDb(this, db)
     this.#defrag = new ActiveDefrag({ cfg, target: () => defragTarget(db.store, DEFRAG_SUPPORTED) })
@@ -175,6 +187,63 @@ export class Engine extends KeyCommands {
     }
     this.#activeExpire = new ActiveExpire(db, cfg.activeExpireEffort, cfg.hz, cron)
     this.#activeExpire.start()
+    if (joining !== undefined) {
+      const sharing = new Sharing({ db, expire: this.#activeExpire, store: db.store as never }, joining)
+      sharing.enter()
+      sharing.exit()
+      this.#shareMethods(sharing)
+    }
+  }
+
+  // ---- sharing between worker threads (share.ts, ARCHITECTURE.md "Sharing") ----
+
+  /**
+   * Shares this engine with the other threads of the process: returns a descriptor (SharedArrayBuffers and numbers)
+   * to send to a worker (`postMessage`, `workerData`), where {@link Engine.attach} opens an engine over the same
+   * keyspace. From then on every call takes the engine's lock, in every thread; events are delivered in the thread
+   * whose call (or timer) caused them. Sharing again returns the same descriptor.
+   * @throws `ERR_UNSUPPORTED` under an adaptive policy, on the mimalloc build (its heap is per thread) or for an
+   *   engine made with a test store; `ERR_CLOSED` once closed.
+   */
+  share(): SharedEngineDescriptor {
+    if (this.#sharing !== null) return this.#sharing.descriptor
+    const db = this.#db
+    db.assertOpen()
+    const store = db.store
+    if (!isShareable(store)) throw unsupportedError('sharing an engine made with a test store')
+    if (allocator.name === 'mimalloc') throw unsupportedError('sharing an engine (mimalloc heaps are per thread)')
+    if (isAdaptivePolicy(db.cfg.maxmemoryPolicy)) throw unsupportedError(`sharing an engine under ${db.cfg.maxmemoryPolicy}`)
+    const { header, regions } = newSharedMemory()
+    const descriptor: SharedEngineDescriptor = {
+      arenakvSharedEngine: 1,
+      token: store.share(),
+      header,
+      regions,
+      config: { ...db.cfg },
+      seed: db.ks.seed,
+      scratchBytes: store.scratch.byteLength,
+      scratchUsable: store.scratchUsable,
+    }
+    const sharing = new Sharing({ db, expire: this.#activeExpire, store }, descriptor)
+    sharing.publish()
+    this.#shareMethods(sharing)
+    return descriptor
+  }
+
+  /**
+   * Opens an engine over the keyspace a descriptor from {@link Engine.share} names, in this thread. It behaves
+   * as the sharer does; `close()` detaches this thread only, and the memory is freed when the last engine over
+   * it closes.
+   * @throws TypeError for anything but a descriptor; `ERR_CLOSED` when every engine over it has closed.
+   */
+  static attach(descriptor: SharedEngineDescriptor): Engine {
+    if (!isSharedEngineDescriptor(descriptor)) throw new TypeError('descriptor must be what Engine.share() returned')
+    return new Engine({ ...descriptor.config }, { attach: descriptor })
+  }
+
+  #shareMethods(sharing: Sharing): void {
+    this.#sharing = sharing
+    lockMethods(this, EventEmitter.prototype, sharing, this.#db, ['close', 'share', 'listen'])
   }
 
   /** INFO stats counters (`evicted_keys`, `expired_keys`, `keyspace_hits`, …), live. */
@@ -449,6 +518,9 @@ export class Engine extends KeyCommands {
     checkConfigSetArgs(name, value)
     const before = db.cfg.maxmemoryPolicy
     if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
+    if (this.#sharing !== null && configField(name) === 'maxmemoryPolicy' && isAdaptivePolicy(String(value).toLowerCase() as never)) {
+      throw unsupportedError(`${String(value)} on a shared engine`)
+    }
     const changed = configSet(db.cfg, name, value)
     if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
       if (changed === 'maxmemoryPolicy') db.policyChanged(before)

@@ -1,3 +1,4 @@
+import type { TimerGuard } from './expire.js'
 import { Adaptive, WINDOW_BIT, isAdaptivePolicy } from './adaptive.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
 import { randomBelow, type Keyspace } from './keyspace.js'
@@ -68,6 +69,8 @@ export interface EvictHost {
   evictKey(handle: number, hash: number): void
   /** Ends a timer step: delivers the events it queued (may throw a listener's error). */
   afterStep(): void
+  /** A shared engine's timer work under the engine lock (expire.ts ExpireHost.timerGuard); null when private. */
+  readonly timerGuard: TimerGuard | null
 }
 
 export class Evictor {
@@ -153,6 +156,13 @@ export class Evictor {
     if (this.timer !== null) return
     this.timer = setImmediate(() => {
       this.timer = null
+      const guard = this.host.timerGuard
+      if (guard !== null) {
+        guard(false, () => {
+          if (this.performEvictions(0) === EVICT_RUNNING) this.startEvictionTimer()
+        })
+        return
+      }
       if (this.performEvictions(0) === EVICT_RUNNING) this.startEvictionTimer()
       this.host.afterStep()
     })

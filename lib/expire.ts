@@ -152,7 +152,16 @@ export interface ExpireHost {
   expireKey(handle: number, hash: number): void
   /** Ends a timer step: delivers the events it queued (may throw a listener's error). */
   afterStep(): void
+  /**
+   * A shared engine's timer work (ARCHITECTURE.md "Sharing"): runs `work` under the engine lock when this thread
+   * claims the step (a slow cycle is claimed by one thread per period), delivers its events after the lock is
+   * released. null for a private engine.
+   */
+  readonly timerGuard: TimerGuard | null
 }
+
+/** See ExpireHost.timerGuard; `slow` says the step is a slow cycle (one per period, whichever thread claims it). */
+export type TimerGuard = (slow: boolean, work: () => void) => void
 
 /**
  * Redis's activeExpireCycle over the dense volatile list: slow cycles at hz with a CPU budget, fast cycles
@@ -207,6 +216,15 @@ export class ActiveExpire {
 
   /** Listeners run last, once the step is complete and the next one armed; one that closes the engine stops both. */
   private slowTick(): void {
+    const guard = this.host.timerGuard
+    if (guard !== null) {
+      guard(true, () => {
+        this.cron()
+        this.cycle(CYCLE_SLOW)
+      })
+      this.scheduleFast()
+      return
+    }
     this.cron()
     this.cycle(CYCLE_SLOW)
     this.scheduleFast()
@@ -238,6 +256,12 @@ export class ActiveExpire {
       const self = ref.deref()
       if (self === undefined) return
       self.fastTimer = null
+      const guard = self.host.timerGuard
+      if (guard !== null) {
+        guard(false, () => self.cycle(CYCLE_FAST))
+        self.scheduleFast()
+        return
+      }
       self.cycle(CYCLE_FAST)
       self.scheduleFast()
       self.host.afterStep()

@@ -1,6 +1,6 @@
 import { markAsUntransferable } from 'node:worker_threads'
-import { Dict, EMPTY, HASH_SEED, TOMBSTONE } from './dict.js'
-import { allocArray, releaseArray } from './pages.js'
+import { Dict, EMPTY, TOMBSTONE } from './dict.js'
+import { ROLE_LRU, ROLE_VOLATILE_EXPIRES, ROLE_VOLATILE_HANDLES, ROLE_VOLATILE_HASHES, ROLE_VOLATILE_POS } from './arrays.js'
 import { HANDLE_INDEX_MASK, I32_VOLATILE_KEYS, isFused, type SlotStore } from './store.js'
 
 // The keyspace: the hash table (dict.ts) plus per-key metadata in parallel typed arrays indexed by the handle's
@@ -96,10 +96,12 @@ export class Keyspace extends Dict {
     this.volatileCell[I32_VOLATILE_KEYS] = this.#volatileCount
     // Native code keeps pointers into these while bound: no transfer may detach them (ARCHITECTURE.md, "Pointers").
     for (const array of [this.hashes, this.oldHashes, this.lru, this.volatilePos, this.volatileExpires]) {
-      if (array !== null) markAsUntransferable(array.buffer)
+      // A SharedArrayBuffer cannot be detached (a transfer shares it), and a shared engine's regions are never freed
+      // while an engine holds them (ARCHITECTURE.md "Sharing").
+      if (array !== null && !(array.buffer instanceof SharedArrayBuffer)) markAsUntransferable(array.buffer)
     }
     const arrays = { table: this.hashes, oldTable: this.oldHashes, lru: this.lru, volatilePos: this.volatilePos, volatileExpires: this.volatileExpires }
-    store.bindTables(arrays, HASH_SEED, this.lfu, this.exactStamps)
+    store.bindTables(arrays, this.seed >>> 0, this.lfu, this.exactStamps)
   }
 
   /**
@@ -198,15 +200,13 @@ export class Keyspace extends Dict {
   private growMeta(minCapacity: number): void {
     let capacity = this.lru.length
     while (capacity < minCapacity) capacity *= 2
-    const lru = allocArray(Uint32Array, capacity)
-    lru.set(this.lru)
-    const volatilePos = allocArray(Uint32Array, capacity)
-    volatilePos.set(this.volatilePos)
+    const lru = this.arrays.resized(Uint32Array, this.lru, capacity, ROLE_LRU)
+    const volatilePos = this.arrays.resized(Uint32Array, this.volatilePos, capacity, ROLE_VOLATILE_POS)
     const replaced = [this.lru, this.volatilePos]
     this.lru = lru
     this.volatilePos = volatilePos
     this.arraysChanged()
-    for (const array of replaced) releaseArray(array)
+    for (const array of replaced) this.arrays.release(array)
   }
 
   // ---- expire times ----
@@ -260,25 +260,22 @@ export class Keyspace extends Dict {
   }
 
   private resizeVolatile(capacity: number): void {
-    const n = this.volatileCount
-    const handles = allocArray(Uint32Array, capacity)
-    handles.set(this.volatileHandles.subarray(0, n))
-    const hashes = allocArray(Int32Array, capacity)
-    hashes.set(this.volatileHashes.subarray(0, n))
-    const expires = allocArray(Float64Array, capacity)
-    expires.set(this.volatileExpires.subarray(0, n))
+    // The list's first volatileCount entries are kept (they fit: it is resized at 1/4 and full).
+    const handles = this.arrays.resized(Uint32Array, this.volatileHandles, capacity, ROLE_VOLATILE_HANDLES)
+    const hashes = this.arrays.resized(Int32Array, this.volatileHashes, capacity, ROLE_VOLATILE_HASHES)
+    const expires = this.arrays.resized(Float64Array, this.volatileExpires, capacity, ROLE_VOLATILE_EXPIRES)
     const replaced = [this.volatileHandles, this.volatileHashes, this.volatileExpires]
     this.volatileHandles = handles
     this.volatileHashes = hashes
     this.volatileExpires = expires
     this.arraysChanged()
-    for (const array of replaced) releaseArray(array)
+    for (const array of replaced) this.arrays.release(array)
   }
 
   private releaseVolatile(): void {
-    releaseArray(this.volatileHandles)
-    releaseArray(this.volatileHashes)
-    releaseArray(this.volatileExpires)
+    this.arrays.release(this.volatileHandles)
+    this.arrays.release(this.volatileHashes)
+    this.arrays.release(this.volatileExpires)
   }
 
   // ---- sampling ----
@@ -354,11 +351,11 @@ export class Keyspace extends Dict {
     this.release()
     this.released = false
     this.resetTable()
-    this.lru = new Uint32Array(MIN_META_CAPACITY)
-    this.volatilePos = new Uint32Array(MIN_META_CAPACITY)
-    this.volatileHandles = new Uint32Array(MIN_VOLATILE_CAPACITY)
-    this.volatileHashes = new Int32Array(MIN_VOLATILE_CAPACITY)
-    this.volatileExpires = new Float64Array(MIN_VOLATILE_CAPACITY)
+    this.lru = this.arrays.fresh(Uint32Array, MIN_META_CAPACITY, ROLE_LRU)
+    this.volatilePos = this.arrays.fresh(Uint32Array, MIN_META_CAPACITY, ROLE_VOLATILE_POS)
+    this.volatileHandles = this.arrays.fresh(Uint32Array, MIN_VOLATILE_CAPACITY, ROLE_VOLATILE_HANDLES)
+    this.volatileHashes = this.arrays.fresh(Int32Array, MIN_VOLATILE_CAPACITY, ROLE_VOLATILE_HASHES)
+    this.volatileExpires = this.arrays.fresh(Float64Array, MIN_VOLATILE_CAPACITY, ROLE_VOLATILE_EXPIRES)
     this.volatileCount = 0
     this.highIndex = 0
     this.arraysChanged()
@@ -369,8 +366,8 @@ export class Keyspace extends Dict {
     if (!this.released && isFused(this.store)) this.store.unbindTables()
     this.released = true
     this.releaseTable()
-    releaseArray(this.lru)
-    releaseArray(this.volatilePos)
+    this.arrays.release(this.lru)
+    this.arrays.release(this.volatilePos)
     this.releaseVolatile()
   }
 }

@@ -63,6 +63,14 @@ export interface NativeStoreFunctions {
    */
   scratch(id: number): ArrayBuffer
   close(id: number): void
+  /** Makes the store attachable from other threads; the token attach() takes (ARCHITECTURE.md "Sharing"). */
+  share(id: number): number
+  /** This thread's state over the shared store `token` names (its own scratch and cells); ERR_CLOSED once gone. */
+  attach(token: number, scratchBytes: number): number
+  /** The engine lock's and poisoned flag's words, and this engine's lock tag, for a dying thread's teardown. */
+  setLock(id: number, words: Int32Array, lockIndex: number, poisonIndex: number, tag: number): void
+  /** A shared store's FLUSHALL: every slot and the heap go, a fresh heap replaces it in place. */
+  reopen(id: number): void
   /** The store's cells (native/store_state.h Cells) as an external ArrayBuffer, the same object on every call. */
   cells(id: number): ArrayBuffer
   /** Fused read: value length (bytes in scratch when they fit), -1 absent, -2 expired (lib/store.ts FusedStore). */

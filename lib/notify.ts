@@ -14,6 +14,11 @@ export class EventQueue {
   private readonly events: KeyspaceEvent[] = []
   private readonly keys: string[] = []
   private delivering = false
+  /**
+   * Non-zero while a shared engine holds its lock (share.ts): events wait in the queue, because no lock may be held
+   * across a listener call; the lock's holder flushes once it has released it (ARCHITECTURE.md "Sharing").
+   */
+  held = 0
 
   constructor(private readonly sink: EventSink) {}
 
@@ -38,7 +43,7 @@ export class EventQueue {
    * listener throws; then the first error is thrown (an AggregateError for several), after the command's effect.
    */
   private deliver(): void {
-    if (this.delivering) return
+    if (this.delivering || this.held !== 0) return
     this.delivering = true
     let errors: unknown[] | undefined
     try {

@@ -176,6 +176,16 @@ export interface StoreOptions {
   scratchBytes?: number
 }
 
+/** A store other threads can attach to (ARCHITECTURE.md "Sharing"): the native store's sharing calls. */
+export interface ShareableStore extends NativeStore {
+  /** Makes the store attachable; the token `attachStore` takes. */
+  share(): number
+  /** Where the engine lock lives and this engine's tag, so a dying thread's teardown can release and poison it. */
+  setLock(words: Int32Array, lockIndex: number, poisonIndex: number, tag: number): void
+  /** FLUSHALL of a shared store, in place. */
+  reopen(): void
+}
+
 const fns = native.store
 // A store dropped without close() still gives its native memory back, after the GC collects it.
 const unclosed = new FinalizationRegistry<number>((id) => fns.close(id))
@@ -189,19 +199,19 @@ class Store implements NativeStore {
   private readonly id: number
   private closed = false
 
-  constructor(ownArena: boolean, scratchBytes: number) {
+  constructor(ownArena: boolean, scratchBytes: number, attachToken = 0, attachedScratchUsable = 0) {
     if (!Number.isInteger(scratchBytes) || scratchBytes < 16 || scratchBytes > 64 * 1024 * 1024) {
       throw new RangeError('scratchBytes must be an integer from 16 to 67108864')
     }
-    this.id = fns.open(ownArena, scratchBytes)
+    this.id = attachToken === 0 ? fns.open(ownArena, scratchBytes) : fns.attach(attachToken, scratchBytes)
     unclosed.register(this, this.id, this)
     this.scratch = new Uint8Array(fns.scratch(this.id))
     const cells = fns.cells(this.id)
     this.cells = new Float64Array(cells)
     this.cellsI32 = new Int32Array(cells)
     markAsUntransferable(cells)
-    // A new store holds nothing but its scratch and cells blocks.
-    this.scratchUsable = fns.usedBytes(this.id)
+    // A new store holds nothing but its scratch and cells blocks (an attached one: blocks of the sharer's size).
+    this.scratchUsable = attachToken === 0 ? fns.usedBytes(this.id) : attachedScratchUsable
     // Native code owns this memory, so a transfer cannot harm it; refusing transfers keeps the view usable.
     markAsUntransferable(this.scratch.buffer)
   }
@@ -317,8 +327,27 @@ class Store implements NativeStore {
     this.closed = true
     fns.close(this.id)
   }
+  share(): number {
+    return fns.share(this.id)
+  }
+  setLock(words: Int32Array, lockIndex: number, poisonIndex: number, tag: number): void {
+    fns.setLock(this.id, words, lockIndex, poisonIndex, tag)
+  }
+  reopen(): void {
+    fns.reopen(this.id)
+  }
 }
 
 export function createStore(options: StoreOptions = {}): NativeStore {
   return new Store(options.ownArena ?? true, options.scratchBytes ?? 65536)
+}
+
+/** Whether a store can be shared (the native one; test stores cannot). */
+export function isShareable(store: SlotStore): store is ShareableStore {
+  return store instanceof Store
+}
+
+/** This thread's store over a shared one (ARCHITECTURE.md "Sharing"); ERR_CLOSED once every engine over it closed. */
+export function attachStore(token: number, scratchBytes: number, scratchUsable: number): ShareableStore {
+  return new Store(true, scratchBytes, token, scratchUsable)
 }

@@ -327,9 +327,14 @@ Napi::Value bindTables(const Napi::CallbackInfo& info) {
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != want) {
       fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", std::string(name) + " has the wrong type");
     }
-    auto a = v.As<Napi::TypedArray>();
-    *length = a.ElementLength();
-    return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+    // napi_get_typedarray_info gives the data pointer for arrays over a SharedArrayBuffer too (a shared engine's
+    // tables, ARCHITECTURE.md "Sharing"), where ArrayBuffer() would refuse the buffer.
+    napi_typedarray_type type = napi_int8_array;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok) {
+      fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", std::string(name) + " has the wrong type");
+    }
+    return data;
   };
   auto tableMask = [&](size_t length, const char* name) -> uint32_t {
     size_t size = length / 2;

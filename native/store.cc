@@ -7,7 +7,18 @@ namespace arenakv {
 bool Store::open(bool ownArena, std::string* error) {
   if (open_) return true;
   if (ownArena && !zheapCreate(&heap_, error)) return false;
+  ownArena_ = ownArena;
   open_ = true;
+  return true;
+}
+
+bool Store::reopen(std::string* error) {
+  size_t held = heldBytes_.load(std::memory_order_relaxed);
+  bool own = ownArena_;
+  close();
+  heldBytes_.store(held, std::memory_order_relaxed);
+  if (!open(own, error)) return false;
+  notePeak();
   return true;
 }
 
@@ -23,7 +34,8 @@ void Store::close() {
   zheapDestroy(&heap_);
   issued_ = 0;
   freeHead_ = kNoFree;
-  live_ = slotBytes_ = tableBytes_ = heldBytes_ = extraBytes_ = peak_ = 0;
+  live_ = slotBytes_ = tableBytes_ = extraBytes_ = peak_ = 0;
+  heldBytes_.store(0, std::memory_order_relaxed);
   open_ = false;
 }
 

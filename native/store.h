@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ class Store {
 
   bool open(bool ownArena, std::string* error);
   void close();
+  // FLUSHALL of a shared store (ARCHITECTURE.md "Sharing"): every slot and the heap go, a fresh heap is made, and
+  // the bytes held beside the slots (the attached scratch and cells blocks) stay counted.
+  bool reopen(std::string* error);
 
   // Allocates a slot for key + valueLen bytes and copies the key in; *value points at the value's bytes and
   // *spare says how many bytes past them the allocation has (writers that append a NUL need one).
@@ -89,19 +93,26 @@ class Store {
 
   // Everything the store holds natively: slots, the slot table and what its owner holds beside them
   // (setHeldBytes: the scratch block).
-  size_t usedBytes() const { return slotBytes_ + tableBytes_ + heldBytes_; }
+  size_t usedBytes() const { return slotBytes_ + tableBytes_ + heldBytes_.load(std::memory_order_relaxed); }
   // What the store allocated in its own heap: slots and the slot table (the scratch block is in the default heap).
   size_t heapBytes() const { return slotBytes_ + tableBytes_; }
   void setHeldBytes(size_t bytes) {
-    heldBytes_ = bytes;
+    heldBytes_.store(bytes, std::memory_order_relaxed);
     notePeak();
   }
+  // A shared store counts every attached environment's scratch and cells blocks (ARCHITECTURE.md "Sharing"); the
+  // count is atomic because a dying worker gives its share back from its cleanup, without the engine lock.
+  void addHeldBytes(size_t bytes) { heldBytes_.fetch_add(bytes, std::memory_order_relaxed); }
+  void subHeldBytes(size_t bytes) { heldBytes_.fetch_sub(bytes, std::memory_order_relaxed); }
   // A cell (native memory JS reads, store_state.h) where usedBytes() is written after every change, so the write
   // path reads used memory without a call (ARCHITECTURE.md, "Memory"). nullptr: no cell.
   void setUsedCell(double* cell) {
-    usedCell_ = cell;
+    usedCell_.store(cell, std::memory_order_relaxed);
     notePeak();
   }
+  // A shared store writes into the cell of the environment that made the last call; an environment going away
+  // takes its cell back only if it is still the one written (a compare-exchange: another may have taken over).
+  void clearUsedCell(double* cell) { usedCell_.compare_exchange_strong(cell, nullptr); }
   // Bytes the engine holds outside the store (the keyspace's typed arrays): not used bytes of the store, but part
   // of the high-water mark, which Redis records after every command (call() in server.c).
   void setExtraBytes(size_t bytes) {
@@ -128,13 +139,15 @@ class Store {
   bool grow();
   // After every change of the byte counts: the peak, and the used-bytes cell.
   void notePeak() {
-    size_t used = slotBytes_ + tableBytes_ + heldBytes_;
-    if (usedCell_ != nullptr) *usedCell_ = static_cast<double>(used);
+    size_t used = slotBytes_ + tableBytes_ + heldBytes_.load(std::memory_order_relaxed);
+    double* cell = usedCell_.load(std::memory_order_relaxed);
+    if (cell != nullptr) *cell = static_cast<double>(used);
     if (used + extraBytes_ > peak_) peak_ = used + extraBytes_;
   }
 
   ZHeap heap_;
   bool open_ = false;
+  bool ownArena_ = false;
   // Chunks of fixed size so growth never copies or stalls; each chunk is allocated in the store's heap.
   std::vector<Entry*> chunks_;
   std::vector<size_t> chunkUsable_;
@@ -143,10 +156,10 @@ class Store {
   size_t live_ = 0;
   size_t slotBytes_ = 0;
   size_t tableBytes_ = 0;
-  size_t heldBytes_ = 0;
+  std::atomic<size_t> heldBytes_{0};
   size_t extraBytes_ = 0;
   size_t peak_ = 0;
-  double* usedCell_ = nullptr;
+  std::atomic<double*> usedCell_{nullptr};
 };
 
 constexpr Store::Layout Store::layout() {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,12 @@ namespace arenakv {
 
 AddonData::AddonData() = default;
 AddonData::~AddonData() {
-  for (StoreState* s : stores) delete s;
+  // The environment is being torn down (its thread exits or was terminated): a shared store's state learns it was
+  // not closed by its engine (store_state.h `dying`).
+  for (StoreState* s : stores) {
+    if (s != nullptr) s->dying = true;
+    delete s;
+  }
 }
 
 namespace {
@@ -55,12 +62,14 @@ const SlotHeader* slotArg(const Napi::CallbackInfo& info, StoreState* s, size_t 
 
 Napi::Value number(Napi::Env env, double v) { return Napi::Number::New(env, v); }
 
+Napi::Value registerState(Napi::Env env, std::unique_ptr<StoreState> state, size_t scratchBytes);
+
 // open(ownArena, scratchBytes) → id; scratch(id) then gives the scratch buffer.
 Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool ownArena = boolArg(info, 0, "ownArena");
   auto scratchBytes = static_cast<size_t>(integerArg(info, 1, "scratchBytes", 16, kMaxScratchBytes));
-  auto state = std::make_unique<StoreState>();
+  auto state = std::make_unique<StoreState>(std::make_shared<Store>());
   std::string error;
   if (!state->store.open(ownArena, &error)) {
     // The one arenas.create failure a user can cause: more engines open than jemalloc has arena indices.
@@ -69,6 +78,11 @@ Napi::Value open(const Napi::CallbackInfo& info) {
     }
     fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
   }
+  return registerState(env, std::move(state), scratchBytes);
+}
+
+// The blocks one environment reads through (scratch, cells), then the id: shared by open and attach.
+Napi::Value registerState(Napi::Env env, std::unique_ptr<StoreState> state, size_t scratchBytes) {
   state->scratchBlock.reset(SharedBlock::create(scratchBytes));
   if (!state->scratchBlock) {
     fail(env, ErrorKind::kArenaKV, "ERR_NOMEM", "OOM the allocator could not allocate " + std::to_string(scratchBytes) + " bytes");
@@ -82,7 +96,12 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   state->store.setUsedCell(&state->cells->usedBytes);
   state->scratch = state->scratchBlock->data();
   state->scratchLen = scratchBytes;
-  state->store.setHeldBytes(state->scratchBlock->usable() + state->cellsBlock->usable());
+  state->heldShare = state->scratchBlock->usable() + state->cellsBlock->usable();
+  if (state->shared) {
+    state->store.addHeldBytes(state->heldShare);
+  } else {
+    state->store.setHeldBytes(state->heldShare);
+  }
   napi_value buffer = state->scratchBlock->expose(env);
   if (buffer == nullptr) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "could not create the scratch ArrayBuffer");
   state->scratchRef = Napi::Persistent(Napi::ArrayBuffer(env, buffer));
@@ -114,6 +133,82 @@ Napi::Value close(const Napi::CallbackInfo& info) {
     data->stores[index] = nullptr;
     data->freeIndices.push_back(static_cast<uint32_t>(index));
   }
+  return env.Undefined();
+}
+
+// ---- sharing (ARCHITECTURE.md "Sharing") ----
+
+// The shared stores by token: process-global, as the store itself is once shared. Weak: a token names a store only
+// while some environment holds it, so a descriptor outliving every engine attaches to nothing (ERR_CLOSED).
+std::mutex sharedStoresMutex;
+std::map<uint64_t, std::weak_ptr<Store>>* sharedStores = new std::map<uint64_t, std::weak_ptr<Store>>();
+uint64_t nextSharedToken = 1;
+
+// share(id) → token: makes the store attachable from other environments (every later call on it is made under the
+// engine lock, which JavaScript holds). Sharing twice gives the same store a second token.
+Napi::Value share(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StoreState* s = storeArg(env, info[0]);
+  s->shared = true;
+  std::lock_guard<std::mutex> lock(sharedStoresMutex);
+  for (auto it = sharedStores->begin(); it != sharedStores->end();) {
+    it = it->second.expired() ? sharedStores->erase(it) : std::next(it);
+  }
+  uint64_t token = nextSharedToken++;
+  (*sharedStores)[token] = s->storeOwner;
+  return number(env, static_cast<double>(token));
+}
+
+// attach(token, scratchBytes) → id: this environment's state over the shared store a token names (its own scratch
+// and cells, counted in the store's used bytes); ERR_CLOSED once every engine over it has closed.
+Napi::Value attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto token = static_cast<uint64_t>(integerArg(info, 0, "token", 1, int64_t{9007199254740991}));
+  auto scratchBytes = static_cast<size_t>(integerArg(info, 1, "scratchBytes", 16, kMaxScratchBytes));
+  std::shared_ptr<Store> store;
+  {
+    std::lock_guard<std::mutex> lock(sharedStoresMutex);
+    auto it = sharedStores->find(token);
+    if (it != sharedStores->end()) store = it->second.lock();
+  }
+  if (!store) fail(env, ErrorKind::kArenaKV, "ERR_CLOSED", "the shared engine is closed (every engine over it has closed)");
+  auto state = std::make_unique<StoreState>(std::move(store));
+  state->shared = true;
+  return registerState(env, std::move(state), scratchBytes);
+}
+
+// setLock(id, words: Int32Array over the shared header, lockIndex, poisonIndex, tag): where the engine lock and the
+// poisoned flag live and the tag this engine locks with, for the teardown of a dying environment (store_state.cc).
+Napi::Value setLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StoreState* s = storeArg(env, info[0]);
+  if (!s->shared) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "the store is not shared");
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  bool typed = false;
+  if (napi_is_typedarray(env, info[1], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, info[1], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_int32_array) {
+    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "words must be an Int32Array");
+  }
+  auto lockIndex = static_cast<size_t>(integerArg(info, 2, "lockIndex", 0, 1 << 20));
+  auto poisonIndex = static_cast<size_t>(integerArg(info, 3, "poisonIndex", 0, 1 << 20));
+  auto tag = static_cast<int32_t>(integerArg(info, 4, "tag", 1, 2147483647));
+  if (lockIndex >= length || poisonIndex >= length) fail(env, ErrorKind::kRange, "ERR_OUT_OF_RANGE", "index past the words");
+  s->lockWord = static_cast<int32_t*>(data) + lockIndex;
+  s->poisonWord = static_cast<int32_t*>(data) + poisonIndex;
+  s->lockTag = tag;
+  return env.Undefined();
+}
+
+// reopen(id): FLUSHALL of a shared store: every slot and the heap go and a fresh heap replaces it, in place, so
+// every attached environment keeps its state (ARCHITECTURE.md "Sharing").
+Napi::Value reopen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  StoreState* s = storeArg(env, info[0]);
+  std::string error;
+  if (!s->store.reopen(&error)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
+  s->store.setUsedCell(&s->cells->usedBytes);
   return env.Undefined();
 }
 
@@ -331,6 +426,10 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   Napi::Object store = Napi::Object::New(env);
   store.Set("open", Napi::Function::New<open>(env, "open"));
   store.Set("close", Napi::Function::New<close>(env, "close"));
+  store.Set("share", Napi::Function::New<share>(env, "share"));
+  store.Set("attach", Napi::Function::New<attach>(env, "attach"));
+  store.Set("setLock", Napi::Function::New<setLock>(env, "setLock"));
+  store.Set("reopen", Napi::Function::New<reopen>(env, "reopen"));
   store.Set("scratch", Napi::Function::New<scratch>(env, "scratch"));
   store.Set("cells", Napi::Function::New<cells>(env, "cells"));
   store.Set("replace", Napi::Function::New<replace>(env, "replace"));

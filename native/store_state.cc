@@ -35,7 +35,23 @@ StoreState* storeArg(napi_env env, napi_value id) {
   if (state == nullptr || generation < data->generations[index]) {
     fail(env, ErrorKind::kArenaKV, "ERR_CLOSED", "the store is closed");
   }
+  // A shared store writes used bytes into the cell of the environment calling it (ARCHITECTURE.md "Sharing").
+  if (state->shared) state->store.setUsedCell(&state->cells->usedBytes);
   return state;
+}
+
+StoreState::~StoreState() {
+  if (!shared) return;
+  store.clearUsedCell(&cells->usedBytes);
+  if (dying && lockWord != nullptr) {
+    int32_t expected = lockTag;
+    // Poisoned before the lock is let go: whoever takes it next sees the flag (ARCHITECTURE.md "Sharing").
+    if (__atomic_load_n(lockWord, __ATOMIC_SEQ_CST) == lockTag) {
+      __atomic_store_n(poisonWord, 1, __ATOMIC_SEQ_CST);
+      __atomic_compare_exchange_n(lockWord, &expected, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+  }
+  if (storeOwner.use_count() > 1) store.subHeldBytes(heldShare);
 }
 
 namespace {

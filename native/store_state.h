@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "shared_block.h"
@@ -31,11 +32,21 @@ struct Cells {
 
 class StoreState {
  public:
+  explicit StoreState(std::shared_ptr<Store> owned) : storeOwner(std::move(owned)), store(*storeOwner) {}
+  StoreState(const StoreState&) = delete;
+  StoreState& operator=(const StoreState&) = delete;
+  // A shared store (ARCHITECTURE.md "Sharing"): gives this environment's cell and held bytes back and, when the
+  // environment is torn down (a terminated worker) while it holds the engine lock, marks the engine poisoned and
+  // releases the lock, so the next locker rebuilds the keyspace instead of reading tables torn mid-command.
+  ~StoreState();
   // Declared before the store, so destroyed after it: the store writes used bytes into the cells until it closes.
   SharedBlockPtr cellsBlock;
   Napi::Reference<Napi::ArrayBuffer> cellsRef;
   Cells* cells = nullptr;
-  Store store;
+  // The store, process-global once shared: every environment attached to it holds one owner reference, and the
+  // last one to go closes it (its heap and every slot). Calls on a shared store are made under the engine lock.
+  std::shared_ptr<Store> storeOwner;
+  Store& store;
   // The scratch `read` copies into: native memory JS sees through one external ArrayBuffer (scratchRef, made
   // once at open), so no JS action can free or move it under native code (shared_block.h).
   SharedBlockPtr scratchBlock;
@@ -53,6 +64,15 @@ class StoreState {
   static constexpr size_t kBatch = 8;
   std::u16string batchUnits[kBatch];
   std::string batchKeys[kBatch];
+  // Sharing (store_binding.cc share / attach / setLock): whether the store is shared, the engine lock's words in
+  // the shared header (owner tag, poisoned flag) and this engine's owner tag, and the bytes this environment's
+  // blocks add to the store's held bytes. `dying` is set when the environment is torn down rather than closed.
+  bool shared = false;
+  int32_t* lockWord = nullptr;
+  int32_t* poisonWord = nullptr;
+  int32_t lockTag = 0;
+  size_t heldShare = 0;
+  bool dying = false;
 };
 
 // Argument buffers larger than this are released when the call ends: one huge key or value must not leave its

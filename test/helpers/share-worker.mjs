@@ -1,0 +1,127 @@
+// A worker_threads body for test/share.test.ts: attaches to a shared engine (dist/, built by ensureDist) and runs
+// one of the test's workloads, reporting what it saw to the main thread.
+import { parentPort, workerData } from 'node:worker_threads'
+
+const { Engine } = await import(new URL('../../dist/lib/index.js', import.meta.url).href)
+const { mode, descriptor, id } = workerData
+const db = Engine.attach(descriptor)
+
+// xorshift32: a reproducible stream of operations per worker.
+let rng = (id + 1) * 2654435761 >>> 0 || 1
+function rand(n) {
+  rng ^= rng << 13
+  rng >>>= 0
+  rng ^= rng >>> 17
+  rng ^= rng << 5
+  rng >>>= 0
+  return rng % n
+}
+
+if (mode === 'mixed') {
+  // Keys o<id>:<k> are this worker's alone: every read is checked exactly against a model. Keys s:<k> are every
+  // worker's: INCR only, and the counts are summed by the main thread.
+  const model = new Map()
+  let mismatches = 0
+  let sharedIncrs = 0
+  const check = (key, got) => {
+    const want = model.has(key) ? model.get(key) : null
+    if (got !== want) {
+      mismatches++
+      if (mismatches < 5) console.error(`worker ${id}: ${key} is ${got}, expected ${want}`)
+    }
+  }
+  for (let op = 0; op < workerData.ops; op++) {
+    const key = `o${id}:${rand(workerData.keys)}`
+    switch (rand(9)) {
+      case 0:
+        db.set(key, `v${op}`)
+        model.set(key, `v${op}`)
+        break
+      case 1:
+        check(key, db.getString(key) ?? null)
+        break
+      case 2:
+        db.del(key)
+        model.delete(key)
+        break
+      case 3: {
+        const cur = model.get(key)
+        if (cur === undefined || /^-?\d+$/.test(cur)) {
+          const n = db.incr(key)
+          model.set(key, String(n))
+          if (cur !== undefined && n !== Number(cur) + 1) mismatches++
+        }
+        break
+      }
+      case 4:
+        // A long TTL: the key stays, with an expire time to keep in the shared volatile list.
+        if (model.has(key)) db.expire(key, 10_000)
+        break
+      case 5:
+        if (model.has(key)) db.persist(key)
+        break
+      case 6:
+        db.append(key, 'a')
+        model.set(key, (model.get(key) ?? '') + 'a')
+        break
+      case 7:
+        check(key, db.getdel(key)?.toString() ?? null)
+        model.delete(key)
+        break
+      default:
+        db.incr(`s:${rand(workerData.sharedKeys)}`)
+        sharedIncrs++
+    }
+  }
+  for (const [key] of model) check(key, db.getString(key) ?? null)
+  parentPort.postMessage({ mismatches, sharedIncrs, model: [...model] })
+  db.close()
+} else if (mode === 'fill') {
+  // Writers under maxmemory: every write must succeed (the engine evicts for the whole process).
+  const value = 'x'.repeat(workerData.valueBytes)
+  for (let i = 0; i < workerData.count; i++) db.set(`f${id}:${i}`, value)
+  parentPort.postMessage({ done: true })
+  db.close()
+} else if (mode === 'victim') {
+  // Runs writes until terminated: the main thread kills it at a random moment, often holding the lock.
+  parentPort.postMessage('running')
+  for (let i = 0; ; i++) {
+    const key = `t:${i % 200}`
+    db.set(key, `victim${i}`)
+    db.incr('t:count')
+    if (i % 3 === 0) db.del(`t:${(i * 7) % 200}`)
+  }
+} else if (mode === 'survivor') {
+  // Keeps writing and reading its own keys while victims die around it: a read is the value last written or,
+  // after a rebuild of a poisoned engine, absent; never anything else.
+  const values = new Map()
+  let wrong = 0
+  let lost = 0
+  let ops = 0
+  const stop = new Int32Array(workerData.stop)
+  while (Atomics.load(stop, 0) === 0) {
+    const key = `sv:${rand(100)}`
+    const got = db.getString(key) ?? null
+    const want = values.get(key) ?? null
+    if (got !== want) {
+      if (got === null) lost++
+      else wrong++
+    }
+    const v = `s${ops++}`
+    db.set(key, v)
+    values.set(key, v)
+  }
+  parentPort.postMessage({ wrong, lost, ops })
+  db.close()
+} else if (mode === 'churn') {
+  db.set(`churn:${id}`, 'x')
+  db.del(`churn:${id}`)
+  if (workerData.close) db.close()
+  parentPort.postMessage('done')
+} else if (mode === 'events') {
+  const seen = []
+  db.on('expired', (key) => seen.push(key))
+  const got = db.getString(workerData.key) ?? null
+  parentPort.postMessage({ seen, got })
+  db.close()
+}

@@ -1,0 +1,171 @@
+// Engine.share / Engine.attach: one keyspace for every worker thread of the process (ARCHITECTURE.md "Sharing").
+// The workers run dist/ (test/helpers/share-worker.mjs), so ensureDist builds it first.
+import { Worker } from 'node:worker_threads'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { Engine } from '../lib/index.js'
+import { allocator } from '../lib/allocator.js'
+import { ensureDist } from './helpers/dist.js'
+
+const WORKER = new URL('./helpers/share-worker.mjs', import.meta.url)
+const SHARING = allocator.name !== 'mimalloc'
+
+function run<T>(workerData: Record<string, unknown>): { worker: Worker; result: Promise<T> } {
+  const worker = new Worker(WORKER, { workerData })
+  const result = new Promise<T>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before reporting`)))
+  })
+  return { worker, result }
+}
+
+beforeAll(() => ensureDist(), 120_000)
+
+describe.runIf(SHARING)('a shared engine', () => {
+  test('4 workers × mixed commands: every worker reads its own writes exactly; shared INCRs are never lost', async () => {
+    const db = new Engine()
+    const descriptor = db.share()
+    const runs = [0, 1, 2, 3].map((id) =>
+      run<{ mismatches: number; sharedIncrs: number; model: [string, string][] }>({
+        mode: 'mixed', descriptor, id, ops: 20_000, keys: 300, sharedKeys: 20,
+      }),
+    )
+    const results = await Promise.all(runs.map((r) => r.result))
+    let keys = 0
+    for (const r of results) {
+      expect(r.mismatches).toBe(0)
+      for (const [key, value] of r.model) expect(db.getString(key)).toBe(value)
+      keys += r.model.length
+    }
+    let total = 0
+    let sharedKeys = 0
+    for (let k = 0; k < 20; k++) {
+      const v = db.getString(`s:${k}`)
+      if (v !== undefined) {
+        total += Number(v)
+        sharedKeys++
+      }
+    }
+    expect(total).toBe(results.reduce((n, r) => n + r.sharedIncrs, 0))
+    // No lost or duplicated key: the keyspace holds exactly the models' keys and the shared counters.
+    expect(db.dbsize()).toBe(keys + sharedKeys)
+    const scanned = new Set<string>()
+    let cursor = 0
+    do {
+      const [next, batch] = db.scan(cursor, { count: 100 })
+      for (const key of batch) scanned.add(key)
+      cursor = next
+    } while (cursor !== 0)
+    expect(scanned.size).toBe(keys + sharedKeys)
+    db.close()
+  }, 60_000)
+
+  test('maxmemory bounds the process: 4 writers fill one engine, which evicts for all of them', async () => {
+    const maxmemory = 4 * 1024 * 1024
+    const db = new Engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru' })
+    const descriptor = db.share()
+    const count = 20_000
+    const valueBytes = 200
+    await Promise.all([0, 1, 2, 3].map((id) => run({ mode: 'fill', descriptor, id, count, valueBytes }).result))
+    for (let i = 0; i < 20 && db.usedMemory() > maxmemory; i++) await new Promise((r) => setImmediate(r))
+    expect(db.usedMemory()).toBeLessThanOrEqual(maxmemory)
+    // 80,000 values of 200 bytes would need ~20 MB: most were evicted, by every thread's writes together.
+    expect(db.stats.evicted_keys).toBeGreaterThan(40_000)
+    expect(db.dbsize() * valueBytes).toBeLessThan(maxmemory)
+    expect(db.dbsize() + db.stats.evicted_keys).toBe(4 * count)
+    db.close()
+  }, 60_000)
+
+  test('workers terminated at random mid-command never deadlock the others nor give them a wrong value', async () => {
+    const kills = Number(process.env.ARENAKV_SHARE_KILLS ?? 60)
+    const db = new Engine()
+    const descriptor = db.share()
+    const stop = new SharedArrayBuffer(4)
+    const survivor = run<{ wrong: number; lost: number; ops: number }>({ mode: 'survivor', descriptor, id: 99, stop })
+    let mainWrong = 0
+    for (let i = 0; i < kills; i++) {
+      const victim = run<string>({ mode: 'victim', descriptor, id: i })
+      await victim.result
+      await new Promise((r) => setTimeout(r, Math.random() * 5))
+      await victim.worker.terminate()
+      // The main thread keeps going too: its own key reads back as written or, after a rebuild, absent.
+      db.set('main:key', `m${i}`)
+      const got = db.getString('main:key')
+      if (got !== undefined && got !== `m${i}`) mainWrong++
+      const count = db.getString('t:count')
+      if (count !== undefined) expect(Number.isInteger(Number(count))).toBe(true)
+    }
+    Atomics.store(new Int32Array(stop), 0, 1)
+    const s = await survivor.result
+    expect(s.wrong).toBe(0)
+    expect(s.ops).toBeGreaterThan(0)
+    expect(mainWrong).toBe(0)
+    // The keyspace is consistent afterwards: every key SCAN returns reads back, and the count agrees.
+    let cursor = 0
+    let scanned = 0
+    do {
+      const [next, batch] = db.scan(cursor, { count: 200 })
+      for (const key of batch) {
+        expect(db.exists(key)).toBe(1)
+        scanned++
+      }
+      cursor = next
+    } while (cursor !== 0)
+    expect(scanned).toBe(db.dbsize())
+    db.close()
+  }, 120_000)
+
+  test('attach / detach churn, closed or terminated, gives every byte back', async () => {
+    const db = new Engine()
+    const descriptor = db.share()
+    db.set('keep', 'v')
+    const before = db.usedMemory()
+    for (let i = 0; i < 20; i++) {
+      const { worker, result } = run<string>({ mode: 'churn', descriptor, id: i, close: i % 2 === 0 })
+      await result
+      // Odd workers never close: their thread's exit detaches them.
+      await worker.terminate()
+    }
+    expect(db.getString('keep')).toBe('v')
+    expect(db.dbsize()).toBe(1)
+    expect(db.usedMemory()).toBe(before)
+    db.close()
+  }, 60_000)
+
+  test('events are delivered in the thread whose command caused them', async () => {
+    // hz 1: the active cycle runs once a second, so the worker's read is what expires the key (nearly always).
+    const db = new Engine({ hz: 1 })
+    const descriptor = db.share()
+    const mainSeen: string[] = []
+    db.on('expired', (key) => mainSeen.push(key))
+    db.set('soon', 'v', { px: 1 })
+    await new Promise((r) => setTimeout(r, 5))
+    const r = await run<{ seen: string[]; got: string | null }>({ mode: 'events', descriptor, id: 0, key: 'soon' }).result
+    expect(r.got).toBeNull()
+    // Exactly one thread saw the event: the reader's for a lazy expiry, the timer's thread for an active one.
+    expect(r.seen.length + mainSeen.length).toBe(1)
+    expect(db.stats.expired_keys).toBe(1)
+    db.close()
+  }, 60_000)
+
+  test('share() refuses what it cannot share; attach() refuses what is not a live descriptor', async () => {
+    expect(() => new Engine({ maxmemoryPolicy: 'allkeys-adaptive' }).share()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+    expect(() => Engine.attach({} as never)).toThrow(TypeError)
+    const db = new Engine()
+    const descriptor = db.share()
+    expect(db.share()).toBe(descriptor)
+    expect(() => db.configSet('maxmemory-policy', 'allkeys-adaptive')).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }))
+    const other = Engine.attach(descriptor)
+    other.set('k', 'v')
+    expect(db.getString('k')).toBe('v')
+    db.configSet('maxmemory', '10mb')
+    expect(other.config.maxmemory).toBe(10 * 1024 * 1024)
+    other.close()
+    expect(() => other.get('k')).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    expect(db.getString('k')).toBe('v')
+    db.flushall()
+    expect(db.dbsize()).toBe(0)
+    db.close()
+    expect(() => Engine.attach(descriptor)).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+  })
+})
