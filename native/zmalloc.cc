@@ -69,14 +69,6 @@ size_t residentShare(size_t resident, size_t heapUsed) {
 
 #if defined(USE_JEMALLOC)
 
-// jemalloc's options, read once when it starts: its mappings take transparent huge pages (Linux's "madvise" mode
-// grants them only to memory that asks). A lookup touches a few scattered lines (table, slot table, slot); with
-// 4 KB pages each is also a TLB miss, and at a million keys that cost as much as the misses themselves
-// (ARCHITECTURE.md, "Memory"). Redis advises against THP because fork() copies huge pages on write; the engine
-// never forks. JE_MALLOC_CONF=thp:never in the environment overrides it, as jemalloc reads that after this.
-extern "C" const char* je_malloc_conf;
-const char* je_malloc_conf = "thp:always,metadata_thp:auto";
-
 const char* zmallocName() { return "jemalloc"; }
 std::string zmallocVersion() {
   std::string v;
