@@ -29,6 +29,7 @@ import {
   getdelCommand,
   getexCommand,
   getIntoCommand,
+  readScratchCommand,
   getStringCommand,
   mgetCommand,
   msetCommand,
@@ -57,6 +58,14 @@ export interface EngineInternalAccess {
   readonly slotStore: SlotStore
   /** A key's handle without expiring, touching or counting it, or undefined. */
   peekHandle(key: string): number | undefined
+  /**
+   * GET without the copy (arenakv/redis's hit path): the value's length, or -1 when absent; when the length is at
+   * most `scratch.length` the bytes are `scratch[0, length)`, valid until the next call on the engine. Expiry, the
+   * access clock, counters and events as {@link Engine.getInto}.
+   */
+  readScratch(key: string): number
+  /** The buffer readScratch leaves values in (replaced by a flush: read it after each call). */
+  readonly scratch: Buffer
 }
 
 let internalAccess: (db: Engine) => EngineInternalAccess
@@ -110,6 +119,10 @@ export class Engine extends KeyCommands {
       peekHandle: (key) => {
         engine.#db.assertOpen()
         return engine.#db.peekHandle(key)
+      },
+      readScratch: (key) => readScratchCommand(engine.#db, key),
+      get scratch() {
+        return engine.#db.scratch
       },
     })
   }
