@@ -26,6 +26,8 @@ export interface NearcacheResult {
   /** V8 heap (used) growth over the fill, after a full GC. */
   heapGrowth: number
   usedMemory: number | null
+  /** The engine's used_memory_rss after the fill (its arena's resident pages and its tables). */
+  engineRss: number | null
   seqOpsPerSec: number
   seqP50Us: number
   seqP99Us: number
@@ -40,6 +42,23 @@ const WRITES = 1000
 
 function pct(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+/**
+ * RSS once it has settled: V8 gives pages back some time after a GC (and a closed engine's arena may still be
+ * returning its pages), so a single reading can be off by megabytes either way. Collects and reads again until two
+ * readings 100 ms apart are within 256 KiB (at most 3 s).
+ */
+async function settledRss(): Promise<number> {
+  let last = -Infinity
+  for (let i = 0; i < 30; i++) {
+    collectGarbage()
+    await sleep(100)
+    const now = rssBytes()
+    if (Math.abs(now - last) < 256 * 1024) return now
+    last = now
+  }
+  return last
 }
 
 function makeCache(p: NearcacheParams): ArenaKVClientSideCache | BasicClientSideCache | null {
@@ -82,21 +101,17 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
   const client = await connect(cache)
   const writer = createClient({ socket })
   await writer.connect()
-  collectGarbage()
-  await sleep(50)
-  collectGarbage()
-  const rss0 = rssBytes()
+  const rss0 = await settledRss()
   const heap0 = process.memoryUsage().heapUsed
 
   // Fill: read every key once, 64 at a time.
   await fill(client, p.keys)
-  collectGarbage()
-  await sleep(50)
-  collectGarbage()
-  const rssGrowth = rssBytes() - rss0
+  const rssGrowth = (await settledRss()) - rss0
   const heapGrowth = process.memoryUsage().heapUsed - heap0
+  let engineRss: number | null = null
   if (arenakv !== null) {
     const m = arenakv.engine.infoObject('memory')
+    engineRss = Number(m.used_memory_rss)
     const pick = ['used_memory', 'allocator_allocated', 'allocator_active', 'allocator_resident', 'allocator_frag_bytes', 'process_rss']
     process.stderr.write(`  after fill: ${pick.map((k) => `${k} ${m[k]}`).join(', ')}; external ${process.memoryUsage().external}, arrayBuffers ${process.memoryUsage().arrayBuffers}\n`)
   }
@@ -161,6 +176,7 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
     rssGrowth,
     heapGrowth,
     usedMemory,
+    engineRss,
     seqOpsPerSec: ops / seconds,
     seqP50Us: pct(lat, 0.5) * 1000,
     seqP99Us: pct(lat, 0.99) * 1000,
