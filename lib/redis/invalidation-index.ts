@@ -92,7 +92,7 @@ export class InvalidationIndex {
       if (replyStart > n) return false
       const replyEnd = replyStart + u32(buf, nameEnd + 8)
       if (replyEnd > n) return false
-      if (argsMatch(buf, pos + 5, nameEnd, args)) {
+      if (argsMatch(buf, pos + 5, nameEnd, args, key)) {
         // A reply past the cache's ttl is a miss, though its key entry lives on for younger replies.
         if (this.#ttl > 0) {
           const expiresAt = buf.readDoubleLE(nameEnd)
@@ -115,9 +115,9 @@ export class InvalidationIndex {
   putInline(key: string, args: readonly (string | Uint8Array)[], reply: Uint8Array): void {
     const name = keyEntryName(key)
     const cur = this.#engine.get(name)
-    const nameBytes = argsBytes(args)
+    const nameBytes = argsBytes(args, key)
     // Most puts make a new entry: written in one buffer, with no intermediate copies.
-    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, encodeArgs(args))
+    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, encodeArgs(args, key))
     const headLength = kept === null ? TOKEN_BYTES : kept.length
     const value = Buffer.allocUnsafe(headLength + 5 + nameBytes + INLINE_META + reply.length)
     if (kept === null) value.writeDoubleLE(this.#nextToken++, 0)
@@ -125,7 +125,7 @@ export class InvalidationIndex {
     let pos = headLength
     value[pos] = INLINE
     value.writeUInt32LE(nameBytes, pos + 1)
-    pos = writeArgs(value, pos + 5, args)
+    pos = writeArgs(value, pos + 5, args, key)
     value.writeDoubleLE(this.#ttl > 0 ? Date.now() + this.#ttl : 0, pos)
     value.writeUInt32LE(reply.length, pos + 8)
     value.set(reply, pos + INLINE_META)
@@ -169,23 +169,30 @@ export class InvalidationIndex {
   }
 }
 
-/** A command's arguments as an inline member's name: per argument 's' (string, as UTF-8) or 'b', u32 length, bytes. */
-export function encodeArgs(args: readonly (string | Uint8Array)[]): Buffer {
-  const out = Buffer.allocUnsafe(argsBytes(args))
-  writeArgs(out, 0, args)
+/**
+ * A command's arguments as an inline member's name: per argument 's' (string, as UTF-8), 'b' (bytes) or 'k' (the
+ * entry's own key, no bytes: the engine lookup has matched it already), a u32 length, the bytes.
+ */
+export function encodeArgs(args: readonly (string | Uint8Array)[], key: string): Buffer {
+  const out = Buffer.allocUnsafe(argsBytes(args, key))
+  writeArgs(out, 0, args, key)
   return out
 }
 
-function argsBytes(args: readonly (string | Uint8Array)[]): number {
+function argsBytes(args: readonly (string | Uint8Array)[], key: string): number {
   let n = 0
-  for (const a of args) n += 5 + (typeof a === 'string' ? Buffer.byteLength(a, 'utf8') : a.length)
+  for (const a of args) n += 5 + (a === key ? 0 : typeof a === 'string' ? Buffer.byteLength(a, 'utf8') : a.length)
   return n
 }
 
-/** Writes encodeArgs(args) at `pos`; returns the end. */
-function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array)[]): number {
+/** Writes encodeArgs(args, key) at `pos`; returns the end. */
+function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array)[], key: string): number {
   for (const a of args) {
-    if (typeof a === 'string') {
+    if (a === key) {
+      out[pos] = ARG_KEY
+      out.writeUInt32LE(0, pos + 1)
+      pos += 5
+    } else if (typeof a === 'string') {
       out[pos] = ARG_STRING
       const n = out.write(a, pos + 5, 'utf8')
       out.writeUInt32LE(n, pos + 1)
@@ -202,14 +209,15 @@ function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array
 
 const ARG_STRING = 0x73
 const ARG_BYTES = 0x62
+const ARG_KEY = 0x6b
 
 /** A little-endian u32 at `pos` (the caller has checked the bounds). */
 function u32(buf: Uint8Array, pos: number): number {
   return (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16)) + buf[pos + 3] * 0x1000000
 }
 
-/** Whether bytes [start, end) are encodeArgs(args), compared in place: ASCII strings char by char, no copy. */
-export function argsMatch(buf: Uint8Array, start: number, end: number, args: readonly (string | Uint8Array)[]): boolean {
+/** Whether bytes [start, end) are encodeArgs(args, key), compared in place: ASCII strings char by char, no copy. */
+export function argsMatch(buf: Uint8Array, start: number, end: number, args: readonly (string | Uint8Array)[], key: string): boolean {
   let pos = start
   for (let j = 0; j < args.length; j++) {
     const a = args[j]
@@ -218,7 +226,10 @@ export function argsMatch(buf: Uint8Array, start: number, end: number, args: rea
     const n = u32(buf, pos + 1)
     pos += 5
     if (pos + n > end) return false
-    if (typeof a === 'string') {
+    if (a === key) {
+      // node-redis passes the key and the argument as one string: the comparison is by identity.
+      if (type !== ARG_KEY || n !== 0) return false
+    } else if (typeof a === 'string') {
       if (type !== ARG_STRING || n < a.length) return false
       if (n === a.length) {
         // As many bytes as units: equal only if every unit is ASCII and the same byte (a non-ASCII unit takes

@@ -354,8 +354,8 @@ export function decodeRange(buf: Buffer, start: number, end: number, verbatim: V
   if (buf[start + 1] === Tag.String && end - start >= 3) {
     let n = buf[start + 2]
     let at = start + 3
-    if (n >= 0x80 && at < end && buf[at] < 0x80) n = (n & 0x7f) + buf[at++] * 128
-    if (n < 0x4000 && at + n === end) {
+    if (n >= 0x80) n = at < end && buf[at] < 0x80 ? (n & 0x7f) + buf[at++] * 128 : -1
+    if (n >= 0 && at + n === end) {
       const b = buf as Utf8Slicer
       return b.utf8Slice !== undefined ? b.utf8Slice(at, end) : buf.toString('utf8', at, end)
     }
