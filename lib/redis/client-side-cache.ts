@@ -148,9 +148,14 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     typeMapping?: TypeMapping,
   ): Promise<unknown> {
     const keys = parser.keys
-    if (keys.length === 1 && !this.#off && !this.#closed) {
-      const k = keys[0]
-      const hit = this.#lookupOne(typeof k === 'string' ? k : k.toString(), parser.redisArgs)
+    if (keys.length > 0 && !this.#off && !this.#closed) {
+      let hit: unknown
+      try {
+        hit = keys.length === 1 ? this.#lookupOne(keyText(keys[0]), parser.redisArgs) : this.#lookupMulti(parser.redisArgs, keys.map(keyText))
+      } catch (err) {
+        // As an async method would: an error reaches the caller as a rejection, never thrown synchronously.
+        return Promise.reject(err)
+      }
       if (hit !== MISS) {
         this.#hits++
         // A decoded reply is never a thenable with a callable `then` (the codec makes no functions).
@@ -167,13 +172,7 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
       return transformReply ? transformReply(reply, parser.preserve, typeMapping) : reply
     }
     const keys = parser.keys.length === 1 ? [keyText(parser.keys[0])] : parser.keys.map(keyText)
-    if (keys.length > 1) {
-      const hit = this.#lookupMulti(parser.redisArgs, keys)
-      if (hit !== MISS) {
-        this.#hits++
-        return hit
-      }
-    }
+    // handleCache has looked it up: a miss.
     this.#misses++
     const cacheKey = cacheKeyOf(parser.redisArgs)
     const inFlight = this.#pending.get(cacheKey)
