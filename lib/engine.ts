@@ -52,7 +52,7 @@ export interface EngineInternals {
   now?: () => number
 }
 
-/** What tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
+/** What tests and arenakv/redis may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
 export interface EngineInternalAccess {
   /** The native store. */
   readonly slotStore: SlotStore
