@@ -1,12 +1,13 @@
 // One client process of the nearcache suite: node-redis against the suite's redis-server with arenakv's cache,
-// node-redis's BasicClientSideCache, or no cache. It fills the cache from a keyspace larger than it holds
+// node-redis's BasicClientSideCache, no cache, or the floor: a provider that answers every command with a constant,
+// at once, which is what node-redis's own command path costs a hit whatever the cache. It fills the cache from a keyspace larger than it holds
 // (RSS growth, entries held), times GET on hits sequentially and 64 at a time, and, with a cache, times the
 // invalidations of 1,000 writes from a second connection.
-import { BasicClientSideCache, createClient } from 'redis'
+import { BasicClientSideCache, BasicPooledClientSideCache, createClient } from 'redis'
 import { ArenaKVClientSideCache } from '../lib/redis/index.js'
 import { collectGarbage, progressReporter, rssBytes, runChild, sleep } from './child.js'
 
-export type NearcacheMode = 'arenakv' | 'basic' | 'none'
+export type NearcacheMode = 'arenakv' | 'basic' | 'floor' | 'none'
 
 export interface NearcacheParams {
   mode: NearcacheMode
@@ -26,7 +27,14 @@ export interface NearcacheResult {
   /** V8 heap (used) growth over the fill, after a full GC. */
   heapGrowth: number
   usedMemory: number | null
+  /** The engine's used_memory_rss after the fill (its arena's resident pages and its tables). */
+  engineRss: number | null
   seqOpsPerSec: number
+  /**
+   * The process's CPU time per GET in the sequential pass, ns: on a shared machine the wall clock also counts time
+   * the process waited for a core, CPU time does not (an uncached GET's wait for the server is not in it either).
+   */
+  seqCpuNs: number
   seqP50Us: number
   seqP99Us: number
   concOpsPerSec: number
@@ -37,21 +45,54 @@ export interface NearcacheResult {
 
 const CONCURRENCY = 64
 const WRITES = 1000
+/** GETs timed one by one for the percentiles. */
+const LATENCY_OPS = 200_000
 
 function pct(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 }
 
-function makeCache(p: NearcacheParams): ArenaKVClientSideCache | BasicClientSideCache | null {
+/**
+ * RSS once it has settled: V8 gives pages back some time after a GC (and a closed engine's arena may still be
+ * returning its pages), so a single reading can be off by megabytes either way. Collects and reads again until two
+ * readings 100 ms apart are within 256 KiB (at most 3 s).
+ */
+async function settledRss(): Promise<number> {
+  let last = -Infinity
+  for (let i = 0; i < 30; i++) {
+    collectGarbage()
+    await sleep(100)
+    const now = rssBytes()
+    if (Math.abs(now - last) < 256 * 1024) return now
+    last = now
+  }
+  return last
+}
+
+/** The floor: every cacheable command answered with the same value, synchronously; it caches nothing. */
+class ConstantProvider extends BasicPooledClientSideCache {
+  override trackingOn(): string[] {
+    return ['CLIENT', 'TRACKING', 'ON']
+  }
+
+  override handleCache(): Promise<unknown> {
+    return 'constant' as unknown as Promise<unknown>
+  }
+}
+
+type Provider = ArenaKVClientSideCache | BasicClientSideCache | ConstantProvider
+
+function makeCache(p: NearcacheParams): Provider | null {
   if (p.mode === 'arenakv') return new ArenaKVClientSideCache({ maxmemory: p.maxmemory, maxmemoryPolicy: 'allkeys-lru' })
   if (p.mode === 'basic') return new BasicClientSideCache({ maxEntries: p.maxEntries })
+  if (p.mode === 'floor') return new ConstantProvider()
   return null
 }
 
 async function main(p: NearcacheParams): Promise<NearcacheResult> {
   const progress = progressReporter()
   const socket = { host: '127.0.0.1', port: p.port }
-  const connect = async (c: ArenaKVClientSideCache | BasicClientSideCache | null) => {
+  const connect = async (c: Provider | null) => {
     const client = c === null ? createClient({ socket, RESP: 3 }) : createClient({ socket, RESP: 3, clientSideCache: c })
     await client.connect()
     return client
@@ -82,21 +123,17 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
   const client = await connect(cache)
   const writer = createClient({ socket })
   await writer.connect()
-  collectGarbage()
-  await sleep(50)
-  collectGarbage()
-  const rss0 = rssBytes()
+  const rss0 = await settledRss()
   const heap0 = process.memoryUsage().heapUsed
 
   // Fill: read every key once, 64 at a time.
   await fill(client, p.keys)
-  collectGarbage()
-  await sleep(50)
-  collectGarbage()
-  const rssGrowth = rssBytes() - rss0
+  const rssGrowth = (await settledRss()) - rss0
   const heapGrowth = process.memoryUsage().heapUsed - heap0
+  let engineRss: number | null = null
   if (arenakv !== null) {
     const m = arenakv.engine.infoObject('memory')
+    engineRss = Number(m.used_memory_rss)
     const pick = ['used_memory', 'allocator_allocated', 'allocator_active', 'allocator_resident', 'allocator_frag_bytes', 'process_rss']
     process.stderr.write(`  after fill: ${pick.map((k) => `${k} ${m[k]}`).join(', ')}; external ${process.memoryUsage().external}, arrayBuffers ${process.memoryUsage().arrayBuffers}\n`)
   }
@@ -108,15 +145,21 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
   for (const k of hotKeys) await client.get(k)
   const ops = cache === null ? p.missOps : p.hitOps
   const hits0 = cache?.stats().hitCount ?? 0
-  const lat = new Float64Array(ops)
+  // Throughput, one await after another, with no timer per operation (two clock reads would add to every hit).
   const t0 = performance.now()
-  for (let i = 0; i < ops; i++) {
+  const cpu0 = process.cpuUsage()
+  for (let i = 0; i < ops; i++) await client.get(hotKeys[i % hot])
+  const cpu = process.cpuUsage(cpu0)
+  const seconds = (performance.now() - t0) / 1000
+  const hitRatio = cache === null || p.mode === 'floor' ? null : (cache.stats().hitCount - hits0) / ops
+  // Latency percentiles, in a pass of their own.
+  const latOps = Math.min(ops, LATENCY_OPS)
+  const lat = new Float64Array(latOps)
+  for (let i = 0; i < latOps; i++) {
     const s = performance.now()
     await client.get(hotKeys[i % hot])
     lat[i] = performance.now() - s
   }
-  const seconds = (performance.now() - t0) / 1000
-  const hitRatio = cache === null ? null : (cache.stats().hitCount - hits0) / ops
   lat.sort()
   const t1 = performance.now()
   for (let i = 0; i < ops; i += CONCURRENCY) {
@@ -129,7 +172,7 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
   // Invalidation delay: from the start of a write on another connection to the cache's processing of its push.
   let invalidationP50Ms: number | null = null
   let invalidationP99Ms: number | null = null
-  if (cache !== null) {
+  if (cache !== null && p.mode !== 'floor') {
     const delays = new Float64Array(WRITES)
     for (let i = 0; i < WRITES; i++) {
       const k = hotKeys[i % hot]
@@ -161,7 +204,9 @@ async function main(p: NearcacheParams): Promise<NearcacheResult> {
     rssGrowth,
     heapGrowth,
     usedMemory,
+    engineRss,
     seqOpsPerSec: ops / seconds,
+    seqCpuNs: ((cpu.user + cpu.system) * 1000) / ops,
     seqP50Us: pct(lat, 0.5) * 1000,
     seqP99Us: pct(lat, 0.99) * 1000,
     concOpsPerSec: ops / concSeconds,

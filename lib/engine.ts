@@ -32,6 +32,7 @@ import {
   getdelCommand,
   getexCommand,
   getIntoCommand,
+  readScratchCommand,
   getStringCommand,
   mgetCommand,
   msetCommand,
@@ -57,12 +58,20 @@ export interface EngineInternals {
   attach?: SharedEngineDescriptor
 }
 
-/** What tests may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
+/** What tests and arenakv/redis may reach inside an engine; users cannot (the accessor is not in lib/index.ts). */
 export interface EngineInternalAccess {
   /** The native store. */
   readonly slotStore: SlotStore
   /** A key's handle without expiring, touching or counting it, or undefined. */
   peekHandle(key: string): number | undefined
+  /**
+   * GET without the copy (arenakv/redis's hit path): the value's length, or -1 when absent; when the length is at
+   * most `scratch.length` the bytes are `scratch[0, length)`, valid until the next call on the engine. Expiry, the
+   * access clock, counters and events as {@link Engine.getInto}.
+   */
+  readScratch(key: string): number
+  /** The buffer readScratch leaves values in (replaced by a flush: read it after each call). */
+  readonly scratch: Buffer
 }
 
 let internalAccess: (db: Engine) => EngineInternalAccess
@@ -116,6 +125,10 @@ export class Engine extends KeyCommands {
       peekHandle: (key) => {
         engine.#db.assertOpen()
         return engine.#db.peekHandle(key)
+      },
+      readScratch: (key) => readScratchCommand(engine.#db, key),
+      get scratch() {
+        return engine.#db.scratch
       },
     })
   }

@@ -239,6 +239,18 @@ export function getIntoCommand(db: Db, key: string, target: Uint8Array): number 
   return length
 }
 
+/** getIntoCommand without the copy: the bytes stay in db.scratch when they fit (lengths beyond it are not read). */
+export function readScratchCommand(db: Db, key: string): number {
+  db.assertOpen()
+  checkKey(key)
+  const handle = db.lookupRead(key)
+  if (handle === 0) {
+    db.events.flush()
+    return -1
+  }
+  return db.ks.readLength
+}
+
 export function mgetCommand(db: Db, keys: readonly string[]): (Buffer | undefined)[] {
   db.assertOpen()
   if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings')

@@ -170,6 +170,32 @@ describe('lazy expiry and the access clock in the fused lookups', () => {
     expect(db.dbsize()).toBe(1)
   })
 
+  test('readScratch reads as getInto does, leaving the bytes in the scratch buffer (expiry, counters, events, FLUSHALL)', () => {
+    const { db, clock } = engineWithClock()
+    track(db)
+    const ix = engineInternals(db)
+    const expired: string[] = []
+    db.on('expired', (key) => expired.push(key))
+    db.set('a', 'value of a', { px: 100 })
+    db.set('big', Buffer.alloc(ix.scratch.length + 1, 7))
+    expect(ix.readScratch('a')).toBe(10)
+    expect(ix.scratch.toString('utf8', 0, 10)).toBe('value of a')
+    expect(ix.readScratch('missing')).toBe(-1)
+    // Longer than the scratch buffer: the length, and the caller reads it another way.
+    expect(ix.readScratch('big')).toBe(ix.scratch.length + 1)
+    clock.advance(101)
+    expect(ix.readScratch('a')).toBe(-1)
+    expect(expired).toEqual(['a'])
+    expect(() => ix.readScratch(5 as unknown as string)).toThrow(TypeError)
+    const stats = db.infoObject('stats')
+    expect([stats.keyspace_hits, stats.keyspace_misses]).toEqual([2, 2])
+    // FLUSHALL makes a fresh store, and a fresh scratch buffer that `scratch` then returns.
+    db.flushall()
+    db.set('b', 'after flush')
+    expect(ix.readScratch('b')).toBe(11)
+    expect(ix.scratch.toString('utf8', 0, 11)).toBe('after flush')
+  })
+
   test('a hit stamps the LRU clock at the time of the call', () => {
     const { db, clock } = engineWithClock({ maxmemory: '64mb', maxmemoryPolicy: 'allkeys-lru' })
     track(db)

@@ -72,6 +72,41 @@ describe('ArenaKVClientSideCache hooks', () => {
     expect(s.plus(s).misses).toBe(2)
   })
 
+  it('answers a hit synchronously with the value (node-redis awaits it); a miss is a promise', async () => {
+    const c = cache()
+    const miss = get(c, 'k', 'v1')
+    expect(miss).toBeInstanceOf(Promise)
+    expect(await miss).toBe('v1')
+    const hit: unknown = get(c, 'k', 'unused')
+    expect(hit).toBe('v1')
+    // An await takes it as it takes a promise, which is all node-redis's client does with it.
+    expect(await hit).toBe('v1')
+    const hash = parser(['HGETALL', 'h'], ['h'])
+    await c.handleCache(client, hash, (async () => ({ then: 'not a function', a: '1' })) as unknown as HC[2])
+    const obj: unknown = c.handleCache(client, hash, (async () => 'unused') as unknown as HC[2])
+    expect(obj).not.toBeInstanceOf(Promise)
+    expect(await obj).toEqual({ then: 'not a function', a: '1' })
+    const mget = parser(['MGET', 'a', 'b'], ['a', 'b'])
+    await c.handleCache(client, mget, (async () => ['1', '2']) as unknown as HC[2])
+    const multi: unknown = c.handleCache(client, mget, (async () => ['unused']) as unknown as HC[2])
+    expect(multi).toEqual(['1', '2'])
+    expect(c.stats().hits).toBe(3)
+    // Disabled, invalidated or closed: never answered from the cache, even synchronously.
+    c.disable()
+    expect(await get(c, 'k', 'v2')).toBe('v2')
+    c.enable()
+    c.invalidate('k')
+    expect(await get(c, 'k', 'v3')).toBe('v3')
+    expect(get(c, 'k', 'unused')).toBe('v3')
+    // An error on the way to a hit is a rejection, as from an async method, not a synchronous throw.
+    const bad = { toString: (): string => { throw new Error('unprintable key') } }
+    const rejected = c.handleCache(client, parser(['GET', 'x'], [bad as unknown as string]), (async () => 'unused') as unknown as HC[2])
+    expect(rejected).toBeInstanceOf(Promise)
+    await expect(rejected).rejects.toThrow('unprintable key')
+    c.close()
+    expect(await get(c, 'k', 'v4')).toBe('v4')
+  })
+
   it('shares one request among concurrent misses; waiters get their own copies', async () => {
     const c = cache()
     const d = deferred<string[]>()

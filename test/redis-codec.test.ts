@@ -112,6 +112,23 @@ describe('reply codec', () => {
     expect(bytes.includes(Buffer.from('zbc'))).toBe(false)
   })
 
+  it('decodes strings of one- and two-byte lengths, ASCII or not, straight from a range of a larger buffer', () => {
+    for (const s of ['', 'a', 'x'.repeat(127), 'x'.repeat(128), 'é'.repeat(100), '☃'.repeat(2000), 'y'.repeat(16383), 'z'.repeat(16384), 'w'.repeat(70_000)]) {
+      const bytes = encodeReply(s)
+      const framed = Buffer.concat([Buffer.from('head'), bytes, Buffer.from('tail')])
+      expect(decodeReply(framed, 4, 4 + bytes.length)).toBe(s)
+      // One byte short or long is refused, not read as a shorter or longer string.
+      expect(corruptCode(bytes.subarray(0, bytes.length - 1))).toBe('ERR_CORRUPT')
+      expect(corruptCode(Buffer.concat([bytes, Buffer.from('!')]))).toBe('ERR_CORRUPT')
+    }
+    // A length whose second varint byte continues (three bytes or more) is read in full, not as one byte.
+    const three = Buffer.concat([Buffer.from([REPLY_CODEC_VERSION, 4, 0x85, 0x80, 0x01]), Buffer.alloc(16389, 0x61)])
+    expect(decodeReply(three)).toBe('a'.repeat(16389))
+    // 0x85 then 133 bytes of 0x80: as a one-byte length it would fit exactly; as the varint it is, it never ends.
+    const endless = Buffer.concat([Buffer.from([REPLY_CODEC_VERSION, 4, 0x85]), Buffer.alloc(0x85, 0x80)])
+    expect(corruptCode(endless)).toBe('ERR_CORRUPT')
+  })
+
   it('starts with the version byte and refuses any other version', () => {
     const bytes = encodeReply('v')
     expect(bytes[0]).toBe(REPLY_CODEC_VERSION)

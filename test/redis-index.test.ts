@@ -95,13 +95,39 @@ describe('invalidation index', () => {
 
   it('matches command arguments exactly: strings (ASCII or not) and bytes, lengths, order', () => {
     const cases: (string | Buffer)[][] = [['GET', 'k'], ['GET', 'é☃𝄞'], ['GET', Buffer.from([0, 255])], ['GET', ''], ['GET', 'k', 'x']]
-    for (const a of cases) {
-      const enc = encodeArgs(a)
-      for (const b of cases) expect(argsMatch(enc, 0, enc.length, b), `${String(a)} vs ${String(b)}`).toBe(a === b)
+    // With a key none of them holds (every argument stored as its bytes), and with the entry's key 'k'.
+    for (const key of ['other', 'k']) {
+      for (const a of cases) {
+        const enc = encodeArgs(a, key)
+        for (const b of cases) expect(argsMatch(enc, 0, enc.length, b, key), `${String(a)} vs ${String(b)} (key ${key})`).toBe(a === b)
+      }
     }
-    const enc = encodeArgs(['GET', 'é'])
-    expect(argsMatch(enc, 0, enc.length, ['GET', Buffer.from('é')])).toBe(false)
-    expect(argsMatch(enc, 0, enc.length - 1, ['GET', 'é'])).toBe(false)
+    const enc = encodeArgs(['GET', 'é'], 'other')
+    expect(argsMatch(enc, 0, enc.length, ['GET', Buffer.from('é')], 'other')).toBe(false)
+    expect(argsMatch(enc, 0, enc.length - 1, ['GET', 'é'], 'other')).toBe(false)
+    // Same length in bytes as in units, but not ASCII: 'é' (2 units) against the 2 bytes of 'ab'.
+    const ab = encodeArgs(['GET', 'ab'], 'other')
+    expect(argsMatch(ab, 0, ab.length, ['GET', 'éé'], 'other')).toBe(false)
+    expect(argsMatch(ab, 0, ab.length, ['GET', '\u00e1b'], 'other')).toBe(false)
+  })
+
+  it("stores the entry's own key as a marker, not its bytes: shorter members, and the key is not compared twice", () => {
+    const key = 'user:12345'
+    const plain = encodeArgs(['HGET', key, 'name'], 'other')
+    const marked = encodeArgs(['HGET', key, 'name'], key)
+    expect(plain.length - marked.length).toBe(key.length)
+    expect(argsMatch(marked, 0, marked.length, ['HGET', key, 'name'], key)).toBe(true)
+    // The key in another place, or a field equal to the key, is another command.
+    expect(argsMatch(marked, 0, marked.length, ['HGET', 'name', key], key)).toBe(false)
+    expect(argsMatch(marked, 0, marked.length, ['HGET', key, key], key)).toBe(false)
+    const both = encodeArgs(['HGET', key, key], key)
+    expect(argsMatch(both, 0, both.length, ['HGET', key, key], key)).toBe(true)
+    expect(argsMatch(both, 0, both.length, ['HGET', key, 'name'], key)).toBe(false)
+    // A Buffer key is stored as its bytes (only a string identical to the key is marked).
+    const buf = encodeArgs(['GET', Buffer.from(key)], key)
+    expect(buf.length).toBe(encodeArgs(['GET', key], 'other').length)
+    expect(argsMatch(buf, 0, buf.length, ['GET', key], key)).toBe(false)
+    expect(argsMatch(buf, 0, buf.length, ['GET', Buffer.from(key)], key)).toBe(true)
   })
 
   it('names key entries by the key, apart from multi-key entries even for keys that start with NUL', () => {

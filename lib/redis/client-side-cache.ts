@@ -9,7 +9,7 @@ import { BasicPooledClientSideCache, VerbatimString } from 'redis'
 import { Engine } from '../engine.js'
 import type { EngineOptions } from '../config.js'
 import { ArenaKVError } from '../errors.js'
-import { decodeReply, ReplyEncoder, type VerbatimFactory } from './reply-codec.js'
+import { decodeRange, decodeReply, ReplyEncoder, type VerbatimFactory } from './reply-codec.js'
 import { InvalidationIndex, isIndexName, MULTI_PREFIX, TOKEN_BYTES, type Found } from './invalidation-index.js'
 import { CacheStatsSnapshot } from './stats.js'
 
@@ -134,25 +134,45 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     return ['CLIENT', 'TRACKING', 'ON']
   }
 
-  /** node-redis: serves a cacheable command from the cache, or sends it and caches the reply. */
-  override async handleCache(
+  /**
+   * node-redis: serves a cacheable command from the cache, or sends it and caches the reply. A hit is answered
+   * synchronously, with the value itself rather than a promise of it: node-redis's one caller (the client's
+   * `_executeCommand`) awaits what this returns, and an await takes a value as it takes a promise, so a hit
+   * skips an async frame and its promise. A miss returns a promise.
+   */
+  override handleCache(
     _client: CachingClient,
     parser: CommandParser,
     fn: CommandFn,
     transformReply?: TransformReply,
     typeMapping?: TypeMapping,
   ): Promise<unknown> {
+    const keys = parser.keys
+    if (keys.length > 0 && !this.#off && !this.#closed) {
+      let hit: unknown
+      try {
+        hit = keys.length === 1 ? this.#lookupOne(keyText(keys[0]), parser.redisArgs) : this.#lookupMulti(parser.redisArgs, keys.map(keyText))
+      } catch (err) {
+        // As an async method would: an error reaches the caller as a rejection, never thrown synchronously.
+        return Promise.reject(err)
+      }
+      if (hit !== MISS) {
+        this.#hits++
+        // A decoded reply is never a thenable with a callable `then` (the codec makes no functions).
+        return hit as Promise<unknown>
+      }
+    }
+    return this.#handleSlow(parser, fn, transformReply, typeMapping)
+  }
+
+  async #handleSlow(parser: CommandParser, fn: CommandFn, transformReply: TransformReply | undefined, typeMapping: TypeMapping | undefined): Promise<unknown> {
     // A command of no key could never be invalidated: never cached.
     if (this.#off || this.#closed || parser.keys.length === 0) {
       const reply = await fn()
       return transformReply ? transformReply(reply, parser.preserve, typeMapping) : reply
     }
     const keys = parser.keys.length === 1 ? [keyText(parser.keys[0])] : parser.keys.map(keyText)
-    const hit = this.#lookup(parser.redisArgs, keys)
-    if (hit !== MISS) {
-      this.#hits++
-      return hit
-    }
+    // handleCache has looked it up: a miss.
     this.#misses++
     const cacheKey = cacheKeyOf(parser.redisArgs)
     const inFlight = this.#pending.get(cacheKey)
@@ -237,19 +257,22 @@ export class ArenaKVClientSideCache extends BasicPooledClientSideCache {
     }
   }
 
-  /** The cached reply decoded into a new value, or MISS. */
-  #lookup(args: readonly RedisArgument[], keys: readonly string[]): unknown {
-    if (keys.length === 1) {
-      const f = this.#found
-      if (!this.#index.find(keys[0], args, f)) return MISS
-      try {
-        return decodeReply(f.buf, f.start, f.end, verbatim)
-      } catch (err) {
-        if (!(err instanceof ArenaKVError)) throw err
-        this.#dropKey(keys[0])
-        return MISS
-      }
+  /** A one-key command's cached reply decoded into a new value, or MISS. */
+  #lookupOne(key: string, args: readonly RedisArgument[]): unknown {
+    const f = this.#found
+    if (!this.#index.find(key, args, f)) return MISS
+    try {
+      // Decoded straight from the engine's scratch buffer, before any other engine call can reuse it.
+      return decodeRange(f.buf, f.start, f.end, verbatim)
+    } catch (err) {
+      if (!(err instanceof ArenaKVError)) throw err
+      this.#dropKey(key)
+      return MISS
     }
+  }
+
+  /** A multi-key command's cached reply decoded into a new value, or MISS (also when a key entry is gone). */
+  #lookupMulti(args: readonly RedisArgument[], keys: readonly string[]): unknown {
     const cacheKey = cacheKeyOf(args)
     let buf: Buffer = this.#scratch
     let n = this.engine.getInto(cacheKey, buf)

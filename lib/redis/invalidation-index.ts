@@ -9,7 +9,7 @@
 // a key entry and leave a multi-key entry behind, unlisted: a hit therefore checks that entry's tokens, and one
 // whose key entry was evicted (or dropped and made again with a new token) is a miss. Losing the index can cost
 // hits, never coherence.
-import type { Engine } from '../engine.js'
+import { engineInternals, type Engine, type EngineInternalAccess } from '../engine.js'
 
 /** Multi-key entries are named NUL 'm' + their arguments (cacheKeyOf); key entries never start so. */
 export const MULTI_PREFIX = '\u0000m'
@@ -46,8 +46,7 @@ export interface Found {
 export class InvalidationIndex {
   readonly #engine: Engine
   readonly #ttl: number
-  readonly #tokenBuf = Buffer.alloc(TOKEN_BYTES)
-  #scratch: Buffer = Buffer.allocUnsafe(4096)
+  readonly #internals: EngineInternalAccess
   #nextToken = 1
   /** Key entries now in the engine (kept by the cache from create/drop and the engine's events). */
   count = 0
@@ -55,55 +54,56 @@ export class InvalidationIndex {
   /** @param ttl ms a key entry lives after its last change (0: no TTL), the cache's entry TTL. */
   constructor(engine: Engine, ttl: number) {
     this.#engine = engine
+    this.#internals = engineInternals(engine)
     this.#ttl = ttl
   }
 
   /** The token of `key`'s entry, or 0 when it has none. */
   token(key: string): number {
-    const n = this.#engine.getInto(keyEntryName(key), this.#tokenBuf)
-    return n < TOKEN_BYTES ? 0 : this.#tokenBuf.readDoubleLE(0)
+    const n = this.#internals.readScratch(keyEntryName(key))
+    return n < TOKEN_BYTES ? 0 : this.#internals.scratch.readDoubleLE(0)
   }
 
   /**
-   * The inline reply of the command `args` under `key`, into `out` (valid until the next call), or false.
-   * One engine lookup: the entry is copied into the index's scratch buffer when it fits; no string is made.
+   * The inline reply of the command `args` under `key`, into `out`, or false. One engine lookup that leaves the
+   * entry in the engine's scratch buffer (no copy, no string made): `out` is valid until the next engine call.
    */
   find(key: string, args: readonly (string | Uint8Array)[], out: Found): boolean {
     const name = keyEntryName(key)
-    let buf = this.#scratch
-    let n = this.#engine.getInto(name, buf)
+    let n = this.#internals.readScratch(name)
     if (n < 0) return false
+    let buf = this.#internals.scratch
     if (n > buf.length) {
+      // Larger than the scratch buffer (64 KiB): read again, as a Buffer of its own.
       const full = this.#engine.get(name)
       if (full === undefined) return false
       buf = full
       n = full.length
-      if (n <= 64 * 1024) this.#scratch = Buffer.allocUnsafe(Math.max(n, this.#scratch.length * 2))
     }
     let pos = TOKEN_BYTES
     while (pos + 5 <= n) {
       const kind = buf[pos]
-      const len = buf.readUInt32LE(pos + 1)
-      pos += 5
-      const nameEnd = pos + len
-      if (kind === INLINE) {
-        if (nameEnd + INLINE_META > n) return false
-        const replyLen = buf.readUInt32LE(nameEnd + 8)
-        const replyStart = nameEnd + INLINE_META
-        if (replyStart + replyLen > n) return false
-        if (argsMatch(buf, pos, nameEnd, args)) {
-          // A reply past the cache's ttl is a miss, though its key entry lives on for younger replies.
+      const nameEnd = pos + 5 + u32(buf, pos + 1)
+      if (kind !== INLINE) {
+        pos = nameEnd
+        continue
+      }
+      const replyStart = nameEnd + INLINE_META
+      if (replyStart > n) return false
+      const replyEnd = replyStart + u32(buf, nameEnd + 8)
+      if (replyEnd > n) return false
+      if (argsMatch(buf, pos + 5, nameEnd, args, key)) {
+        // A reply past the cache's ttl is a miss, though its key entry lives on for younger replies.
+        if (this.#ttl > 0) {
           const expiresAt = buf.readDoubleLE(nameEnd)
           if (expiresAt !== 0 && expiresAt <= Date.now()) return false
-          out.buf = buf
-          out.start = replyStart
-          out.end = replyStart + replyLen
-          return true
         }
-        pos = replyStart + replyLen
-      } else {
-        pos = nameEnd
+        out.buf = buf
+        out.start = replyStart
+        out.end = replyEnd
+        return true
       }
+      pos = replyEnd
     }
     return false
   }
@@ -115,9 +115,9 @@ export class InvalidationIndex {
   putInline(key: string, args: readonly (string | Uint8Array)[], reply: Uint8Array): void {
     const name = keyEntryName(key)
     const cur = this.#engine.get(name)
-    const nameBytes = argsBytes(args)
+    const nameBytes = argsBytes(args, key)
     // Most puts make a new entry: written in one buffer, with no intermediate copies.
-    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, encodeArgs(args))
+    const kept = cur === undefined || cur.length < TOKEN_BYTES ? null : without(cur, INLINE, encodeArgs(args, key))
     const headLength = kept === null ? TOKEN_BYTES : kept.length
     const value = Buffer.allocUnsafe(headLength + 5 + nameBytes + INLINE_META + reply.length)
     if (kept === null) value.writeDoubleLE(this.#nextToken++, 0)
@@ -125,7 +125,7 @@ export class InvalidationIndex {
     let pos = headLength
     value[pos] = INLINE
     value.writeUInt32LE(nameBytes, pos + 1)
-    pos = writeArgs(value, pos + 5, args)
+    pos = writeArgs(value, pos + 5, args, key)
     value.writeDoubleLE(this.#ttl > 0 ? Date.now() + this.#ttl : 0, pos)
     value.writeUInt32LE(reply.length, pos + 8)
     value.set(reply, pos + INLINE_META)
@@ -169,23 +169,30 @@ export class InvalidationIndex {
   }
 }
 
-/** A command's arguments as an inline member's name: per argument 's' (string, as UTF-8) or 'b', u32 length, bytes. */
-export function encodeArgs(args: readonly (string | Uint8Array)[]): Buffer {
-  const out = Buffer.allocUnsafe(argsBytes(args))
-  writeArgs(out, 0, args)
+/**
+ * A command's arguments as an inline member's name: per argument 's' (string, as UTF-8), 'b' (bytes) or 'k' (the
+ * entry's own key, no bytes: the engine lookup has matched it already), a u32 length, the bytes.
+ */
+export function encodeArgs(args: readonly (string | Uint8Array)[], key: string): Buffer {
+  const out = Buffer.allocUnsafe(argsBytes(args, key))
+  writeArgs(out, 0, args, key)
   return out
 }
 
-function argsBytes(args: readonly (string | Uint8Array)[]): number {
+function argsBytes(args: readonly (string | Uint8Array)[], key: string): number {
   let n = 0
-  for (const a of args) n += 5 + (typeof a === 'string' ? Buffer.byteLength(a, 'utf8') : a.length)
+  for (const a of args) n += 5 + (a === key ? 0 : typeof a === 'string' ? Buffer.byteLength(a, 'utf8') : a.length)
   return n
 }
 
-/** Writes encodeArgs(args) at `pos`; returns the end. */
-function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array)[]): number {
+/** Writes encodeArgs(args, key) at `pos`; returns the end. */
+function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array)[], key: string): number {
   for (const a of args) {
-    if (typeof a === 'string') {
+    if (a === key) {
+      out[pos] = ARG_KEY
+      out.writeUInt32LE(0, pos + 1)
+      pos += 5
+    } else if (typeof a === 'string') {
       out[pos] = ARG_STRING
       const n = out.write(a, pos + 5, 'utf8')
       out.writeUInt32LE(n, pos + 1)
@@ -202,25 +209,38 @@ function writeArgs(out: Buffer, pos: number, args: readonly (string | Uint8Array
 
 const ARG_STRING = 0x73
 const ARG_BYTES = 0x62
+const ARG_KEY = 0x6b
 
-/** Whether bytes [start, end) are encodeArgs(args), compared in place: ASCII strings char by char, no copy. */
-export function argsMatch(buf: Buffer, start: number, end: number, args: readonly (string | Uint8Array)[]): boolean {
+/** A little-endian u32 at `pos` (the caller has checked the bounds). */
+function u32(buf: Uint8Array, pos: number): number {
+  return (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16)) + buf[pos + 3] * 0x1000000
+}
+
+/** Whether bytes [start, end) are encodeArgs(args, key), compared in place: ASCII strings char by char, no copy. */
+export function argsMatch(buf: Uint8Array, start: number, end: number, args: readonly (string | Uint8Array)[], key: string): boolean {
   let pos = start
-  for (const a of args) {
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j]
     if (pos + 5 > end) return false
-    const n = (buf[pos + 1] | (buf[pos + 2] << 8) | (buf[pos + 3] << 16)) + buf[pos + 4] * 0x1000000
     const type = buf[pos]
+    const n = u32(buf, pos + 1)
     pos += 5
     if (pos + n > end) return false
-    if (typeof a === 'string') {
+    if (a === key) {
+      // node-redis passes the key and the argument as one string: the comparison is by identity.
+      if (type !== ARG_KEY || n !== 0) return false
+    } else if (typeof a === 'string') {
       if (type !== ARG_STRING || n < a.length) return false
-      let ascii = n === a.length
-      for (let i = 0; ascii && i < n; i++) {
-        const c = a.charCodeAt(i)
-        if (c >= 0x80) ascii = false
-        else if (buf[pos + i] !== c) return false
+      if (n === a.length) {
+        // As many bytes as units: equal only if every unit is ASCII and the same byte (a non-ASCII unit takes
+        // two or more UTF-8 bytes).
+        for (let i = 0; i < n; i++) {
+          const c = a.charCodeAt(i)
+          if (c >= 0x80 || buf[pos + i] !== c) return false
+        }
+      } else if (Buffer.compare(Buffer.from(a, 'utf8'), buf.subarray(pos, pos + n)) !== 0) {
+        return false
       }
-      if (!ascii && buf.compare(Buffer.from(a, 'utf8'), 0, undefined, pos, pos + n) !== 0) return false
     } else {
       if (type !== ARG_BYTES || n !== a.length) return false
       for (let i = 0; i < n; i++) if (buf[pos + i] !== a[i]) return false
