@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net'
 import type { Engine } from '../engine.js'
 import { dispatch, type ClientView, type CommandContext, type ServerView } from './commands.js'
+import { matchFast, runFast } from './fast-path.js'
 import { errorReplyText } from './reply-error.js'
 import { ProtocolError, RespParser } from './resp-parser.js'
 import type { RespWriter } from './resp-writer.js'
@@ -80,6 +81,26 @@ export class Connection implements ClientView {
     w.resp = this.resp
     const limit = this.host.outputLimit
     for (;;) {
+      // The common requests first, read in place (fast-path.ts); -1 leaves the request to the general parser.
+      if (this.authenticated && parser.idle) {
+        const input = parser.input
+        const end = matchFast(input, parser.offset)
+        if (end >= 0) {
+          parser.consume(end)
+          try {
+            runFast(this.context, input)
+          } catch (error) {
+            w.error(errorReplyText(error))
+          }
+          if (this.closed) break
+          if (limit.hard > 0 && w.size + this.socket.writableLength > limit.hard) {
+            w.discard()
+            this.close()
+            return
+          }
+          continue
+        }
+      }
       let request: Buffer[] | null
       try {
         request = parser.next()
@@ -108,17 +129,13 @@ export class Connection implements ClientView {
     this.flush()
   }
 
-  /** One write for the batch's replies (cork: big values are their own chunks). */
+  /** One write for the batch's replies (resp-writer.ts `send`). */
   private flush(): void {
-    const chunks = this.host.writer.take()
-    if (this.closed) return
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0])
-    } else if (chunks.length > 1) {
-      this.socket.cork()
-      for (const c of chunks) this.socket.write(c)
-      this.socket.uncork()
+    if (this.closed) {
+      this.host.writer.discard()
+      return
     }
+    this.host.writer.send(this.socket)
     if (this.closeAfterReply) {
       this.socket.end()
       return

@@ -1,6 +1,8 @@
 // RESP2/RESP3 replies on the wire: the reply encoder (addReply* in networking.c). ARCHITECTURE.md
 // "The RESP endpoint".
 
+import type { Socket } from 'node:net'
+
 const CR = 13
 const LF = 10
 
@@ -53,6 +55,33 @@ export class RespWriter {
     this.chunks = []
     this.chunkBytes = 0
     return out
+  }
+
+  /**
+   * Writes the batch to `socket` in one write. Small batches leave straight from the reusable buffer when the
+   * socket has nothing pending: a write that completes at once (the common case) leaves the buffer free again;
+   * one the kernel could not take whole is still held by the socket, so the writer moves on to a new buffer.
+   * Behind a pending write, or with big values as chunks of their own, the batch is copied out and corked.
+   */
+  send(socket: Socket): void {
+    if (this.chunks.length === 0) {
+      if (this.len === 0) return
+      if (socket.writableLength === 0 && socket.writableCorked === 0) {
+        const view = this.buf.subarray(0, this.len)
+        this.len = 0
+        socket.write(view)
+        if (socket.writableLength !== 0) this.buf = Buffer.allocUnsafe(this.buf.length)
+        return
+      }
+    }
+    const chunks = this.take()
+    if (chunks.length === 1) {
+      socket.write(chunks[0])
+      return
+    }
+    socket.cork()
+    for (const c of chunks) socket.write(c)
+    socket.uncork()
   }
 
   /** Forget what was written (a dropped client). */
