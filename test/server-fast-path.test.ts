@@ -168,3 +168,91 @@ describe('RESP fast path: authentication and client state', () => {
     expect(db.getString('cnt')).toBe('1')
   })
 })
+
+describe('RESP endpoint: the read buffer its clients share', () => {
+  let db: Engine
+  let listener: RespListener
+  let dir: string
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'arenakv-shared-'))
+    db = new Engine({ maxmemory: '64mb' })
+    listener = await db.listen({ path: join(dir, 'a.sock') })
+  })
+  afterAll(() => {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 5))
+
+  test("a client's request not whole yet survives other clients' reads in between", async () => {
+    const a = await RespClient.connect({ path: listener.address.path! })
+    const b = await RespClient.connect({ path: listener.address.path! })
+    try {
+      const value = 'v'.repeat(3000)
+      const request = Buffer.concat([req('SET', 'ka', value), req('MSET', 'x', 'first', 'y', 'second'), req('MGET', 'ka', 'x', 'y')])
+      const replies = a.raw(Buffer.alloc(0), 3)
+      // Cut inside the first bulk's bytes, after MSET's first arguments, and inside a header.
+      const cuts = [0, 1500, request.indexOf('first') + 5, request.length - 3, request.length]
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        a.socket.write(request.subarray(cuts[i], cuts[i + 1]))
+        await pause()
+        // Another client's read lands in the same buffer meanwhile.
+        expect(await b.call('SET', `noise${i}`, 'z'.repeat(5000 + i))).toBe('OK')
+        await pause()
+      }
+      const out = await replies
+      expect(out.map((r) => r.raw.toString('latin1'))).toEqual([
+        '+OK\r\n',
+        '+OK\r\n',
+        `*3\r\n$3000\r\n${value}\r\n$5\r\nfirst\r\n$6\r\nsecond\r\n`,
+      ])
+    } finally {
+      a.close()
+      b.close()
+    }
+  })
+
+  test('batches written while the client does not read arrive whole and in order', async () => {
+    const a = await RespClient.connect({ path: listener.address.path! })
+    try {
+      for (let i = 0; i < 26; i++) db.set(`g${i}`, String.fromCharCode(97 + i).repeat(1000))
+      a.socket.pause()
+      const count = 3000
+      const replies = a.raw(Buffer.alloc(0), count)
+      // Batches of 10 GETs, 10 KB of replies each (one write from the writer's buffer), until the socket takes no
+      // more while nobody reads: a write the kernel takes in part is still held when the next batch is encoded.
+      for (let i = 0; i < count; i += 10) {
+        a.socket.write(Buffer.concat(Array.from({ length: 10 }, (_, j) => req('GET', `g${(i + j) % 26}`))))
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      a.socket.resume()
+      const out = await replies
+      expect(out.every((r, i) => r.raw.toString('latin1') === `$1000\r\n${String.fromCharCode(97 + (i % 26)).repeat(1000)}\r\n`)).toBe(true)
+    } finally {
+      a.close()
+    }
+  })
+
+  test('a big ECHO the socket still holds is not overwritten by the next reads', async () => {
+    const a = await RespClient.connect({ path: listener.address.path! })
+    const b = await RespClient.connect({ path: listener.address.path! })
+    try {
+      // 40 replies of 20 KB while the client does not read: the socket's writes go pending. Then one more ECHO,
+      // whole in one read (a view into the shared buffer), queued behind them, and other clients' reads.
+      a.socket.pause()
+      const messages = Array.from({ length: 41 }, (_, i) => String.fromCharCode(65 + (i % 26)).repeat(20_000))
+      const replies = a.raw(Buffer.concat(messages.slice(0, 40).map((m) => req('ECHO', m))), messages.length)
+      await pause()
+      await pause()
+      a.socket.write(req('ECHO', messages[40]))
+      await pause()
+      for (let i = 0; i < 5; i++) expect(await b.call('SET', `k${i}`, 'x'.repeat(30_000))).toBe('OK')
+      a.socket.resume()
+      const out = await replies
+      expect(out.map((r) => r.value?.toString())).toEqual(messages)
+    } finally {
+      a.close()
+      b.close()
+    }
+  })
+})

@@ -6,6 +6,7 @@ import type { Engine } from '../engine.js'
 import { dispatch, type ClientView, type CommandContext, type ServerView } from './commands.js'
 import { matchFast, runFast } from './fast-path.js'
 import { errorReplyText } from './reply-error.js'
+import { readingSocket } from './socket-reader.js'
 import { ProtocolError, RespParser } from './resp-parser.js'
 import type { RespWriter } from './resp-writer.js'
 
@@ -24,6 +25,8 @@ export interface ConnectionHost extends ServerView {
   readonly engine: Engine
   readonly writer: RespWriter
   readonly outputLimit: OutputBufferLimit
+  /** The buffer every client's reads land in (socket-reader.ts), one at a time. */
+  readonly readBuffer: Buffer
   /** The Unix socket's path, when the listener is one. */
   readonly unixPath: string | undefined
   remove(client: Connection): void
@@ -45,19 +48,28 @@ export class Connection implements ClientView {
   private softSince = 0
   private closed = false
 
+  private readonly socket: Socket
+  private readonly release: () => void
+
   constructor(
     readonly id: number,
-    private readonly socket: Socket,
+    accepted: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.authenticated = host.requirepass === undefined
     this.parser.authenticated = this.authenticated
     this.context = { engine: host.engine, client: this, server: host, w: host.writer }
+    // Reads land in the listener's shared buffer (socket-reader.ts); onData copies what it keeps.
+    const { socket, release } = readingSocket(accepted, host.readBuffer, (chunk: Buffer) => this.onData(chunk))
+    this.socket = socket
+    this.release = release
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
     // A client that vanished mid-reply costs nothing more: its buffered output goes with the socket.
     socket.on('error', () => this.close())
-    socket.on('close', () => this.close())
+    socket.on('close', () => {
+      this.close()
+      this.release()
+    })
   }
 
   /** Drops the client now (output not yet written is lost). */
@@ -70,6 +82,11 @@ export class Connection implements ClientView {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return
+    this.onInput(chunk)
+    if (!this.closed) this.parser.detach(this.host.readBuffer.buffer)
+  }
+
+  private onInput(chunk: Buffer): void {
     this.lastActive = Date.now()
     const parser = this.parser
     parser.feed(chunk)

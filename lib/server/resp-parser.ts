@@ -100,6 +100,22 @@ export class RespParser {
     }
   }
 
+  /**
+   * Copies out what the parser keeps of `borrowed` memory (the listener's shared read buffer, socket-reader.ts),
+   * which the next read overwrites: the input not parsed yet and the arguments of a request not whole yet.
+   */
+  detach(borrowed: ArrayBufferLike): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY
+      this.pos = 0
+    } else if (this.buf.buffer === borrowed) {
+      this.buf = Buffer.from(this.buf.subarray(this.pos))
+      this.pos = 0
+    }
+    const args = this.args
+    for (let i = 0; i < args.length; i++) if (args[i].buffer === borrowed) args[i] = Buffer.from(args[i])
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       const take = Math.min(chunk.length, this.big.length - this.bigFill)

@@ -40,6 +40,11 @@ export class RespWriter {
   private len = 0
   private chunks: Buffer[] = []
   private chunkBytes = 0
+  /**
+   * Memory the next read overwrites (the listener's read buffer, socket-reader.ts): a big value in it is copied
+   * rather than sent as a chunk of its own, which the socket may still hold after this batch.
+   */
+  borrowed: ArrayBufferLike | null = null
   /** 2 or 3 (HELLO): how maps, nulls, doubles and verbatim strings are written. */
   resp: 2 | 3 = 2
 
@@ -195,7 +200,8 @@ export class RespWriter {
     this.header(36, n)
     if (n >= DIRECT_WRITE) {
       this.spill()
-      this.chunks.push(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, n))
+      if (value.buffer === this.borrowed) this.chunks.push(Buffer.from(value))
+      else this.chunks.push(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, n))
       this.chunkBytes += n
     } else {
       this.ensure(n + 2)
