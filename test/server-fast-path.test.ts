@@ -256,3 +256,31 @@ describe('RESP endpoint: the read buffer its clients share', () => {
     }
   })
 })
+
+describe('RESP endpoint: connections over re-wrapped handles', () => {
+  test('maxclients refuses the extra client, a freed place is taken again, and close() ends with clients connected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arenakv-max-'))
+    const db = new Engine({ maxmemory: '16mb' })
+    try {
+      const l = await db.listen({ path: join(dir, 'a.sock'), maxclients: 1 })
+      const first = await RespClient.connect({ path: l.address.path! })
+      expect(await first.call('SET', 'k', 'v')).toBe('OK')
+      const second = await RespClient.connect({ path: l.address.path! })
+      await second.closed
+      expect(second.unread.toString()).toBe('-ERR max number of clients reached\r\n')
+      first.close()
+      await first.closed
+      for (let i = 0; i < 100 && l.clientCount > 0; i++) await new Promise((r) => setTimeout(r, 5))
+      expect(l.clientCount).toBe(0)
+      const third = await RespClient.connect({ path: l.address.path! })
+      expect(await third.call('GET', 'k')).toEqual(Buffer.from('v'))
+      // close() resolves only once the server's own count of connections is back to 0.
+      await l.close()
+      await third.closed
+      expect(l.clientCount).toBe(0)
+    } finally {
+      db.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
