@@ -1,7 +1,9 @@
 // The RESP endpoint's fast path (lib/server/fast-path.ts) against redis-server 7.0 and against itself: the shapes it
 // takes (GET, SET key value, INCR, MGET, any case), the near misses it must leave to the general parser (options,
 // wrong arity, leading zeros, bytes other than CRLF after a bulk, unauthenticated clients), and requests split
-// anywhere across reads, must all give the bytes the general path and Redis give.
+// anywhere across reads, must all give the bytes the general path and Redis give. Then the read buffer the
+// listener's clients share (lib/server/socket-reader.ts): what outlives a read is copied, replies the socket still
+// holds are never overwritten, and connections over the re-wrapped handles are counted and closed as before.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
