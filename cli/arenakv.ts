@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { ALLOCATORS, parseAllocators, type AllocatorName } from '../bench/builds.js'
 import { SCALES, type Scale } from '../bench/suite.js'
-import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from '../lib/config.js'
+import { MAXMEMORY_ACCOUNTINGS, MAXMEMORY_POLICIES, type MaxmemoryAccounting, type MaxmemoryPolicy } from '../lib/config.js'
 
 function allocatorList(value: string): AllocatorName[] {
   try {
@@ -85,8 +85,13 @@ program
   .option('--unixsocket <path>', 'also listen on this Unix socket (mode 0600)')
   .option('--maxmemory <size>', "the engine's maxmemory (0: no limit)", '0')
   .addOption(new Option('--maxmemory-policy <policy>', 'eviction policy').choices(MAXMEMORY_POLICIES).default('noeviction'))
+  .addOption(
+    new Option('--maxmemory-accounting <mode>', "what maxmemory bounds: 'allocated' (Redis's used_memory) or 'resident' (the engine's resident memory)")
+      .choices(MAXMEMORY_ACCOUNTINGS)
+      .default('allocated'),
+  )
   .option('--requirepass <password>', 'clients must AUTH with this password')
-  .action(async (opts: { port: number; bind: string; unixsocket?: string; maxmemory: string; maxmemoryPolicy: MaxmemoryPolicy; requirepass?: string }) => {
+  .action(async (opts: { port: number; bind: string; unixsocket?: string; maxmemory: string; maxmemoryPolicy: MaxmemoryPolicy; maxmemoryAccounting: MaxmemoryAccounting; requirepass?: string }) => {
     const { runServe } = await import('./serve.js')
     await runServe(opts)
   })

@@ -1,7 +1,7 @@
 // `arenakv serve`: a standalone engine behind the RESP endpoint, for redis-cli, Redis clients, redis-benchmark
 // and exporters. Exits cleanly (engine closed, socket removed) on SIGINT or SIGTERM.
 import { Engine } from '../lib/engine.js'
-import type { EngineOptions, MaxmemoryPolicy } from '../lib/config.js'
+import type { EngineOptions, MaxmemoryAccounting, MaxmemoryPolicy } from '../lib/config.js'
 import type { RespListener } from '../lib/server/server.js'
 
 export interface ServeOptions {
@@ -10,6 +10,8 @@ export interface ServeOptions {
   unixsocket?: string
   maxmemory: string
   maxmemoryPolicy: MaxmemoryPolicy
+  /** What maxmemory bounds (EngineOptions.maxmemoryAccounting); 'allocated' when not given. */
+  maxmemoryAccounting?: MaxmemoryAccounting
   requirepass?: string
   out?: NodeJS.WritableStream
 }
@@ -17,6 +19,7 @@ export interface ServeOptions {
 export async function runServe(opts: ServeOptions): Promise<void> {
   const out = opts.out ?? process.stdout
   const engineOptions: EngineOptions = { maxmemory: opts.maxmemory, maxmemoryPolicy: opts.maxmemoryPolicy }
+  if (opts.maxmemoryAccounting !== undefined) engineOptions.maxmemoryAccounting = opts.maxmemoryAccounting
   const db = new Engine(engineOptions)
   const listeners: RespListener[] = []
   try {
@@ -29,7 +32,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   }
   for (const l of listeners) {
     const where = l.address.path ?? `${l.address.host}:${l.address.port}`
-    out.write(`arenakv: serving on ${where} (maxmemory ${opts.maxmemory}, ${opts.maxmemoryPolicy})\n`)
+    const accounting = opts.maxmemoryAccounting === 'resident' ? ', resident accounting' : ''
+    out.write(`arenakv: serving on ${where} (maxmemory ${opts.maxmemory}, ${opts.maxmemoryPolicy}${accounting})\n`)
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

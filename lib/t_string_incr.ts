@@ -66,7 +66,7 @@ function scratchInteger(db: Db, length: number): number | bigint | null {
  * Redis's incrDecrCommand: the new value, or an error with the key left as it was. `byNumber` is the increment as
  * a safe integer when it is one: counters within ±2^53 are then counted in plain numbers.
  */
-function incrDecr(db: Db, key: string, by: bigint, byNumber: number | null, asNumber: boolean): number | bigint {
+function incrDecr(db: Db, key: string, by: bigint | null, byNumber: number | null, asNumber: boolean): number | bigint {
   return runCommand(db, () => {
     checkKey(key)
     const now = db.now()
@@ -83,8 +83,10 @@ function incrDecr(db: Db, key: string, by: bigint, byNumber: number | null, asNu
       result = old + byNumber
     } else {
       const o = BigInt(old)
-      if ((by < 0n && o < 0n && by < INT64_MIN - o) || (by > 0n && o > 0n && by > INT64_MAX - o)) throw overflowError()
-      result = o + by
+      // `by` is null only when the increment is the safe integer byNumber (no BigInt made on the common path).
+      const b = by ?? BigInt(byNumber as number)
+      if ((b < 0n && o < 0n && b < INT64_MIN - o) || (b > 0n && o > 0n && b > INT64_MAX - o)) throw overflowError()
+      result = o + b
       if (asNumber) exactNumber(result)
     }
     const text = String(result)
@@ -100,9 +102,9 @@ function safeNumber(n: bigint): number | null {
 }
 
 export function incrbyCommand(db: Db, key: string, by: unknown): number {
-  const n = typeof by === 'number' && Number.isSafeInteger(by) ? by : null
-  const big = n === null ? int64Arg(by, 'increment') : BigInt(n)
-  return Number(incrDecr(db, key, big, n ?? safeNumber(big), true))
+  if (typeof by === 'number' && Number.isSafeInteger(by)) return Number(incrDecr(db, key, null, by, true))
+  const big = int64Arg(by, 'increment')
+  return Number(incrDecr(db, key, big, safeNumber(big), true))
 }
 
 export function incrbyBigCommand(db: Db, key: string, by: unknown): bigint {

@@ -71,6 +71,17 @@ describe('arenakv serve', () => {
     }
   })
 
+  test('--maxmemory-accounting resident bounds the resident memory, and says so', async () => {
+    const port = await freePort()
+    const s = await serve(['--port', String(port), '--maxmemory', '16mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-accounting', 'resident'])
+    try {
+      expect(s.output()).toContain(`serving on 127.0.0.1:${port} (maxmemory 16mb, allkeys-lru, resident accounting)`)
+    } finally {
+      s.child.kill('SIGTERM')
+    }
+    expect(await s.exited).toBe(0)
+  })
+
   test('refuses a non-loopback bind without --requirepass, and bad arguments', async () => {
     const bad = (args: string[]): Promise<{ code: number; stderr: string }> =>
       run(process.execPath, [join(root, 'dist/cli/arenakv.js'), 'serve', ...args]).then(
@@ -82,6 +93,7 @@ describe('arenakv serve', () => {
     expect(open.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without requirepass/)
     expect((await bad(['--port', 'x'])).stderr).toMatch(/a port is an integer/)
     expect((await bad(['--maxmemory-policy', 'lru'])).stderr).toMatch(/Allowed choices are/)
+    expect((await bad(['--maxmemory-accounting', 'rss'])).stderr).toMatch(/Allowed choices are allocated, resident/)
     expect((await bad(['--maxmemory', 'lots', '--port', String(await freePort())])).stderr).toMatch(/maxmemory/)
   })
 })

@@ -4,7 +4,9 @@
 import type { Socket } from 'node:net'
 import type { Engine } from '../engine.js'
 import { dispatch, type ClientView, type CommandContext, type ServerView } from './commands.js'
+import { matchFast, runFast } from './fast-path.js'
 import { errorReplyText } from './reply-error.js'
+import { readingSocket } from './socket-reader.js'
 import { ProtocolError, RespParser } from './resp-parser.js'
 import type { RespWriter } from './resp-writer.js'
 
@@ -23,6 +25,8 @@ export interface ConnectionHost extends ServerView {
   readonly engine: Engine
   readonly writer: RespWriter
   readonly outputLimit: OutputBufferLimit
+  /** The buffer every client's reads land in (socket-reader.ts), one at a time. */
+  readonly readBuffer: Buffer
   /** The Unix socket's path, when the listener is one. */
   readonly unixPath: string | undefined
   remove(client: Connection): void
@@ -44,19 +48,28 @@ export class Connection implements ClientView {
   private softSince = 0
   private closed = false
 
+  private readonly socket: Socket
+  private readonly release: () => void
+
   constructor(
     readonly id: number,
-    private readonly socket: Socket,
+    accepted: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.authenticated = host.requirepass === undefined
     this.parser.authenticated = this.authenticated
     this.context = { engine: host.engine, client: this, server: host, w: host.writer }
+    // Reads land in the listener's shared buffer (socket-reader.ts); onData copies what it keeps.
+    const { socket, release } = readingSocket(accepted, host.readBuffer, (chunk: Buffer) => this.onData(chunk))
+    this.socket = socket
+    this.release = release
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
     // A client that vanished mid-reply costs nothing more: its buffered output goes with the socket.
     socket.on('error', () => this.close())
-    socket.on('close', () => this.close())
+    socket.on('close', () => {
+      this.close()
+      this.release()
+    })
   }
 
   /** Drops the client now (output not yet written is lost). */
@@ -69,6 +82,11 @@ export class Connection implements ClientView {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return
+    this.onInput(chunk)
+    if (!this.closed) this.parser.detach(this.host.readBuffer.buffer)
+  }
+
+  private onInput(chunk: Buffer): void {
     this.lastActive = Date.now()
     const parser = this.parser
     parser.feed(chunk)
@@ -80,6 +98,26 @@ export class Connection implements ClientView {
     w.resp = this.resp
     const limit = this.host.outputLimit
     for (;;) {
+      // The common requests first, read in place (fast-path.ts); -1 leaves the request to the general parser.
+      if (this.authenticated && parser.idle) {
+        const input = parser.input
+        const end = matchFast(input, parser.offset)
+        if (end >= 0) {
+          parser.consume(end)
+          try {
+            runFast(this.context, input)
+          } catch (error) {
+            w.error(errorReplyText(error))
+          }
+          if (this.closed) break
+          if (limit.hard > 0 && w.size + this.socket.writableLength > limit.hard) {
+            w.discard()
+            this.close()
+            return
+          }
+          continue
+        }
+      }
       let request: Buffer[] | null
       try {
         request = parser.next()
@@ -108,17 +146,13 @@ export class Connection implements ClientView {
     this.flush()
   }
 
-  /** One write for the batch's replies (cork: big values are their own chunks). */
+  /** One write for the batch's replies (resp-writer.ts `send`). */
   private flush(): void {
-    const chunks = this.host.writer.take()
-    if (this.closed) return
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0])
-    } else if (chunks.length > 1) {
-      this.socket.cork()
-      for (const c of chunks) this.socket.write(c)
-      this.socket.uncork()
+    if (this.closed) {
+      this.host.writer.discard()
+      return
     }
+    this.host.writer.send(this.socket)
     if (this.closeAfterReply) {
       this.socket.end()
       return

@@ -76,6 +76,46 @@ export class RespParser {
     return this.buf.length - this.pos + (this.big === null ? 0 : this.bigFill)
   }
 
+  /** Between requests, nothing half-parsed: the fast path (fast-path.ts) may read the input directly. */
+  get idle(): boolean {
+    return this.argsLeft === 0 && this.big === null && this.skip === 0 && this.args.length === 0
+  }
+
+  /** The unparsed input: `input` from `offset` on (the fast path reads it in place). */
+  get input(): Buffer {
+    return this.buf
+  }
+
+  get offset(): number {
+    return this.pos
+  }
+
+  /** The fast path took the request ending at `end`. */
+  consume(end: number): void {
+    if (end >= this.buf.length) {
+      this.buf = EMPTY
+      this.pos = 0
+    } else {
+      this.pos = end
+    }
+  }
+
+  /**
+   * Copies out what the parser keeps of `borrowed` memory (the listener's shared read buffer, socket-reader.ts),
+   * which the next read overwrites: the input not parsed yet and the arguments of a request not whole yet.
+   */
+  detach(borrowed: ArrayBufferLike): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY
+      this.pos = 0
+    } else if (this.buf.buffer === borrowed) {
+      this.buf = Buffer.from(this.buf.subarray(this.pos))
+      this.pos = 0
+    }
+    const args = this.args
+    for (let i = 0; i < args.length; i++) if (args[i].buffer === borrowed) args[i] = Buffer.from(args[i])
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       const take = Math.min(chunk.length, this.big.length - this.bigFill)

@@ -1,6 +1,8 @@
 // RESP2/RESP3 replies on the wire: the reply encoder (addReply* in networking.c). ARCHITECTURE.md
 // "The RESP endpoint".
 
+import type { Socket } from 'node:net'
+
 const CR = 13
 const LF = 10
 
@@ -38,6 +40,11 @@ export class RespWriter {
   private len = 0
   private chunks: Buffer[] = []
   private chunkBytes = 0
+  /**
+   * Memory the next read overwrites (the listener's read buffer, socket-reader.ts): a big value in it is copied
+   * rather than sent as a chunk of its own, which the socket may still hold after this batch.
+   */
+  borrowed: ArrayBufferLike | null = null
   /** 2 or 3 (HELLO): how maps, nulls, doubles and verbatim strings are written. */
   resp: 2 | 3 = 2
 
@@ -53,6 +60,33 @@ export class RespWriter {
     this.chunks = []
     this.chunkBytes = 0
     return out
+  }
+
+  /**
+   * Writes the batch to `socket` in one write. Small batches leave straight from the reusable buffer when the
+   * socket has nothing pending: a write that completes at once (the common case) leaves the buffer free again;
+   * one the kernel could not take whole is still held by the socket, so the writer moves on to a new buffer.
+   * Behind a pending write, or with big values as chunks of their own, the batch is copied out and corked.
+   */
+  send(socket: Socket): void {
+    if (this.chunks.length === 0) {
+      if (this.len === 0) return
+      if (socket.writableLength === 0 && socket.writableCorked === 0) {
+        const view = this.buf.subarray(0, this.len)
+        this.len = 0
+        socket.write(view)
+        if (socket.writableLength !== 0) this.buf = Buffer.allocUnsafe(this.buf.length)
+        return
+      }
+    }
+    const chunks = this.take()
+    if (chunks.length === 1) {
+      socket.write(chunks[0])
+      return
+    }
+    socket.cork()
+    for (const c of chunks) socket.write(c)
+    socket.uncork()
   }
 
   /** Forget what was written (a dropped client). */
@@ -166,7 +200,8 @@ export class RespWriter {
     this.header(36, n)
     if (n >= DIRECT_WRITE) {
       this.spill()
-      this.chunks.push(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, n))
+      if (value.buffer === this.borrowed) this.chunks.push(Buffer.from(value))
+      else this.chunks.push(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, n))
       this.chunkBytes += n
     } else {
       this.ensure(n + 2)

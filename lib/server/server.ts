@@ -7,6 +7,7 @@ import { parseMemory } from '../config.js'
 import type { ClientView } from './commands.js'
 import { Connection, type ConnectionHost, type OutputBufferLimit } from './connection.js'
 import { RespWriter } from './resp-writer.js'
+import { READ_BUFFER_BYTES } from './socket-reader.js'
 
 export type { OutputBufferLimit } from './connection.js'
 
@@ -104,6 +105,7 @@ function clearStaleSocket(path: string): void {
 
 class Listener implements ConnectionHost, RespListener {
   readonly writer = new RespWriter()
+  readonly readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
   readonly outputLimit: OutputBufferLimit
   readonly requirepass: string | undefined
   readonly unixPath: string | undefined
@@ -122,6 +124,7 @@ class Listener implements ConnectionHost, RespListener {
     this.requirepass = options.requirepass
     this.unixPath = options.path
     this.maxclients = options.maxclients ?? 10000
+    this.writer.borrowed = this.readBuffer.buffer
     const l = options.clientOutputBufferLimit ?? {}
     this.outputLimit = {
       hard: sizeOption('hard', l.hard, DEFAULT_LIMIT.hard),
@@ -149,6 +152,7 @@ class Listener implements ConnectionHost, RespListener {
       return
     }
     if (this.clientSet.size >= this.maxclients) {
+      socket.resume()
       socket.end('-ERR max number of clients reached\r\n')
       return
     }
@@ -189,7 +193,8 @@ export async function listen(engine: Engine, options: ListenOptions, register: (
     )
   }
   if (options.path !== undefined) clearStaleSocket(options.path)
-  const server = net.createServer({ noDelay: true })
+  // Accepted sockets start paused: socket-reader.ts takes their handle before anything is read.
+  const server = net.createServer({ noDelay: true, pauseOnConnect: true })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     if (options.path !== undefined) server.listen({ path: options.path, readableAll: false, writableAll: false }, resolve)
