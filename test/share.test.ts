@@ -132,6 +132,56 @@ describe.runIf(SHARING)('a shared engine', () => {
     db.close()
   }, 60_000)
 
+  test("another thread's long expire cycle lets the main thread's commands in between its loops", async () => {
+    const db = new Engine()
+    const descriptor = db.share()
+    const count = 300_000
+    const worker = new Worker(WORKER, { workerData: { mode: 'expiring', descriptor, id: 0, count } })
+    const ready = new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    await ready
+    // The main thread now runs commands back to back (its own timer cannot fire), so the worker's timer claims the
+    // slow cycles. A cycle over keys that are all expired ends only at its time cap (counting it) or with the last
+    // of them gone: a command that sees expired_keys move while expired_time_cap_reached_count has not, with keys
+    // still to expire after it (DBSIZE only falls here), ran in the middle of a cycle.
+    let prev = db.stats
+    let midCycle = 0
+    let wrong = 0
+    let maxWaitMs = 0
+    let commands = 0
+    const start = performance.now()
+    // At least 1.5 s, then until a command has run mid-cycle or no key is left to expire (10 s at most).
+    let left = count
+    for (let i = 0; left > 0 && (performance.now() - start < 1500 || (midCycle === 0 && performance.now() - start < 10_000)); i++) {
+      const t = performance.now()
+      db.set('main:k', `m${i}`)
+      const got = db.getString('main:k')
+      const stats = db.stats
+      left = db.dbsize() - 1
+      maxWaitMs = Math.max(maxWaitMs, performance.now() - t)
+      commands++
+      if (got !== `m${i}`) wrong++
+      const capped = stats.expired_time_cap_reached_count !== prev.expired_time_cap_reached_count
+      if (stats.expired_keys !== prev.expired_keys && !capped && left > 0) midCycle++
+      prev = stats
+    }
+    const done = new Promise<{ expired: number }>((resolve) => worker.once('message', resolve))
+    worker.postMessage('stop')
+    const { expired } = await done
+    await worker.terminate()
+    // Reported, not asserted (timing): the longest a main-thread command (SET, GET, the stats read, DBSIZE) took.
+    console.log(`main thread: ${commands} commands, longest ${maxWaitMs.toFixed(2)} ms; ${midCycle} ran mid-cycle; ${expired} keys expired`)
+    expect(wrong).toBe(0)
+    expect(expired).toBeGreaterThan(0)
+    expect(prev.expired_time_cap_reached_count).toBeGreaterThan(0)
+    expect(midCycle).toBeGreaterThan(0)
+    // Nothing lost or left behind: every expiring key is either expired already or still counted.
+    expect(db.dbsize()).toBe(1 + count - db.stats.expired_keys)
+    db.close()
+  }, 60_000)
+
   test('events are delivered in the thread whose command caused them', async () => {
     // hz 1: the active cycle runs once a second, so the worker's read is what expires the key (nearly always).
     const db = new Engine({ hz: 1 })
