@@ -37,6 +37,7 @@ const W_TAGS = 3 // lock tags handed out
 const W_WAITERS = 4 // threads waiting in Atomics.wait
 const W_WANT = 5 // threads spinning or waiting for the lock: timer work lets it go between its steps while non-zero
 const W_HANDOFF = 6 // 1 while timer work waits for a wanting thread to take the lock it let go
+const W_RECOVERIES = 7 // keyspaces rebuilt after a thread died holding the lock (sharedEngineRecoveries)
 const W_ARRAYS = 8 // per array field: region index (-1: null), length in elements
 const F_USED = 32 // used bytes (the last locker's store cell)
 const F_SLOW_DUE = 33 // when the next slow cycle is due (unix ms): the thread whose timer claims it runs it
@@ -329,6 +330,7 @@ export class Sharing {
     this.pullScalars(this.cells, this.objects, this.enums)
     this.db.flush()
     Atomics.store(this.words, W_POISON, 0)
+    Atomics.add(this.words, W_RECOVERIES, 1)
     this.writeArrays()
   }
 
@@ -415,6 +417,14 @@ export class Sharing {
     }
     this.db.events.flush()
   }
+}
+
+/**
+ * How many times the shared engine's keyspace was rebuilt because a thread died holding its lock (see Sharing,
+ * "Dead owners"): each is a worker terminated mid-command, its cached data lost. For tests and diagnostics.
+ */
+export function sharedEngineRecoveries(descriptor: SharedEngineDescriptor): number {
+  return Atomics.load(new Int32Array(descriptor.header, 0, F_USED * 2), W_RECOVERIES)
 }
 
 /** A new shared header and regions for an engine being shared. */
