@@ -162,7 +162,7 @@ export interface ExpireHost {
    * A shared engine's pause between the cycle's loops (ARCHITECTURE.md "Sharing"): the lock may be let go and taken
    * back, and every field of the keyspace and of this cycle re-read. null for a private engine.
    */
-  readonly timerPause: (() => void) | null
+  readonly timerPause?: (() => void) | null
 }
 
 /** See ExpireHost.timerGuard; `slow` says the step is a slow cycle (one per period, whichever thread claims it). */
@@ -334,7 +334,10 @@ export class ActiveExpire {
       repeat = Math.floor((expired * 100) / sampled) > cfg.acceptableStale
       // Between loops (20 keys at effort 1) a shared engine lets waiting threads in: the cursor, the volatile list
       // and the keyspace are read afresh by the next loop.
-      if (repeat && this.host.timerPause !== null) this.host.timerPause()
+      if (repeat) {
+        const pause = this.host.timerPause
+        if (pause != null) pause()
+      }
     } while (repeat)
 
     const cyclePerc = totalSampled > 0 ? (totalExpired * 100) / totalSampled : 0

@@ -109,7 +109,7 @@ export const shareSuite: Suite = {
       rows: medians.map((m): Cell[] => [
         m.threads > cores ? `${m.threads} (${cores} cores)` : m.threads,
         m.mode === 'shared' ? 'one shared' : `${m.threads} private`,
-        fmtRange(m, 'opsPerSec', 0), m.threadOpsPerSec, fmtRange(m, 'hitRatio', 3), m.rssAfter / MB, m.rssReady / MB, m.keys,
+        fmtRange(m, 'opsPerSec', 0), Math.round(m.threadOpsPerSec), fmtRange(m, 'hitRatio', 3), m.rssAfter / MB, m.rssReady / MB, m.keys,
       ]),
     }
     const oversubscribed = THREADS.filter((t) => t > cores)
