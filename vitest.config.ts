@@ -8,7 +8,7 @@ const TIERS = {
   /** The packed tarball installed into a fresh project, from its prebuild and from source. */
   packaging: ['test/install.test.ts'],
   /** `arenakv demo`, `bench` and `serve` from dist/ (tiny workloads, beside redis-server and the Redis tools). */
-  cli: ['test/cli.test.ts', 'test/bench.test.ts', 'test/bench-nearcache.test.ts', 'test/server-tools.test.ts', 'test/bench-trace.test.ts'],
+  cli: ['test/cli.test.ts', 'test/bench.test.ts', 'test/bench-nearcache.test.ts', 'test/bench-share.test.ts', 'test/server-tools.test.ts', 'test/bench-trace.test.ts'],
 }
 
 export default defineConfig({

@@ -15,9 +15,10 @@ import { reclaimSuite } from './suites/reclaim.js'
 import { churnSuite } from './suites/churn.js'
 import { serveSuite } from './suites/serve.js'
 import { nearcacheSuite } from './suites/nearcache.js'
+import { shareSuite } from './suites/share.js'
 
 /** Every suite by name, in the order `arenakv bench` runs them when none is named. */
-export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite, serveSuite, nearcacheSuite]
+export const SUITES: readonly Suite[] = [allocSuite, fidelitySuite, throughputSuite, hitratioSuite, expirySuite, reclaimSuite, churnSuite, serveSuite, nearcacheSuite, shareSuite]
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name)

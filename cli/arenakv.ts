@@ -60,7 +60,7 @@ program
       .choices(SCALES)
       .default('full'),
   )
-  .option('--runs <n>', 'rounds of the suites that report medians over runs (churn; default: 3 at full scale, 1 below)', runCount)
+  .option('--runs <n>', 'rounds of the suites that report medians over runs (churn, share; default: 3 at full scale, 1 below)', runCount)
   .option('--list', 'list the suites and exit')
   .option(
     '--trace <file>',

@@ -88,6 +88,11 @@ export class Db {
   closed = false
   /** A shared engine's timer work under its lock (share.ts); null for a private engine. */
   timerGuard: TimerGuard | null = null
+  /**
+   * A shared engine's pause between bounded steps of timer work (share.ts Sharing.pause: the lock is let go when
+   * another thread wants it, and the thread's objects re-read when it is taken back); null for a private engine.
+   */
+  timerPause: (() => void) | null = null
   /** A shared engine's FLUSHALL of its store, in place (share.ts); null for a private engine. */
   flushShared: (() => void) | null = null
   /** The hash of the key the last lookupRead probed. */

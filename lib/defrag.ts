@@ -79,6 +79,8 @@ export interface DefragHost {
   target(): DefragTarget | null
   /** Monotonic clock in µs. */
   nowUs?: () => number
+  /** A shared engine's pause between defrag steps (share.ts Sharing.pause); absent or null for a private engine. */
+  pause?: (() => void) | null
 }
 
 const monotonicUs = (): number => performance.now() * 1000
@@ -166,6 +168,12 @@ export class ActiveDefrag {
         if (this.running === 0) break
       }
       if (this.nowUs() >= end) break
+      const pause = this.host.pause
+      if (pause != null) {
+        pause()
+        // The engine may have been emptied meanwhile (a FLUSHALL reopens the store): start the pass over.
+        if (this.host.target() !== target) break
+      }
     }
     return moved
   }

@@ -87,6 +87,8 @@ export abstract class Dict {
 
   /** Asked before a table grows past GROW_LOAD with the bytes the larger table would add (maxmemory's veto). */
   growAllowed: (extraBytes: number) => boolean = () => true
+  /** A shared engine's pause between rehashFor's steps (share.ts Sharing.pause); null for a private engine. */
+  timerPause: (() => void) | null = null
 
   constructor(store: SlotStore) {
     this.store = store
@@ -344,6 +346,8 @@ export abstract class Dict {
     while (this.rehashIdx >= 0) {
       this.rehashStep(1024, 128)
       if (performance.now() - start >= budgetMs) break
+      // Another thread may finish this rehash, or start another, while the lock is let go: the loop re-reads.
+      if (this.timerPause !== null) this.timerPause()
     }
   }
 

@@ -6,7 +6,7 @@ import { allocator } from './allocator.js'
 import { Clock } from './clock.js'
 import { checkConfigSetArgs, configField, configGet, configSet, resolveOptions, type EngineConfig, type EngineOptions } from './config.js'
 import { Db, delCommand, existsCommand, scanCommand, touchCommand, type EngineStats, type ScanOptions, type Value } from './db.js'
-import { ActiveDefrag, defragTarget } from './defrag.js'
+import { ActiveDefrag, defragTarget, type DefragHost } from './defrag.js'
 import { bindEngineDb } from './engine_base.js'
 import { KeyCommands } from './engine_keys.js'
 import { memoryDoctor } from './doctor.js'
@@ -136,6 +136,8 @@ export class Engine extends KeyCommands {
   readonly #db: Db
   readonly #activeExpire: ActiveExpire
   readonly #defrag: ActiveDefrag
+  /** What the defrag run calls back; a shared engine sets its pause (share.ts). */
+  readonly #defragHost: DefragHost
   readonly #reporter: Reporter
   /** The RESP endpoints serving this engine (close() closes them). */
   readonly #listeners = new Set<() => Promise<void>>()
@@ -170,7 +172,8 @@ export class Engine extends KeyCommands {
     const db = new Db(cfg, clock, new EventQueue(this), makeStore)
     this.#db = db
     bindEngineDb(this, db)
-    this.#defrag = new ActiveDefrag({ cfg, target: () => defragTarget(db.store, DEFRAG_SUPPORTED) })
+    this.#defragHost = { cfg, target: () => defragTarget(db.store, DEFRAG_SUPPORTED), pause: null }
+    this.#defrag = new ActiveDefrag(this.#defragHost)
     this.#reporter = new Reporter({
       cfg,
       stats: db.stats,
@@ -256,6 +259,7 @@ export class Engine extends KeyCommands {
 
   #shareMethods(sharing: Sharing): void {
     this.#sharing = sharing
+    this.#defragHost.pause = this.#db.timerPause
     lockMethods(this, EventEmitter.prototype, sharing, this.#db, ['close', 'share', 'listen'])
   }
 

@@ -158,6 +158,11 @@ export interface ExpireHost {
    * released. null for a private engine.
    */
   readonly timerGuard: TimerGuard | null
+  /**
+   * A shared engine's pause between the cycle's loops (ARCHITECTURE.md "Sharing"): the lock may be let go and taken
+   * back, and every field of the keyspace and of this cycle re-read. null for a private engine.
+   */
+  readonly timerPause?: (() => void) | null
 }
 
 /** See ExpireHost.timerGuard; `slow` says the step is a slow cycle (one per period, whichever thread claims it). */
@@ -327,6 +332,12 @@ export class ActiveExpire {
         break
       }
       repeat = Math.floor((expired * 100) / sampled) > cfg.acceptableStale
+      // Between loops (20 keys at effort 1) a shared engine lets waiting threads in: the cursor, the volatile list
+      // and the keyspace are read afresh by the next loop.
+      if (repeat) {
+        const pause = this.host.timerPause
+        if (pause != null) pause()
+      }
     } while (repeat)
 
     const cyclePerc = totalSampled > 0 ? (totalExpired * 100) / totalSampled : 0

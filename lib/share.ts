@@ -35,6 +35,9 @@ const W_POISON = 1 // a thread died holding the lock: the next locker rebuilds t
 const W_GEN = 2 // the arrays' layout generation
 const W_TAGS = 3 // lock tags handed out
 const W_WAITERS = 4 // threads waiting in Atomics.wait
+const W_WANT = 5 // threads spinning or waiting for the lock: timer work lets it go between its steps while non-zero
+const W_HANDOFF = 6 // 1 while timer work waits for a wanting thread to take the lock it let go
+const W_RECOVERIES = 7 // keyspaces rebuilt after a thread died holding the lock (sharedEngineRecoveries)
 const W_ARRAYS = 8 // per array field: region index (-1: null), length in elements
 const F_USED = 32 // used bytes (the last locker's store cell)
 const F_SLOW_DUE = 33 // when the next slow cycle is due (unix ms): the thread whose timer claims it runs it
@@ -46,6 +49,11 @@ const MAX_SCALARS = HEADER_BYTES / 8 - F_SCALARS
 const SPINS = 200
 /** Waits are timed: a dying thread's cleanup releases the lock but cannot wake waiters (it runs no JavaScript). */
 const WAIT_MS = 1
+/**
+ * The longest timer work that let the lock go waits for a wanting thread to take it (it is woken as soon as one
+ * does): a waiter woken by Atomics.notify runs again ~60 µs later on an idle machine, much later on a loaded one.
+ */
+const HANDOFF_MS = 2
 
 // The arrays: keyspace field, element type, and region. Regions 0 and 1 take the table and the table being
 // rehashed away, in turn; each other field has its region. A region is reserved at its field's largest size
@@ -171,6 +179,8 @@ export class Sharing {
   readonly cells: Float64Array
   private readonly tag: number
   private depth = 0
+  /** Set while this thread's timer work holds the lock (timerStep): only it may pause. */
+  private inTimer = false
   private seenGen = -1
   private readonly pulled: (KeyspaceArray | null)[] = ARRAY_FIELDS.map(() => null)
   private pulledLfu = false
@@ -208,6 +218,9 @@ export class Sharing {
     store.setLock(this.words, W_LOCK, W_POISON, this.tag)
     db.flushShared = () => store.reopen()
     db.timerGuard = (slow, work) => this.timerStep(slow, work)
+    const pause = () => this.pause()
+    db.timerPause = pause
+    db.ks.timerPause = pause
   }
 
   /** The sharer's first step: its arrays into the regions, its scalars into the header. */
@@ -266,16 +279,46 @@ export class Sharing {
 
   private contended(): void {
     const words = this.words
-    for (let i = 0; i < SPINS; i++) {
-      if (Atomics.load(words, W_LOCK) === 0 && Atomics.compareExchange(words, W_LOCK, 0, this.tag) === 0) return
+    Atomics.add(words, W_WANT, 1)
+    let taken = false
+    for (let i = 0; i < SPINS && !taken; i++) {
+      taken = Atomics.load(words, W_LOCK) === 0 && Atomics.compareExchange(words, W_LOCK, 0, this.tag) === 0
     }
-    for (;;) {
+    while (!taken) {
       Atomics.add(words, W_WAITERS, 1)
       const owner = Atomics.load(words, W_LOCK)
       if (owner !== 0) Atomics.wait(words, W_LOCK, owner, WAIT_MS)
       Atomics.sub(words, W_WAITERS, 1)
-      if (Atomics.compareExchange(words, W_LOCK, 0, this.tag) === 0) return
+      taken = Atomics.compareExchange(words, W_LOCK, 0, this.tag) === 0
     }
+    Atomics.sub(words, W_WANT, 1)
+    // Timer work that let the lock go for this thread (pause) waits to hear that it was taken.
+    if (Atomics.load(words, W_HANDOFF) !== 0) {
+      Atomics.store(words, W_HANDOFF, 0)
+      Atomics.notify(words, W_HANDOFF)
+    }
+  }
+
+  /**
+   * Between two bounded steps of timer work (a loop of the active expire cycle, a rehash or defrag step): when
+   * another thread wants the lock, lets it go (its scalars written back), waits for the other thread to take it
+   * (HANDOFF_MS at most), then takes it again and re-reads everything, as a new command would. So no thread waits for more than
+   * one step of another's timer work. Nothing else of this thread runs meanwhile (no JavaScript of its own, no
+   * event: they stay queued until the step's end).
+   */
+  pause(): void {
+    if (!this.inTimer || this.depth !== 1) return
+    const words = this.words
+    if (Atomics.load(words, W_WANT) === 0) return
+    this.inTimer = false
+    Atomics.store(words, W_HANDOFF, 1)
+    this.exit()
+    // Sleeping rather than spinning gives the wanting thread the CPU on a loaded machine; it wakes this one once it
+    // holds the lock (contended), and HANDOFF_MS bounds the wait should it never come (terminated meanwhile).
+    Atomics.wait(words, W_HANDOFF, 1, HANDOFF_MS)
+    Atomics.store(words, W_HANDOFF, 0)
+    this.enter()
+    this.inTimer = true
   }
 
   /**
@@ -287,6 +330,7 @@ export class Sharing {
     this.pullScalars(this.cells, this.objects, this.enums)
     this.db.flush()
     Atomics.store(this.words, W_POISON, 0)
+    Atomics.add(this.words, W_RECOVERIES, 1)
     this.writeArrays()
   }
 
@@ -365,12 +409,22 @@ export class Sharing {
         if (now < this.cells[F_SLOW_DUE]) return
         this.cells[F_SLOW_DUE] = now + Math.max(1, Math.round(1000 / this.db.cfg.hz)) - 1
       }
+      this.inTimer = true
       work()
     } finally {
+      this.inTimer = false
       this.exit()
     }
     this.db.events.flush()
   }
+}
+
+/**
+ * How many times the shared engine's keyspace was rebuilt because a thread died holding its lock (see Sharing,
+ * "Dead owners"): each is a worker terminated mid-command, its cached data lost. For tests and diagnostics.
+ */
+export function sharedEngineRecoveries(descriptor: SharedEngineDescriptor): number {
+  return Atomics.load(new Int32Array(descriptor.header, 0, F_USED * 2), W_RECOVERIES)
 }
 
 /** A new shared header and regions for an engine being shared. */

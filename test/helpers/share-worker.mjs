@@ -118,6 +118,15 @@ if (mode === 'mixed') {
   db.del(`churn:${id}`)
   if (workerData.close) db.close()
   parentPort.postMessage('done')
+} else if (mode === 'expiring') {
+  // Many keys that expire at once, then an idle event loop: this thread's hz timer runs the slow cycles (each up to
+  // its 25 ms budget) and the fast ones over them, while the main thread runs commands.
+  for (let i = 0; i < workerData.count; i++) db.set(`e:${i}`, 'v', { px: 1 })
+  parentPort.postMessage('ready')
+  parentPort.once('message', () => {
+    parentPort.postMessage({ expired: db.stats.expired_keys })
+    db.close()
+  })
 } else if (mode === 'events') {
   const seen = []
   db.on('expired', (key) => seen.push(key))

@@ -1,0 +1,69 @@
+// A worker thread of the share suite's child (bench/share.ts): one engine of its own (private) or the child's
+// shared engine (attached), a Zipf trace drawn from the same distribution as every other thread's, cache-aside
+// (a GET; a miss is followed by a SET of the key). It warms up, waits at the start line, runs the timed loop and
+// reports its counts.
+import { parentPort, workerData } from 'node:worker_threads'
+import { Engine, type SharedEngineDescriptor } from '../lib/engine.js'
+import { KeyDecoder } from './keys.js'
+import { Rng } from './rng.js'
+import { ZipfSampler } from './zipf.js'
+
+export interface ShareWorkerData {
+  /** The shared engine to attach to, or null for an engine of the thread's own with `maxmemory`. */
+  descriptor: SharedEngineDescriptor | null
+  maxmemory: number
+  keySpace: number
+  zipfS: number
+  warmupOps: number
+  ops: number
+  valueBytes: number
+  seed: number
+  /** Int32 cells: [0] threads ready, [1] go. */
+  start: SharedArrayBuffer
+}
+
+export interface ShareWorkerResult {
+  gets: number
+  hits: number
+  seconds: number
+  cpuSeconds: number
+  /** Keys the engine held after the loop (the whole shared keyspace when attached). */
+  keys: number
+}
+
+const d = workerData as ShareWorkerData
+const db = d.descriptor === null ? new Engine({ maxmemory: d.maxmemory, maxmemoryPolicy: 'allkeys-lru' }) : Engine.attach(d.descriptor)
+const zipf = new ZipfSampler(d.keySpace, d.zipfS, new Rng(d.seed))
+const warm = zipf.trace(d.warmupOps)
+const timed = zipf.trace(d.ops)
+const decoder = new KeyDecoder()
+// Keys decoded once: the loop measures the cache, not key formatting.
+const names = new Array<string>(d.keySpace)
+const keyOf = (i: number): string => (names[i] ??= decoder.key(i))
+const value = Buffer.alloc(d.valueBytes, 0x73)
+const readBuffer = Buffer.alloc(d.valueBytes)
+
+function loop(trace: Uint32Array): number {
+  let hits = 0
+  for (let i = 0; i < trace.length; i++) {
+    const key = keyOf(trace[i])
+    if (db.getInto(key, readBuffer) >= 0) hits++
+    else db.set(key, value)
+  }
+  return hits
+}
+
+loop(warm)
+const start = new Int32Array(d.start)
+Atomics.add(start, 0, 1)
+Atomics.notify(start, 0)
+while (Atomics.load(start, 1) === 0) Atomics.wait(start, 1, 0, 100)
+const cpu0 = process.cpuUsage()
+const t0 = performance.now()
+const hits = loop(timed)
+const seconds = (performance.now() - t0) / 1000
+const cpu = process.cpuUsage(cpu0)
+const keys = db.dbsize()
+db.close()
+const result: ShareWorkerResult = { gets: d.ops, hits, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, keys }
+parentPort?.postMessage(result)
