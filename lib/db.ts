@@ -151,6 +151,16 @@ export class Db {
   }
 
   /**
+   * usedMemory() as reported (INFO, MEMORY, Engine.usedMemory). A shared store's used-bytes figure reaches this
+   * thread's cell on its next native call, so a thread that detached in between (its scratch given back from its
+   * own teardown) would still be counted: one call first makes the figure current (ARCHITECTURE.md "Sharing").
+   */
+  reportedUsedMemory(): number {
+    if (this.flushShared !== null) this.store.count()
+    return this.usedMemory()
+  }
+
+  /**
    * What eviction counts against maxmemory. Under 'resident' accounting: used memory plus what the allocator holds
    * beyond it (partly used slabs, metadata, pages not yet returned), sampled from the arena's stats by the hz timer,
    * every OVERHEAD_SAMPLE_CHECKS checks (writes and evictions churn the arena even while used memory stands still)

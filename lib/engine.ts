@@ -178,7 +178,7 @@ export class Engine extends KeyCommands {
       cfg,
       stats: db.stats,
       defrag: this.#defrag,
-      usedMemory: () => db.usedMemory(),
+      usedMemory: () => db.reportedUsedMemory(),
       keyCount: () => db.ks.count,
       volatileCount: () => db.ks.volatileCount,
       storeBytes: () => db.store.usedBytes(),
@@ -372,7 +372,7 @@ export class Engine extends KeyCommands {
     const db = this.#db
     db.assertOpen()
     // The peak the store recorded goes with it: carry it over first.
-    this.#reporter.updatePeak(Math.max(db.usedMemory(), db.storePeak()))
+    this.#reporter.updatePeak(Math.max(db.reportedUsedMemory(), db.storePeak()))
     try {
       db.flush()
     } finally {
@@ -475,7 +475,7 @@ export class Engine extends KeyCommands {
 
   /** Bytes `maxmemory` bounds (INFO's `used_memory`): every native allocation and typed array the engine holds. */
   usedMemory(): number {
-    return this.#db.usedMemory()
+    return this.#db.reportedUsedMemory()
   }
 
   /** Keys with an expire time (INFO keyspace `expires`). */
