@@ -50,6 +50,15 @@ describe('allkeys-adaptive', () => {
     expect(adaptive).toBeGreaterThan(400)
   })
 
+  it("does not grow the window on its ghosts' false positives: a stream of keys never read again leaves it small", () => {
+    // No evicted key ever comes back, so every ghost hit is a Bloom filter's false positive (about 10% of misses in
+    // the window's ghost, which remembers as many keys as the main region holds); they must not move the share.
+    const db = engine({ maxmemory: maxmemoryFor(1000), maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 50_000; i++) db.set(`stream:${i}`, VALUE)
+    expect(db.stats.evicted_keys).toBeGreaterThan(45_000)
+    expect(Number(adaptiveInfo(db).adaptive_window_share_perc)).toBeLessThan(20)
+  })
+
   it('counts the sketch and window in used_memory and reports them in INFO memory', () => {
     const maxmemory = maxmemoryFor(2000)
     const lru = engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru' })
