@@ -32,6 +32,8 @@ const INITIAL_SHARE = 0.01
 const MAX_SHARE = 0.8
 /** A window ghost hit counts when the key's frequency is at least this share of the victims' mean. */
 const GHOST_FREQUENCY_SHARE = 0.5
+/** Each ghost remembers at least this share of the keys (both the same number: see ghostCheck). */
+const GHOST_SHARE = 0.25
 /** Weight of one admission in the running mean of the victims' frequency. */
 const VICTIM_FREQUENCY_EWMA = 0.01
 /** The sketch's size is checked every this many accesses (a power of two). */
@@ -107,8 +109,8 @@ export class Adaptive {
     if (this.active) return
     this.active = true
     this.sketch = new FrequencySketch(this.capacityKeys())
-    this.ghostWindow = new GhostFilter(this.sketch.capacity)
-    this.ghostMain = new GhostFilter(this.sketch.capacity)
+    this.ghostWindow = new GhostFilter(this.ghostCapacity())
+    this.ghostMain = new GhostFilter(this.ghostCapacity())
     this.sizedFor = this.host.cfg.maxmemory
     this.windowShare = INITIAL_SHARE
     this.victimFrequency = 0
@@ -172,18 +174,35 @@ export class Adaptive {
     const want = this.capacityKeys()
     if (this.host.cfg.maxmemory !== this.sizedFor || Math.abs(want - sketch.capacity) * 4 > sketch.capacity) {
       sketch.resize(want)
-      this.ghostWindow?.resize(sketch.capacity)
-      this.ghostMain?.resize(sketch.capacity)
+      this.resizeGhosts()
       this.sizedFor = this.host.cfg.maxmemory
     }
+  }
+
+  /**
+   * Keys each ghost is sized for: GHOST_SHARE of the sketch's capacity, or the window's share of it when larger (a
+   * ghost sized for every key would cost as much again as the sketch's half).
+   */
+  private ghostCapacity(): number {
+    const keys = this.sketch?.capacity ?? 0
+    return Math.ceil(Math.max(GHOST_SHARE, this.windowShare) * keys)
+  }
+
+  private resizeGhosts(keys = this.ghostCapacity()): void {
+    this.ghostWindow?.resize(keys)
+    this.ghostMain?.resize(keys)
+  }
+
+  /** Keys each ghost remembers: as many as the window holds, and at least GHOST_SHARE of all keys. */
+  private ghostKeys(): number {
+    return Math.max(this.windowTarget(), Math.ceil(GHOST_SHARE * this.host.ks.count))
   }
 
   private grow(sketch: FrequencySketch): void {
     const want = this.capacityKeys()
     if (want <= sketch.capacity) return
     sketch.resize(Math.min(want, Math.max(2 * sketch.capacity, this.host.ks.count)))
-    this.ghostWindow?.resize(sketch.capacity)
-    this.ghostMain?.resize(sketch.capacity)
+    this.resizeGhosts()
     this.sizedFor = this.host.cfg.maxmemory
   }
 
@@ -320,13 +339,20 @@ export class Adaptive {
   }
 
   /**
-   * A refused candidate was evicted. As ARC's ghost lists, each ghost remembers as many keys as the other region
-   * holds: a hit in it says the region grown by that much would have held the key.
+   * A refused candidate was evicted. Both ghosts remember the same number of keys (ghostKeys), so a hit in either
+   * says the same thing about its region: grown by that many keys, it would have held the key. (ARC sizes each
+   * ghost by the other region instead; measured here, that let the window's ghost, as large as the main region,
+   * collect hits from loops a little larger than the cache, and the window grew where a larger one only costs.)
    */
   evictedCandidate(hash: number): void {
     const ghost = this.ghostWindow
     if (ghost === null) return
-    ghost.remember(this.host.ks.count - this.windowTarget())
+    // The window grew past what the ghosts were sized for: they start over, twice as large (so rarely).
+    const most = this.sketch?.capacity ?? 0
+    if (this.ghostKeys() > ghost.capacity && ghost.capacity < most) {
+      this.resizeGhosts(Math.min(most, Math.max(2 * ghost.capacity, this.ghostCapacity())))
+    }
+    ghost.remember(this.ghostKeys())
     ghost.add(hash)
   }
 
@@ -334,7 +360,7 @@ export class Adaptive {
   evictedVictim(hash: number): void {
     const ghost = this.ghostMain
     if (ghost === null) return
-    ghost.remember(this.windowTarget())
+    ghost.remember(this.ghostKeys())
     ghost.add(hash)
   }
 

@@ -25,6 +25,11 @@ export class GhostFilter {
     this.resize(capacity)
   }
 
+  /** The most keys it can remember (what it was sized for). */
+  get capacity(): number {
+    return 2 * this.maxPerGeneration
+  }
+
   get byteLength(): number {
     return this.young.byteLength + this.old.byteLength
   }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MaxmemoryPolicy } from '../lib/config.js'
+import { syntheticTrace } from '../bench/traces.js'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
 
@@ -57,6 +58,21 @@ describe('allkeys-adaptive', () => {
     for (let i = 0; i < 50_000; i++) db.set(`stream:${i}`, VALUE)
     expect(db.stats.evicted_keys).toBeGreaterThan(45_000)
     expect(Number(adaptiveInfo(db).adaptive_window_share_perc)).toBeLessThan(20)
+  })
+
+  it('sizes its ghosts for a quarter of the keys, and grows them when recency pays and the window outgrows that', () => {
+    const db = engine({ maxmemory: maxmemoryFor(500), maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 20_000; i++) db.set(`stream:${i}`, VALUE)
+    const before = adaptiveInfo(db)
+    expect(Number(before.adaptive_ghost_bytes)).toBeGreaterThan(0)
+    expect(6 * Number(before.adaptive_ghost_bytes)).toBeLessThanOrEqual(Number(before.adaptive_sketch_bytes))
+    // Frequency and recency phases by turns: in the recency phases each key is read often for a short while, then
+    // not again until much later, so a larger window pays and the ghosts say so.
+    const trace = syntheticTrace('phases', 1000, 40_000).keys
+    for (const k of trace) if (db.get(`p${k}`) === undefined) db.set(`p${k}`, VALUE)
+    const after = adaptiveInfo(db)
+    expect(Number(after.adaptive_window_share_perc)).toBeGreaterThan(25)
+    expect(Number(after.adaptive_ghost_bytes)).toBeGreaterThanOrEqual(2 * Number(before.adaptive_ghost_bytes))
   })
 
   it('counts the sketch and window in used_memory and reports them in INFO memory', () => {
