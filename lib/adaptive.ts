@@ -16,7 +16,8 @@ import { HANDLE_INDEX_MASK } from './store.js'
 // would have hit in a larger window, one evicted from the main region in a larger main region. A window ghost hit
 // counts only when the returning key is at least half as frequent as the main region's recent victims: otherwise a
 // larger window would have kept it at the cost of a more valuable key (measured: without that test the window grows
-// on Zipf traces, where refused keys come back often but are worth less than what they would displace).
+// on Zipf traces, where refused keys come back often but are worth less than what they would displace). Both ghosts
+// remember the same number of keys, and each hit is taken net of its filter's false-positive rate (ghostCheck).
 //
 // The per-key `lru` field holds, under these policies: bit 31, the key is in the window; bit 30, a window key was
 // read since it entered the queue (its second chance), or a main-region key is protected; bits 0..29, a logical
