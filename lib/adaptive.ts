@@ -14,10 +14,11 @@ import { HANDLE_INDEX_MASK } from './store.js'
 //
 // The window's share adapts on ghost hits, as ARC's target does: a key that misses after it was refused admission
 // would have hit in a larger window, one evicted from the main region in a larger main region. A window ghost hit
-// counts only when the returning key is at least half as frequent as the main region's recent victims: otherwise a
-// larger window would have kept it at the cost of a more valuable key (measured: without that test the window grows
-// on Zipf traces, where refused keys come back often but are worth less than what they would displace). Both ghosts
-// remember the same number of keys, and each hit is taken net of its filter's false-positive rate (ghostCheck).
+// counts only when the returning key is at least a quarter as frequent as the main region's recent victims: otherwise
+// a larger window would have kept it at the cost of a more valuable key (Zipf traces, where refused keys come back
+// often but are worth less than what they would displace). Both ghosts remember the same number of keys, and each
+// hit is taken net of its filter's false-positive rate (ghostCheck); with both, a bar of half the victims' frequency
+// (the earlier one) held the window back on moving hot sets, and none at all let it grow a little on Zipf.
 //
 // The per-key `lru` field holds, under these policies: bit 31, the key is in the window; bit 30, a window key was
 // read since it entered the queue (its second chance), or a main-region key is protected; bits 0..29, a logical
@@ -32,7 +33,7 @@ export const CLOCK_MASK = 0x3fffffff
 const INITIAL_SHARE = 0.01
 const MAX_SHARE = 0.8
 /** A window ghost hit counts when the key's frequency is at least this share of the victims' mean. */
-const GHOST_FREQUENCY_SHARE = 0.5
+const GHOST_FREQUENCY_SHARE = 0.25
 /** Each ghost remembers at least this share of the keys (both the same number: see ghostCheck). */
 const GHOST_SHARE = 0.25
 /** Weight of one admission in the running mean of the victims' frequency. */
