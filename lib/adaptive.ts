@@ -34,6 +34,11 @@ const INITIAL_SHARE = 0.01
 const MAX_SHARE = 0.8
 /** A window ghost hit counts when the key's frequency is at least this share of the victims' mean. */
 const GHOST_FREQUENCY_SHARE = 0.25
+/**
+ * The sketch's share of maxmemory at most: one word per key is about 2.2% of it with 100-byte values, so the budget
+ * only narrows the table a little for small values.
+ */
+const SKETCH_BUDGET = 0.02
 /** Each ghost remembers at least this share of the keys (both the same number: see ghostCheck). */
 const GHOST_SHARE = 0.25
 /** Weight of one admission in the running mean of the victims' frequency. */
@@ -110,7 +115,7 @@ export class Adaptive {
   activate(): void {
     if (this.active) return
     this.active = true
-    this.sketch = new FrequencySketch(this.capacityKeys())
+    this.sketch = new FrequencySketch(this.capacityKeys(), this.sketchBudget())
     this.ghostWindow = new GhostFilter(this.ghostCapacity())
     this.ghostMain = new GhostFilter(this.ghostCapacity())
     this.sizedFor = this.host.cfg.maxmemory
@@ -175,7 +180,7 @@ export class Adaptive {
     if (sketch === null) return
     const want = this.capacityKeys()
     if (this.host.cfg.maxmemory !== this.sizedFor || Math.abs(want - sketch.capacity) * 4 > sketch.capacity) {
-      sketch.resize(want)
+      sketch.resize(want, this.sketchBudget())
       this.resizeGhosts()
       this.sizedFor = this.host.cfg.maxmemory
     }
@@ -200,10 +205,16 @@ export class Adaptive {
     return Math.max(this.windowTarget(), Math.ceil(GHOST_SHARE * this.host.ks.count))
   }
 
+  /** The sketch's bytes are held to SKETCH_BUDGET of maxmemory (none without maxmemory). */
+  private sketchBudget(): number {
+    const maxmemory = this.host.cfg.maxmemory
+    return maxmemory === 0 ? Infinity : Math.floor(SKETCH_BUDGET * maxmemory)
+  }
+
   private grow(sketch: FrequencySketch): void {
     const want = this.capacityKeys()
     if (want <= sketch.capacity) return
-    sketch.resize(Math.min(want, Math.max(2 * sketch.capacity, this.host.ks.count)))
+    sketch.resize(Math.min(want, Math.max(2 * sketch.capacity, this.host.ks.count)), this.sketchBudget())
     this.resizeGhosts()
     this.sizedFor = this.host.cfg.maxmemory
   }

@@ -75,6 +75,26 @@ describe('allkeys-adaptive', () => {
     expect(Number(after.adaptive_ghost_bytes)).toBeGreaterThanOrEqual(2 * Number(before.adaptive_ghost_bytes))
   })
 
+  it('holds the sketch to 2% of maxmemory when keys are small, and sizes it by the keys when they are not', () => {
+    const small = 'v'.repeat(8)
+    const probe = new Engine()
+    for (let i = 0; i < 5000; i++) probe.set(`key:${i}`, small)
+    const maxmemory = probe.usedMemory()
+    probe.close()
+    const db = engine({ maxmemory, maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 20_000; i++) db.set(`key:${i}`, small)
+    const info = adaptiveInfo(db)
+    // One 4-byte word per key would be more than 2% of what a key of 8-byte values costs.
+    expect(4 * Number(info.adaptive_sketch_keys)).toBeGreaterThan(0.02 * maxmemory)
+    expect(Number(info.adaptive_sketch_bytes)).toBeLessThanOrEqual(0.02 * maxmemory)
+    expect(Number(info.adaptive_sketch_bytes)).toBeGreaterThan(0.015 * maxmemory)
+    // 1,000-byte values: one word per key, far under the budget.
+    const big = engine({ maxmemory: maxmemoryFor(500), maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 3000; i++) big.set(`key:${i}`, VALUE.repeat(10))
+    const bigInfo = adaptiveInfo(big)
+    expect(Number(bigInfo.adaptive_sketch_bytes)).toBe(4 * Number(bigInfo.adaptive_sketch_keys))
+  })
+
   it('counts the sketch and window in used_memory and reports them in INFO memory', () => {
     const maxmemory = maxmemoryFor(2000)
     const lru = engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru' })
