@@ -14,9 +14,11 @@ import { HANDLE_INDEX_MASK } from './store.js'
 //
 // The window's share adapts on ghost hits, as ARC's target does: a key that misses after it was refused admission
 // would have hit in a larger window, one evicted from the main region in a larger main region. A window ghost hit
-// counts only when the returning key is at least half as frequent as the main region's recent victims: otherwise a
-// larger window would have kept it at the cost of a more valuable key (measured: without that test the window grows
-// on Zipf traces, where refused keys come back often but are worth less than what they would displace).
+// counts only when the returning key is at least a quarter as frequent as the main region's recent victims: otherwise
+// a larger window would have kept it at the cost of a more valuable key (Zipf traces, where refused keys come back
+// often but are worth less than what they would displace). Both ghosts remember the same number of keys, and each
+// hit is taken net of its filter's false-positive rate (ghostCheck); with both, a bar of half the victims' frequency
+// (the earlier one) held the window back on moving hot sets, and none at all let it grow a little on Zipf.
 //
 // The per-key `lru` field holds, under these policies: bit 31, the key is in the window; bit 30, a window key was
 // read since it entered the queue (its second chance), or a main-region key is protected; bits 0..29, a logical
@@ -31,7 +33,14 @@ export const CLOCK_MASK = 0x3fffffff
 const INITIAL_SHARE = 0.01
 const MAX_SHARE = 0.8
 /** A window ghost hit counts when the key's frequency is at least this share of the victims' mean. */
-const GHOST_FREQUENCY_SHARE = 0.5
+const GHOST_FREQUENCY_SHARE = 0.25
+/**
+ * The sketch's share of maxmemory at most: one word per key is about 2.2% of it with 100-byte values, so the budget
+ * only narrows the table a little for small values.
+ */
+const SKETCH_BUDGET = 0.02
+/** Each ghost remembers at least this share of the keys (both the same number: see ghostCheck). */
+const GHOST_SHARE = 0.25
 /** Weight of one admission in the running mean of the victims' frequency. */
 const VICTIM_FREQUENCY_EWMA = 0.01
 /** The sketch's size is checked every this many accesses (a power of two). */
@@ -106,9 +115,9 @@ export class Adaptive {
   activate(): void {
     if (this.active) return
     this.active = true
-    this.sketch = new FrequencySketch(this.capacityKeys())
-    this.ghostWindow = new GhostFilter(this.sketch.capacity)
-    this.ghostMain = new GhostFilter(this.sketch.capacity)
+    this.sketch = new FrequencySketch(this.capacityKeys(), this.sketchBudget())
+    this.ghostWindow = new GhostFilter(this.ghostCapacity())
+    this.ghostMain = new GhostFilter(this.ghostCapacity())
     this.sizedFor = this.host.cfg.maxmemory
     this.windowShare = INITIAL_SHARE
     this.victimFrequency = 0
@@ -171,19 +180,42 @@ export class Adaptive {
     if (sketch === null) return
     const want = this.capacityKeys()
     if (this.host.cfg.maxmemory !== this.sizedFor || Math.abs(want - sketch.capacity) * 4 > sketch.capacity) {
-      sketch.resize(want)
-      this.ghostWindow?.resize(sketch.capacity)
-      this.ghostMain?.resize(sketch.capacity)
+      sketch.resize(want, this.sketchBudget())
+      this.resizeGhosts()
       this.sizedFor = this.host.cfg.maxmemory
     }
+  }
+
+  /**
+   * Keys each ghost is sized for: GHOST_SHARE of the sketch's capacity, or the window's share of it when larger (a
+   * ghost sized for every key would cost as much again as the sketch's half).
+   */
+  private ghostCapacity(): number {
+    const keys = this.sketch?.capacity ?? 0
+    return Math.ceil(Math.max(GHOST_SHARE, this.windowShare) * keys)
+  }
+
+  private resizeGhosts(keys = this.ghostCapacity()): void {
+    this.ghostWindow?.resize(keys)
+    this.ghostMain?.resize(keys)
+  }
+
+  /** Keys each ghost remembers: as many as the window holds, and at least GHOST_SHARE of all keys. */
+  private ghostKeys(): number {
+    return Math.max(this.windowTarget(), Math.ceil(GHOST_SHARE * this.host.ks.count))
+  }
+
+  /** The sketch's bytes are held to SKETCH_BUDGET of maxmemory (none without maxmemory). */
+  private sketchBudget(): number {
+    const maxmemory = this.host.cfg.maxmemory
+    return maxmemory === 0 ? Infinity : Math.floor(SKETCH_BUDGET * maxmemory)
   }
 
   private grow(sketch: FrequencySketch): void {
     const want = this.capacityKeys()
     if (want <= sketch.capacity) return
-    sketch.resize(Math.min(want, Math.max(2 * sketch.capacity, this.host.ks.count)))
-    this.ghostWindow?.resize(sketch.capacity)
-    this.ghostMain?.resize(sketch.capacity)
+    sketch.resize(Math.min(want, Math.max(2 * sketch.capacity, this.host.ks.count)), this.sketchBudget())
+    this.resizeGhosts()
     this.sizedFor = this.host.cfg.maxmemory
   }
 
@@ -320,13 +352,20 @@ export class Adaptive {
   }
 
   /**
-   * A refused candidate was evicted. As ARC's ghost lists, each ghost remembers as many keys as the other region
-   * holds: a hit in it says the region grown by that much would have held the key.
+   * A refused candidate was evicted. Both ghosts remember the same number of keys (ghostKeys), so a hit in either
+   * says the same thing about its region: grown by that many keys, it would have held the key. (ARC sizes each
+   * ghost by the other region instead; measured here, that let the window's ghost, as large as the main region,
+   * collect hits from loops a little larger than the cache, and the window grew where a larger one only costs.)
    */
   evictedCandidate(hash: number): void {
     const ghost = this.ghostWindow
     if (ghost === null) return
-    ghost.remember(this.host.ks.count - this.windowTarget())
+    // The window grew past what the ghosts were sized for: they start over, twice as large (so rarely).
+    const most = this.sketch?.capacity ?? 0
+    if (this.ghostKeys() > ghost.capacity && ghost.capacity < most) {
+      this.resizeGhosts(Math.min(most, Math.max(2 * ghost.capacity, this.ghostCapacity())))
+    }
+    ghost.remember(this.ghostKeys())
     ghost.add(hash)
   }
 
@@ -334,23 +373,34 @@ export class Adaptive {
   evictedVictim(hash: number): void {
     const ghost = this.ghostMain
     if (ghost === null) return
-    ghost.remember(this.windowTarget())
+    ghost.remember(this.ghostKeys())
     ghost.add(hash)
   }
 
-  /** A miss: a ghost hit moves the window's share by one key (weighted by the ghosts' sizes, as ARC's target). */
+  /**
+   * A miss: a ghost hit moves the window's share by one key (weighted by the ghosts' sizes, as ARC's target), less
+   * what the Bloom filters' false positives would move it by on a miss that hits neither.
+   */
   private ghostCheck(hash: number): void {
     const gw = this.ghostWindow
     const gm = this.ghostMain
     if (gw === null || gm === null || this.host.cfg.maxmemory === 0) return
     const keys = Math.max(1, this.host.ks.count)
-    if (gw.has(hash) && this.frequency(hash) >= this.victimFrequency * GHOST_FREQUENCY_SHARE) {
-      this.windowShare = Math.min(MAX_SHARE, this.windowShare + Math.max(1, gm.size / Math.max(1, gw.size)) / keys)
-      this.adjustments++
-    } else if (gm.has(hash)) {
-      this.windowShare = Math.max(0, this.windowShare - Math.max(1, gw.size / Math.max(1, gm.size)) / keys)
-      this.adjustments++
+    const up = Math.max(1, gm.size / Math.max(1, gw.size)) / keys
+    const down = Math.max(1, gw.size / Math.max(1, gm.size)) / keys
+    // Each filter's expected false hits are taken back on every miss, so they move the share by nothing on average.
+    // Without this the window ghost, which remembers about as many keys as the main region holds while the main
+    // ghost remembers only the window's few, reported about 10% of all misses as hits: the window grew on looping
+    // and frequency-skewed traces where a larger window only costs (ARCHITECTURE.md, "The adaptive policies").
+    let delta = 0
+    const windowHit = gw.has(hash)
+    if (this.frequency(hash) >= this.victimFrequency * GHOST_FREQUENCY_SHARE) {
+      delta += ((windowHit ? 1 : 0) - gw.falsePositiveRate()) * up
     }
+    const mainHit = gm.has(hash)
+    delta -= ((mainHit ? 1 : 0) - gm.falsePositiveRate()) * down
+    this.windowShare = Math.min(MAX_SHARE, Math.max(0, this.windowShare + delta))
+    if (windowHit || mainHit) this.adjustments++
   }
 
   /**

@@ -36,8 +36,8 @@ export class FrequencySketch {
   /** Halvings so far (INFO). */
   resets = 0
 
-  constructor(capacity: number) {
-    this.resize(capacity)
+  constructor(capacity: number, maxBytes = Infinity) {
+    this.resize(capacity, maxBytes)
   }
 
   /** Bytes of the typed array (counted in used_memory, ARCHITECTURE.md "Memory"). */
@@ -51,11 +51,14 @@ export class FrequencySketch {
    * only grow by it, as a count-min sketch's do by collisions. Growing more than twofold starts over instead: the
    * old table's counts are too crowded to be worth copying into every word they cover.
    */
-  resize(capacity: number): void {
+  resize(capacity: number, maxBytes = Infinity): void {
     if (!Number.isFinite(capacity) || capacity < 0) throw new RangeError(`sketch capacity must be ≥ 0, got ${capacity}`)
+    if (!(maxBytes >= 0)) throw new RangeError(`sketch byte budget must be ≥ 0, got ${maxBytes}`)
     // No keys, no counters: the policy's arrays must not fill a small maxmemory on their own.
     const keys = capacity === 0 ? 0 : Math.max(MIN_KEYS, Math.ceil(capacity))
-    const table = allocArray(Uint32Array, Math.ceil((keys * COUNTERS_PER_KEY) / 8))
+    // A budget narrows the table (more keys share a counter) but not the sample size: aging follows the keys.
+    const words = Math.min(Math.ceil((keys * COUNTERS_PER_KEY) / 8), Math.max(keys === 0 ? 0 : MIN_KEYS, Math.floor(maxBytes / 4)))
+    const table = allocArray(Uint32Array, words)
     if (this.table.length > 0 && table.length > 0 && table.length <= 2 * this.table.length) migrateMax(this.table, table)
     else this.additions = 0
     releaseArray(this.table)

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { MaxmemoryPolicy } from '../lib/config.js'
+import { syntheticTrace } from '../bench/traces.js'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
 
@@ -48,6 +49,50 @@ describe('allkeys-adaptive', () => {
     const lru = hitsAfterScan('allkeys-lru')
     expect(lru).toBeLessThan(50)
     expect(adaptive).toBeGreaterThan(400)
+  })
+
+  it("does not grow the window on its ghosts' false positives: a stream of keys never read again leaves it small", () => {
+    // No evicted key ever comes back, so every ghost hit is a Bloom filter's false positive (about 10% of misses in
+    // the window's ghost, which remembers as many keys as the main region holds); they must not move the share.
+    const db = engine({ maxmemory: maxmemoryFor(1000), maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 50_000; i++) db.set(`stream:${i}`, VALUE)
+    expect(db.stats.evicted_keys).toBeGreaterThan(45_000)
+    expect(Number(adaptiveInfo(db).adaptive_window_share_perc)).toBeLessThan(20)
+  })
+
+  it('sizes its ghosts for a quarter of the keys, and grows them when recency pays and the window outgrows that', () => {
+    const db = engine({ maxmemory: maxmemoryFor(500), maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 20_000; i++) db.set(`stream:${i}`, VALUE)
+    const before = adaptiveInfo(db)
+    expect(Number(before.adaptive_ghost_bytes)).toBeGreaterThan(0)
+    expect(6 * Number(before.adaptive_ghost_bytes)).toBeLessThanOrEqual(Number(before.adaptive_sketch_bytes))
+    // Frequency and recency phases by turns: in the recency phases each key is read often for a short while, then
+    // not again until much later, so a larger window pays and the ghosts say so.
+    const trace = syntheticTrace('phases', 1000, 40_000).keys
+    for (const k of trace) if (db.get(`p${k}`) === undefined) db.set(`p${k}`, VALUE)
+    const after = adaptiveInfo(db)
+    expect(Number(after.adaptive_window_share_perc)).toBeGreaterThan(25)
+    expect(Number(after.adaptive_ghost_bytes)).toBeGreaterThanOrEqual(2 * Number(before.adaptive_ghost_bytes))
+  })
+
+  it('holds the sketch to 2% of maxmemory when keys are small, and sizes it by the keys when they are not', () => {
+    const small = 'v'.repeat(8)
+    const probe = new Engine()
+    for (let i = 0; i < 5000; i++) probe.set(`key:${i}`, small)
+    const maxmemory = probe.usedMemory()
+    probe.close()
+    const db = engine({ maxmemory, maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 20_000; i++) db.set(`key:${i}`, small)
+    const info = adaptiveInfo(db)
+    // One 4-byte word per key would be more than 2% of what a key of 8-byte values costs.
+    expect(4 * Number(info.adaptive_sketch_keys)).toBeGreaterThan(0.02 * maxmemory)
+    expect(Number(info.adaptive_sketch_bytes)).toBeLessThanOrEqual(0.02 * maxmemory)
+    expect(Number(info.adaptive_sketch_bytes)).toBeGreaterThan(0.015 * maxmemory)
+    // 1,000-byte values: one word per key, far under the budget.
+    const big = engine({ maxmemory: maxmemoryFor(500), maxmemoryPolicy: 'allkeys-adaptive' })
+    for (let i = 0; i < 3000; i++) big.set(`key:${i}`, VALUE.repeat(10))
+    const bigInfo = adaptiveInfo(big)
+    expect(Number(bigInfo.adaptive_sketch_bytes)).toBe(4 * Number(bigInfo.adaptive_sketch_keys))
   })
 
   it('counts the sketch and window in used_memory and reports them in INFO memory', () => {

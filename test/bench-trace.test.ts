@@ -37,6 +37,35 @@ describe('trace files and shapes', () => {
     expect(Math.max(...scan.keys.subarray(0, 200))).toBeLessThan(50)
     expect(Array.from(scan.keys.subarray(200, 203))).toEqual([50, 51, 52])
   })
+
+  test('builds the mixed shapes: phases, a moving hot set, scans through a Zipf core, a loop beside a Zipf core', () => {
+    const n = 1000
+    // phases: by turns a Zipf core below n/2, and a sliding window of n/10 keys through [n/2, n/2 + 2n).
+    const phases = syntheticTrace('phases', n, 16_000).keys
+    expect(Math.max(...phases.subarray(0, 2000))).toBeLessThan(n / 2)
+    const recency = phases.subarray(2000, 4000)
+    expect(Math.min(...recency)).toBeGreaterThanOrEqual(n / 2)
+    expect(Math.max(...recency)).toBeLessThan(n / 2 + 2 * n)
+    // The window slides: the first 100 requests of the phase and the last 100 share no key.
+    const first = new Set(recency.subarray(0, 100))
+    expect(recency.subarray(1900).some((k) => first.has(k))).toBe(false)
+    // hotshift: about 80% of each phase's requests on n/20 neighbouring keys, another range in the next phase.
+    const hotshift = syntheticTrace('hotshift', n, 16_000).keys
+    const inRange = (from: number, to: number, start: number): number =>
+      hotshift.subarray(from, to).filter((k) => k >= start && k < start + n / 20).length / (to - from)
+    expect(inRange(0, 1000, 0)).toBeGreaterThan(0.75)
+    expect(inRange(1000, 2000, 0)).toBeLessThan(0.1)
+    expect(inRange(1000, 2000, (7 * n) / 20)).toBeGreaterThan(0.75)
+    // zipfscan: every third request is the next key of a scan through [n/2, n/2 + 4n); the rest stay below n/2.
+    const zipfscan = syntheticTrace('zipfscan', n, 9000).keys
+    expect(Array.from(zipfscan.filter((_, i) => i % 3 === 2).subarray(0, 3))).toEqual([500, 501, 502])
+    expect(Math.max(...zipfscan.filter((_, i) => i % 3 !== 2))).toBeLessThan(n / 2)
+    // loopmix: even requests loop over 550 keys, odd ones are Zipf over the 450 others.
+    const loopmix = syntheticTrace('loopmix', n, 4000)
+    expect(Array.from(loopmix.keys.filter((_, i) => i % 2 === 0).subarray(548, 552))).toEqual([548, 549, 0, 1])
+    expect(Math.min(...loopmix.keys.filter((_, i) => i % 2 === 1))).toBeGreaterThanOrEqual(550)
+    expect(loopmix.distinct).toBeLessThanOrEqual(n)
+  })
 })
 
 describe('arenakv bench hitratio --trace', () => {
@@ -67,7 +96,7 @@ describe('arenakv bench hitratio --trace', () => {
     expect(stdout).toMatch(/Hit % by trace and capacity/)
     type Cell = { trace: string; capacity: number; opt: number; lru: number; arc: number; wtinylfu: number; engine: { runs: { policy: string; hitRatio: number }[] } }
     const j = JSON.parse(readFileSync(join(out, 'hitratio.json'), 'utf8')) as { traces: Cell[] }
-    expect([...new Set(j.traces.map((c) => c.trace))]).toEqual(['small', 'zipf', 'loop', 'scan', 'shift'])
+    expect([...new Set(j.traces.map((c) => c.trace))]).toEqual(['small', 'zipf', 'loop', 'scan', 'shift', 'phases', 'hotshift', 'zipfscan', 'loopmix'])
     const small = j.traces.filter((c) => c.trace === 'small')
     expect(small.map((c) => c.capacity)).toEqual([20, 50, 100])
     for (const c of j.traces) {

@@ -93,6 +93,27 @@ describe('GhostFilter', () => {
     expect(g.size).toBe(0)
     for (let k = 700; k < 800; k++) expect(g.has(hash(k))).toBe(false)
   })
+
+  it('reports its false-positive rate as measured on keys never added, across a generation swap', () => {
+    const g = new GhostFilter(2000)
+    expect(g.falsePositiveRate()).toBe(0)
+    const measured = (): number => {
+      let hits = 0
+      for (let k = 1_000_000; k < 1_040_000; k++) if (g.has(hash(k))) hits++
+      return hits / 40_000
+    }
+    for (let k = 0; k < 600; k++) g.add(hash(k))
+    const young = g.falsePositiveRate()
+    expect(young).toBeGreaterThan(0.005)
+    expect(Math.abs(measured() - young)).toBeLessThan(0.01)
+    // 1,000 per generation: the first 600 are now the old generation, 700 more fill the young one.
+    for (let k = 600; k < 1700; k++) g.add(hash(k))
+    const both = g.falsePositiveRate()
+    expect(both).toBeGreaterThan(young)
+    expect(Math.abs(measured() - both)).toBeLessThan(0.015)
+    g.clear()
+    expect(g.falsePositiveRate()).toBe(0)
+  })
 })
 
 describe('HandleRing', () => {
