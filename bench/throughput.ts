@@ -9,7 +9,7 @@ import { ZipfSampler, hotSetTrace } from './zipf.js'
 /** mix: 90% GET / 10% SET; read: GETs only; write: SETs only (overwrites of existing keys). */
 export type Workload = 'mix' | 'read' | 'write'
 export type TraceShape = 'hotset' | 'zipf'
-export type ThroughputPeer = 'arenakv get' | 'arenakv getInto' | 'arenakv mgetInto' | 'arenakv set' | 'lru-cache' | 'mnemonist'
+export type ThroughputPeer = 'arenakv get' | 'arenakv get (allkeys-adaptive)' | 'arenakv getInto' | 'arenakv mgetInto' | 'arenakv set' | 'lru-cache' | 'mnemonist'
 
 export interface ThroughputParams {
   peer: ThroughputPeer
@@ -55,7 +55,9 @@ export function roomFor(keys: number, valueBytes: number): number {
 async function makeCache(p: ThroughputParams): Promise<Cache> {
   if (p.peer.startsWith('arenakv')) {
     const { Engine } = await import('../lib/engine.js')
-    const db = new Engine({ maxmemory: roomFor(p.keys, p.valueBytes), maxmemoryPolicy: 'allkeys-lru' })
+    // allkeys-adaptive's row measures what its sketch and window cost a read beside allkeys-lru's.
+    const policy = p.peer === 'arenakv get (allkeys-adaptive)' ? 'allkeys-adaptive' : 'allkeys-lru'
+    const db = new Engine({ maxmemory: roomFor(p.keys, p.valueBytes), maxmemoryPolicy: policy })
     const target = Buffer.allocUnsafe(p.valueBytes * BATCH)
     const lengths = new Int32Array(BATCH)
     // get() returns a copy (the API most users call); getInto() copies into the caller's buffer; mgetInto() a batch.

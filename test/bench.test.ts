@@ -329,7 +329,7 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     const t = JSON.parse(readFileSync(join(out, 'throughput.json'), 'utf8')) as { configs: { results: Result[] }[] }
     expect(t.configs.map((c) => c.results.map((r) => `${r.workload} ${r.peer}`))).toEqual([
       [
-        'mix arenakv get', 'mix arenakv getInto', 'mix lru-cache', 'mix mnemonist',
+        'mix arenakv get', 'mix arenakv get (allkeys-adaptive)', 'mix arenakv getInto', 'mix lru-cache', 'mix mnemonist',
         'read arenakv mgetInto', 'read arenakv getInto', 'read lru-cache', 'read mnemonist',
         'write arenakv set', 'write lru-cache', 'write mnemonist',
       ],
