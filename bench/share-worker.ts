@@ -8,16 +8,21 @@ import { KeyDecoder } from './keys.js'
 import { Rng } from './rng.js'
 import { ZipfSampler } from './zipf.js'
 
-export interface ShareWorkerData {
-  /** The shared engine to attach to, or null for an engine of the thread's own with `maxmemory`. */
-  descriptor: SharedEngineDescriptor | null
-  maxmemory: number
+/** What every thread of a configuration runs: the same Zipf distribution, cache-aside. */
+export interface ShareWorkload {
   keySpace: number
   zipfS: number
   warmupOps: number
+  /** Timed operations per thread. */
   ops: number
   valueBytes: number
   seed: number
+}
+
+export interface ShareWorkerData extends ShareWorkload {
+  /** The shared engine to attach to, or null for an engine of the thread's own with `maxmemory`. */
+  descriptor: SharedEngineDescriptor | null
+  maxmemory: number
   /** Int32 cells: [0] threads ready, [1] go. */
   start: SharedArrayBuffer
 }

@@ -3,20 +3,13 @@
 // is taken once every thread is ready (engines filled, traces built) and again after the timed loops.
 import { Worker } from 'node:worker_threads'
 import { collectGarbage, rssBytes, runChild, sleep } from './child.js'
-import type { ShareWorkerData, ShareWorkerResult } from './share-worker.js'
+import type { ShareWorkerData, ShareWorkerResult, ShareWorkload } from './share-worker.js'
 
-export interface ShareParams {
+export interface ShareParams extends ShareWorkload {
   mode: 'shared' | 'private'
   threads: number
   /** Total: the shared engine's, or split evenly between the private engines. */
   maxmemory: number
-  keySpace: number
-  zipfS: number
-  warmupOps: number
-  /** Timed operations per thread. */
-  ops: number
-  valueBytes: number
-  seed: number
 }
 
 export interface ShareResult {

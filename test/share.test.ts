@@ -6,19 +6,9 @@ import { Engine } from '../lib/index.js'
 import { allocator } from '../lib/allocator.js'
 import { sharedEngineRecoveries } from '../lib/share.js'
 import { ensureDist } from './helpers/dist.js'
+import { SHARE_WORKER, runShareWorker } from './helpers/share-run.js'
 
-const WORKER = new URL('./helpers/share-worker.mjs', import.meta.url)
 const SHARING = allocator.name !== 'mimalloc'
-
-function run<T>(workerData: Record<string, unknown>): { worker: Worker; result: Promise<T> } {
-  const worker = new Worker(WORKER, { workerData })
-  const result = new Promise<T>((resolve, reject) => {
-    worker.once('message', resolve)
-    worker.once('error', reject)
-    worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before reporting`)))
-  })
-  return { worker, result }
-}
 
 beforeAll(() => ensureDist(), 120_000)
 
@@ -27,7 +17,7 @@ describe.runIf(SHARING)('a shared engine', () => {
     const db = new Engine()
     const descriptor = db.share()
     const runs = [0, 1, 2, 3].map((id) =>
-      run<{ mismatches: number; sharedIncrs: number; model: [string, string][] }>({
+      runShareWorker<{ mismatches: number; sharedIncrs: number; model: [string, string][] }>({
         mode: 'mixed', descriptor, id, ops: 20_000, keys: 300, sharedKeys: 20,
       }),
     )
@@ -67,7 +57,7 @@ describe.runIf(SHARING)('a shared engine', () => {
     const descriptor = db.share()
     const count = 20_000
     const valueBytes = 200
-    await Promise.all([0, 1, 2, 3].map((id) => run({ mode: 'fill', descriptor, id, count, valueBytes }).result))
+    await Promise.all([0, 1, 2, 3].map((id) => runShareWorker({ mode: 'fill', descriptor, id, count, valueBytes }).result))
     for (let i = 0; i < 20 && db.usedMemory() > maxmemory; i++) await new Promise((r) => setImmediate(r))
     expect(db.usedMemory()).toBeLessThanOrEqual(maxmemory)
     // 80,000 values of 200 bytes would need ~20 MB: most were evicted, by every thread's writes together.
@@ -86,12 +76,12 @@ describe.runIf(SHARING)('a shared engine', () => {
     const db = new Engine()
     const descriptor = db.share()
     const stop = new SharedArrayBuffer(4)
-    const survivor = run<{ wrong: number; lost: number; ops: number }>({ mode: 'survivor', descriptor, id: 99, stop })
+    const survivor = runShareWorker<{ wrong: number; lost: number; ops: number }>({ mode: 'survivor', descriptor, id: 99, stop })
     let mainWrong = 0
     let killed = 0
     for (let b = 0; killed < kills; b++) {
       const n = Math.min(batch, kills - killed)
-      const victims = Array.from({ length: n }, (_, v) => run<string>({ mode: 'victim', descriptor, id: b * batch + v }))
+      const victims = Array.from({ length: n }, (_, v) => runShareWorker<string>({ mode: 'victim', descriptor, id: b * batch + v }))
       await Promise.all(victims.map((v) => v.result))
       await Promise.all(victims.map(async (v) => {
         await new Promise((r) => setTimeout(r, Math.random() * 5))
@@ -136,7 +126,7 @@ describe.runIf(SHARING)('a shared engine', () => {
     db.set('keep', 'v')
     const before = db.usedMemory()
     for (let i = 0; i < 20; i++) {
-      const { worker, result } = run<string>({ mode: 'churn', descriptor, id: i, close: i % 2 === 0 })
+      const { worker, result } = runShareWorker<string>({ mode: 'churn', descriptor, id: i, close: i % 2 === 0 })
       await result
       // Odd workers never close: their thread's exit detaches them.
       await worker.terminate()
@@ -153,7 +143,7 @@ describe.runIf(SHARING)('a shared engine', () => {
     const db = new Engine()
     const descriptor = db.share()
     const count = 500_000
-    const worker = new Worker(WORKER, { workerData: { mode: 'expiring', descriptor, id: 0, count } })
+    const worker = new Worker(SHARE_WORKER, { workerData: { mode: 'expiring', descriptor, id: 0, count } })
     const ready = new Promise((resolve, reject) => {
       worker.once('message', resolve)
       worker.once('error', reject)
@@ -213,7 +203,7 @@ describe.runIf(SHARING)('a shared engine', () => {
     db.on('expired', (key) => mainSeen.push(key))
     db.set('soon', 'v', { px: 1 })
     await new Promise((r) => setTimeout(r, 5))
-    const r = await run<{ seen: string[]; got: string | null }>({ mode: 'events', descriptor, id: 0, key: 'soon' }).result
+    const r = await runShareWorker<{ seen: string[]; got: string | null }>({ mode: 'events', descriptor, id: 0, key: 'soon' }).result
     expect(r.got).toBeNull()
     // Exactly one thread saw the event: the reader's for a lazy expiry, the timer's thread for an active one.
     expect(r.seen.length + mainSeen.length).toBe(1)

@@ -8,18 +8,8 @@ import { allocator } from '../../lib/allocator.js'
 import { Engine } from '../../lib/engine.js'
 import { sharedEngineRecoveries } from '../../lib/share.js'
 import { ensureDist } from '../helpers/dist.js'
+import { SHARE_WORKER, runShareWorker } from '../helpers/share-run.js'
 
-const WORKER = new URL('../helpers/share-worker.mjs', import.meta.url)
-
-function run<T>(workerData: Record<string, unknown>): { worker: Worker; result: Promise<T> } {
-  const worker = new Worker(WORKER, { workerData })
-  const result = new Promise<T>((resolve, reject) => {
-    worker.once('message', resolve)
-    worker.once('error', reject)
-    worker.once('exit', (code) => reject(new Error(`worker exited (${code}) before reporting`)))
-  })
-  return { worker, result }
-}
 
 beforeAll(() => ensureDist(), 120_000)
 
@@ -32,7 +22,7 @@ test(`a shared engine on ${allocator.name}: workers mixing, dying, detaching; FL
   const descriptor = db.share()
   // Mixed commands from 3 workers at once, each checked against its own model.
   const mixed = [0, 1, 2].map((id) =>
-    run<{ mismatches: number; model: [string, string][] }>({ mode: 'mixed', descriptor, id, ops: 3000, keys: 100, sharedKeys: 10 }),
+    runShareWorker<{ mismatches: number; model: [string, string][] }>({ mode: 'mixed', descriptor, id, ops: 3000, keys: 100, sharedKeys: 10 }),
   )
   for (const r of await Promise.all(mixed.map((m) => m.result))) {
     expect(r.mismatches).toBe(0)
@@ -40,9 +30,9 @@ test(`a shared engine on ${allocator.name}: workers mixing, dying, detaching; FL
   }
   // Victims terminated mid-command beside a survivor: teardown of a dying thread's state, poisoning, rebuild.
   const stop = new SharedArrayBuffer(4)
-  const survivor = run<{ wrong: number; ops: number }>({ mode: 'survivor', descriptor, id: 99, stop })
+  const survivor = runShareWorker<{ wrong: number; ops: number }>({ mode: 'survivor', descriptor, id: 99, stop })
   for (let i = 0; i < 6; i++) {
-    const victim = run<string>({ mode: 'victim', descriptor, id: i })
+    const victim = runShareWorker<string>({ mode: 'victim', descriptor, id: i })
     await victim.result
     await new Promise((r) => setTimeout(r, Math.random() * 5))
     await victim.worker.terminate()
@@ -52,7 +42,7 @@ test(`a shared engine on ${allocator.name}: workers mixing, dying, detaching; FL
   expect(s.wrong).toBe(0)
   expect(sharedEngineRecoveries(descriptor)).toBeLessThanOrEqual(6)
   // Keys expiring under another thread's timer, which lets the lock go between its loops, while this one writes.
-  const expiring = new Worker(WORKER, { workerData: { mode: 'expiring', descriptor, id: 0, count: 5000 } })
+  const expiring = new Worker(SHARE_WORKER, { workerData: { mode: 'expiring', descriptor, id: 0, count: 5000 } })
   await new Promise((resolve, reject) => {
     expiring.once('message', resolve)
     expiring.once('error', reject)
@@ -69,7 +59,7 @@ test(`a shared engine on ${allocator.name}: workers mixing, dying, detaching; FL
   db.set('keep', 'v')
   const before = db.usedMemory()
   for (let i = 0; i < 4; i++) {
-    const churn = run<string>({ mode: 'churn', descriptor, id: i, close: i % 2 === 0 })
+    const churn = runShareWorker<string>({ mode: 'churn', descriptor, id: i, close: i % 2 === 0 })
     await churn.result
     await churn.worker.terminate()
   }
