@@ -67,6 +67,23 @@ describe.runIf(SHARING)('a shared engine', () => {
     db.close()
   }, 60_000)
 
+  test("4 writers into one 64 MB engine: the engine's resident memory stays within 1.05 × maxmemory", async () => {
+    // The engine's own resident figure (its arena's resident pages and its tables: used_memory_rss): the process's
+    // RSS also holds each worker's V8 heap, which comes and goes with the worker.
+    const maxmemory = 64 * 1024 * 1024
+    const db = new Engine({ maxmemory, maxmemoryPolicy: 'allkeys-lru' })
+    const descriptor = db.share()
+    const count = 100_000
+    const valueBytes = 200
+    await Promise.all([0, 1, 2, 3].map((id) => runShareWorker({ mode: 'fill', descriptor, id, count, valueBytes }).result))
+    const memory = db.infoObject('memory')
+    // 400,000 values of 200 bytes need ~100 MB: the writers evicted for each other.
+    expect(db.stats.evicted_keys).toBeGreaterThan(100_000)
+    expect(memory.used_memory).toBeLessThanOrEqual(maxmemory)
+    expect(memory.used_memory_rss / maxmemory).toBeLessThanOrEqual(1.05)
+    db.close()
+  }, 60_000)
+
   test('workers terminated at random mid-command never deadlock the others nor give them a wrong value', async () => {
     // ARENAKV_SHARE_KILLS=1000 runs the full count (several minutes here); the default keeps the test short.
     const kills = Number(process.env.ARENAKV_SHARE_KILLS ?? 100)
