@@ -2,6 +2,7 @@
 // against one eviction policy, and an exact LRU of the same capacity on the same trace for comparison.
 import { progressReporter, runChild } from './child.js'
 import { Rng } from './rng.js'
+import { lruHits } from './sim/lru.js'
 import { ZipfSampler } from './zipf.js'
 
 export type HitPolicy = 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'allkeys-adaptive'
@@ -32,20 +33,9 @@ const progress = progressReporter()
 /** The first share of the trace warms the cache up and is not counted. */
 const WARMUP_SHARE = 0.2
 
-/** Exact LRU by Map insertion order: a hit moves the key to the back, a miss evicts the front. */
+/** Exact LRU's hit ratio (bench/sim/lru.ts) over the requests from `from` on. */
 function exactLru(trace: Uint32Array, capacity: number, from: number): number {
-  const map = new Map<number, true>()
-  let hits = 0
-  for (let i = 0; i < trace.length; i++) {
-    const k = trace[i]
-    if (map.delete(k)) {
-      if (i >= from) hits++
-    } else if (map.size >= capacity) {
-      map.delete(map.keys().next().value as number)
-    }
-    map.set(k, true)
-  }
-  return hits / (trace.length - from)
+  return lruHits(trace, capacity, from) / (trace.length - from)
 }
 
 runChild<HitParams, HitResult>(async (p) => {

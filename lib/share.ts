@@ -193,7 +193,7 @@ export class Sharing {
   private readonly db: Db
 
   constructor(
-    private readonly host: SharingHost,
+    host: SharingHost,
     readonly descriptor: SharedEngineDescriptor,
   ) {
     const { db, expire, store } = host

@@ -4,7 +4,7 @@ import { checkKey, checkKeys, type Db, type Value } from './db.js'
 import { syntaxError } from './errors.js'
 import { absoluteExpire } from './expire.js'
 import { NO_EXPIRE, REPLACE_EXPIRED } from './keyspace.js'
-import { lfuInit, lruClock } from './lru.js'
+import { lruClock } from './lru.js'
 import { CELL_NOW, HANDLE_INDEX_MASK } from './store.js'
 
 /** EX / PX / EXAT / PXAT, as SET and GETEX take them: int64s (a bigint where a number cannot carry one). */

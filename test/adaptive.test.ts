@@ -1,18 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { MaxmemoryPolicy } from '../lib/config.js'
 import { syntheticTrace } from '../bench/traces.js'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
+import { closedAfterEach } from './helpers/engine.js'
 
-const open: Engine[] = []
-function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
-  const db = new Engine(options)
-  open.push(db)
-  return db
-}
-afterEach(() => {
-  for (const db of open.splice(0)) db.close()
-})
+const { engine } = closedAfterEach()
 
 const VALUE = 'v'.repeat(100)
 

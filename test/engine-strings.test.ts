@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Engine } from '../lib/engine.js'
 import { ArenaKVError } from '../lib/errors.js'
-import { engineWithClock } from './helpers/engine.js'
+import { closedAfterEach, engineWithClock } from './helpers/engine.js'
 
-const open: Engine[] = []
-function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
-  const db = new Engine(options)
-  open.push(db)
-  return db
-}
-afterEach(() => {
-  for (const db of open.splice(0)) db.close()
-})
+const { engine, track } = closedAfterEach()
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -140,7 +132,7 @@ describe('SET and the GET family', () => {
 
   it('GETEX sets or removes the TTL while reading', () => {
     const { db, clock } = engineWithClock()
-    open.push(db)
+    track(db)
     db.set('k', 'v')
     expect(db.getex('k', { ex: 100 })?.toString()).toBe('v')
     expect(db.ttl('k')).toBe(100)
@@ -256,7 +248,7 @@ describe('SCAN', () => {
 describe('OBJECT IDLETIME and FREQ', () => {
   it('reports idle seconds from the 1 ms clock; reads that do not touch leave it alone', () => {
     const { db, clock } = engineWithClock()
-    open.push(db)
+    track(db)
     db.set('k', 'v')
     clock.advance(2499)
     expect(db.objectIdletime('k')).toBe(2)
@@ -272,7 +264,7 @@ describe('OBJECT IDLETIME and FREQ', () => {
 
   it('reports the LFU counter under an LFU policy, and refuses idle time there', () => {
     const { db } = engineWithClock({ maxmemoryPolicy: 'allkeys-lfu' })
-    open.push(db)
+    track(db)
     db.set('k', 'v')
     expect(db.objectFreq('k')).toBe(5)
     for (let i = 0; i < 1000; i++) db.get('k')
@@ -287,7 +279,7 @@ describe('OBJECT IDLETIME and FREQ', () => {
 
   it('decays the LFU counter with time', () => {
     const { db, clock } = engineWithClock({ maxmemoryPolicy: 'volatile-lfu', lfuDecayTime: 1 })
-    open.push(db)
+    track(db)
     db.set('k', 'v')
     for (let i = 0; i < 100; i++) db.get('k')
     const before = db.objectFreq('k') as number

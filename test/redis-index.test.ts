@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { Engine } from '../lib/engine.js'
+import { describe, expect, it } from 'vitest'
 import { argsMatch, encodeArgs, InvalidationIndex, isIndexName, keyEntryName, members, type Found } from '../lib/redis/invalidation-index.js'
+import { closedAfterEach } from './helpers/engine.js'
 
-const open: Engine[] = []
-function engine(options?: ConstructorParameters<typeof Engine>[0]): Engine {
-  const db = new Engine(options)
-  open.push(db)
-  return db
-}
-afterEach(() => {
-  for (const db of open.splice(0)) db.close()
-})
+const { engine } = closedAfterEach()
 
 describe('invalidation index', () => {
   it('links several cache keys under one Redis key with one token, each once', () => {

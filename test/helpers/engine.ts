@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest'
 import { Engine, type EngineInternals } from '../../lib/engine.js'
 import type { EngineOptions } from '../../lib/config.js'
 
@@ -14,4 +15,20 @@ export class ManualClock {
 export function engineWithClock(options?: EngineOptions, clock = new ManualClock()): { db: Engine; clock: ManualClock } {
   const internals: EngineInternals = { now: clock.now }
   return { db: new Engine(options, internals), clock }
+}
+
+/**
+ * Engines a test file opens, closed after each test: `engine(options)` opens one, `track(db)` adds one opened
+ * otherwise. Call at the file's top level (it registers vitest's afterEach).
+ */
+export function closedAfterEach(): { engine: (options?: EngineOptions) => Engine; track: <T extends Engine>(db: T) => T } {
+  const open: Engine[] = []
+  afterEach(() => {
+    for (const db of open.splice(0)) db.close()
+  })
+  const track = <T extends Engine>(db: T): T => {
+    open.push(db)
+    return db
+  }
+  return { engine: (options) => track(new Engine(options)), track }
 }
