@@ -372,7 +372,7 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
       if (RESIDENT_BUILDS.has(a)) expect(c.refused[a], a).toBeNull()
       else expect(c.refused[a], a).toMatch(/^ERR_UNSUPPORTED: /)
     }
-    expect(c.sizes.map((s) => s.maxmemory)).toEqual([4 << 20, 16 << 20])
+    expect(c.sizes.map((s) => s.maxmemory)).toEqual([8 << 20, 32 << 20])
     const cells = [
       ...ALLOCATORS.flatMap((a: string) => [
         { subject: 'arenakv allocated', allocator: a },
@@ -424,11 +424,14 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     }
   })
 
+  /** The churn suite's bounds at this scale (1/8 of 64 and 256 MB). */
+  const CHURN_SIZES = ['8 MB', '32 MB']
+
   test('the churn report has a row per allocator and size, and one line per build that refuses resident accounting', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8')
     expect(md).toContain('**Churn by allocator')
     for (const a of ALLOCATORS) {
-      for (const size of ['4 MB', '16 MB']) {
+      for (const size of CHURN_SIZES) {
         // allocator, maxmemory, allocated RSS and growth ÷ max, resident RSS and growth ÷ max (— where refused),
         // allocated hit ratio and ops/s.
         const resident = RESIDENT_BUILDS.has(a) ? '[\\d.]+ \\| -?[\\d.]+' : '— \\| —'
@@ -442,14 +445,14 @@ describe.skipIf(!HAS_REDIS_SERVER)(needs('arenakv bench (peer suites) --scale ti
     // Where the jemalloc engine arena's memory goes, for both accountings at both sizes (the other builds have no arena).
     expect(md).toContain("**Where the engine arena's memory goes after the loop")
     for (const subject of ['arenakv allocated', 'arenakv resident']) {
-      for (const size of ['4 MB', '16 MB']) {
+      for (const size of CHURN_SIZES) {
         expect(md, `${subject} ${size}`).toMatch(new RegExp(`^\\| jemalloc \\| ${size} \\| ${subject}( \\| [\\d.]+){8} \\|$`, 'm'))
       }
     }
     // What 'resident' costs, per build that has it and size: its change in RSS, hit ratio, ops/s and CPU.
     expect(md).toContain("**What 'resident' accounting costs against 'allocated'")
     for (const a of RESIDENT_BUILDS) {
-      for (const size of ['4 MB', '16 MB']) {
+      for (const size of CHURN_SIZES) {
         expect(md, `${a} ${size}`).toMatch(new RegExp(`^\\| ${a} \\| ${size} \\| -?[\\d.]+ \\| 0\\.\\d+ \\| 0\\.\\d+( \\| -?[\\d.]+){3} \\|$`, 'm'))
       }
     }
