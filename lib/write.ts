@@ -40,8 +40,11 @@ export function reserveValue(db: Db, key: string, hash: number, handle: number, 
   if (db.cfg.maxmemory === 0) return handle
   const need = estimateUsableSize(SLOT_HEADER_BYTES + keyBytes(key) + length)
   const have = handle === 0 ? 0 : db.store.usableSize(handle)
+  // Only eviction removes keys here (listeners run after the command), and each key it removes is counted: when
+  // the count has not moved, the key is still where it was and needs no second lookup.
+  const evicted = db.stats.evicted_keys
   db.reserve(Math.max(0, need - have))
-  return handle === 0 ? 0 : db.lookupWrite(key, hash, now)
+  return handle === 0 || db.stats.evicted_keys === evicted ? handle : db.lookupWrite(key, hash, now)
 }
 
 /** Runs `write` (which may insert a key or grow a slot), then evicts again if a typed array grew with it. */
