@@ -24,6 +24,7 @@
 // deps/mimalloc/mimalloc_private.c: built with mimalloc, against its internal headers.
 extern "C" {
 void arenakv_mi_heap_reclaim_abandoned(mi_heap_t* heap);
+void arenakv_mi_heap_abandon(mi_heap_t* heap);
 }
 #else
 #include <gnu/libc-version.h>
@@ -346,10 +347,8 @@ void zheapDestroy(ZHeap* heap) {
   if (mi_heap_t* h = miHeap(*heap)) {
     threadHeaps.erase(std::remove(threadHeaps.begin(), threadHeaps.end(), h), threadHeaps.end());
     // Blocks still live (none after Store::close; other threads' keys when a shared store's environment detaches)
-    // move to this thread's default heap, never freed. When the thread exits mimalloc abandons them, and any
-    // thread's zheapCollect reclaims them (mimalloc_private.c). Abandoning them here instead is not mimalloc's to
-    // do for a live thread: its segments hold its other heaps' pages too (it crashed a process with two engines
-    // attached in one thread).
+    // are abandoned, never freed: any thread's zheapCollect reclaims them (mimalloc_private.c).
+    arenakv_mi_heap_abandon(h);
     mi_heap_delete(h);
   }
   *heap = ZHeap{};

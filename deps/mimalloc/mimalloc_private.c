@@ -12,3 +12,11 @@ void arenakv_mi_heap_reclaim_abandoned(mi_heap_t* heap) {
   if (heap == NULL || !mi_heap_is_initialized(heap)) return;
   _mi_abandoned_reclaim_all(heap, &heap->tld->segments);
 }
+
+// Before a heap is deleted: its pages with live blocks are abandoned, as a thread's are when it exits, so that any
+// thread can reclaim them (mi_heap_delete would move them to this thread's default heap, where only this thread,
+// which allocates nothing there, could ever collect them).
+void arenakv_mi_heap_abandon(mi_heap_t* heap) {
+  if (heap == NULL || !mi_heap_is_initialized(heap)) return;
+  _mi_heap_collect_abandon(heap);
+}
