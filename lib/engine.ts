@@ -217,7 +217,8 @@ export class Engine extends KeyCommands {
    * to send to a worker (`postMessage`, `workerData`), where {@link Engine.attach} opens an engine over the same
    * keyspace. From then on every call takes the engine's lock, in every thread; events are delivered in the thread
    * whose call (or timer) caused them. Sharing again returns the same descriptor.
-   * @throws `ERR_UNSUPPORTED` for an engine made with a test store; `ERR_CLOSED` once closed.
+   * @throws `ERR_UNSUPPORTED` on the mimalloc build (its heap is per thread) or for an engine made with a test
+   *   store; `ERR_CLOSED` once closed.
    */
   share(): SharedEngineDescriptor {
     if (this.#sharing !== null) return this.#sharing.descriptor
@@ -225,6 +226,7 @@ export class Engine extends KeyCommands {
     db.assertOpen()
     const store = db.store
     if (!isShareable(store)) throw unsupportedError('sharing an engine made with a test store')
+    if (allocator.name === 'mimalloc') throw unsupportedError('sharing an engine (mimalloc heaps are per thread)')
     const { header, regions } = newSharedMemory()
     const descriptor: SharedEngineDescriptor = {
       arenakvSharedEngine: 1,

@@ -71,8 +71,6 @@ export interface NativeStoreFunctions {
   setLock(id: number, words: Int32Array, lockIndex: number, poisonIndex: number, tag: number): void
   /** A shared store's FLUSHALL: every slot and the heap go, a fresh heap replaces it in place. */
   reopen(id: number): void
-  /** This thread's own heap of a shared store collected on its thread, without the engine lock (mimalloc only). */
-  collectHeap(id: number): void
   /** The store's cells (native/store_state.h Cells) as an external ArrayBuffer, the same object on every call. */
   cells(id: number): ArrayBuffer
   /** Fused read: value length (bytes in scratch when they fit), -1 absent, -2 expired (lib/store.ts FusedStore). */

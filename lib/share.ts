@@ -215,7 +215,6 @@ export class Sharing {
   private readonly pushScalars: ScalarCopy
   private readonly enums: (readonly string[])[]
   private readonly storeCells: Float64Array
-  private readonly store: ShareableStore
   private readonly db: Db
 
   constructor(
@@ -224,7 +223,6 @@ export class Sharing {
   ) {
     const { db, expire, store } = host
     this.db = db
-    this.store = store
     this.words = new Int32Array(descriptor.header, 0, F_USED * 2)
     this.cells = new Float64Array(descriptor.header)
     this.tag = Atomics.add(this.words, W_TAGS, 1) + 1
@@ -448,9 +446,6 @@ export class Sharing {
    */
   private timerStep(slow: boolean, work: () => void): void {
     if (this.db.closed) return
-    // Every thread's timer, claim or not: the mimalloc build's heaps are per thread, and only this thread can hand
-    // back the pages other threads' frees emptied in its heap (and an exited thread's segments): native, no lock.
-    if (slow) this.store.collectHeap()
     if (slow && Date.now() < this.cells[F_SLOW_DUE]) return
     this.enter()
     try {

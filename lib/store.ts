@@ -184,11 +184,6 @@ export interface ShareableStore extends NativeStore {
   setLock(words: Int32Array, lockIndex: number, poisonIndex: number, tag: number): void
   /** FLUSHALL of a shared store, in place. */
   reopen(): void
-  /**
-   * This thread's own heap collected (the mimalloc build, whose heaps are per thread: blocks other threads freed
-   * into its pages, and the segments of exited threads, handed back); callable without the engine lock.
-   */
-  collectHeap(): void
 }
 
 const fns = native.store
@@ -340,9 +335,6 @@ class Store implements NativeStore {
   }
   reopen(): void {
     fns.reopen(this.id)
-  }
-  collectHeap(): void {
-    fns.collectHeap(this.id)
   }
 }
 

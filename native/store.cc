@@ -6,7 +6,7 @@ namespace arenakv {
 
 bool Store::open(bool ownArena, std::string* error) {
   if (open_) return true;
-  if (ownArena && !callerHeaps_ && !zheapCreate(&heap_, error)) return false;
+  if (ownArena && !zheapCreate(&heap_, error)) return false;
   ownArena_ = ownArena;
   open_ = true;
   return true;
@@ -15,11 +15,9 @@ bool Store::open(bool ownArena, std::string* error) {
 bool Store::reopen(std::string* error) {
   size_t held = heldBytes_.load(std::memory_order_relaxed);
   bool own = ownArena_;
-  ZHeap caller = heap_;
   close();
   heldBytes_.store(held, std::memory_order_relaxed);
   if (!open(own, error)) return false;
-  if (callerHeaps_) heap_ = caller;
   notePeak();
   return true;
 }
@@ -33,9 +31,7 @@ void Store::close() {
   for (size_t c = 0; c < chunks_.size(); c++) zfree(heap_, chunks_[c], chunkUsable_[c]);
   chunks_.clear();
   chunkUsable_.clear();
-  // The callers' heaps are their environments' (store_state.h): the last caller's may be deleted already.
-  if (callerHeaps_) heap_ = ZHeap{};
-  else zheapDestroy(&heap_);
+  zheapDestroy(&heap_);
   issued_ = 0;
   freeHead_ = kNoFree;
   live_ = slotBytes_ = tableBytes_ = extraBytes_ = peak_ = 0;

@@ -50,22 +50,8 @@ class Store {
   bool open(bool ownArena, std::string* error);
   void close();
   // FLUSHALL of a shared store (ARCHITECTURE.md "Sharing"): every slot and the heap go, a fresh heap is made, and
-  // the bytes held beside the slots (the attached scratch and cells blocks) stay counted. A store on callers'
-  // heaps keeps them (they are the attached environments').
+  // the bytes held beside the slots (the attached scratch and cells blocks) stay counted.
   bool reopen(std::string* error);
-
-  // Sharing on a build whose heaps are per thread (zheapPerThread): the store's heap moves to *owner (the sharing
-  // environment's, deleted on its thread when it goes), and from then on every call allocates from the heap of
-  // the environment making it, set by setCallerHeap before the call (store_state.cc storeArg, under the engine
-  // lock). Blocks are freed from any thread; close and reopen delete no heap.
-  void useCallerHeaps(ZHeap* owner) {
-    if (callerHeaps_) return;
-    *owner = heap_;
-    callerHeaps_ = true;
-  }
-  bool callerHeaps() const { return callerHeaps_; }
-  bool ownArena() const { return ownArena_; }
-  void setCallerHeap(const ZHeap& heap) { heap_ = heap; }
 
   // Allocates a slot for key + valueLen bytes and copies the key in; *value points at the value's bytes and
   // *spare says how many bytes past them the allocation has (writers that append a NUL need one).
@@ -160,7 +146,6 @@ class Store {
   }
 
   ZHeap heap_;
-  bool callerHeaps_ = false;
   bool open_ = false;
   bool ownArena_ = false;
   // Chunks of fixed size so growth never copies or stalls; each chunk is allocated in the store's heap.

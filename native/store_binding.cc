@@ -150,8 +150,6 @@ Napi::Value share(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   StoreState* s = storeArg(env, info[0]);
   s->shared = true;
-  // mimalloc: the store's heap becomes this environment's, and each environment attached allocates from its own.
-  if (zheapPerThread()) s->store.useCallerHeaps(&s->ownHeap.heap);
   std::lock_guard<std::mutex> lock(sharedStoresMutex);
   for (auto it = sharedStores->begin(); it != sharedStores->end();) {
     it = it->second.expired() ? sharedStores->erase(it) : std::next(it);
@@ -176,11 +174,6 @@ Napi::Value attach(const Napi::CallbackInfo& info) {
   if (!store) fail(env, ErrorKind::kArenaKV, "ERR_CLOSED", "the shared engine is closed (every engine over it has closed)");
   auto state = std::make_unique<StoreState>(std::move(store));
   state->shared = true;
-  if (state->store.callerHeaps() && state->store.ownArena()) {
-    // A heap of this environment's own, made on its thread (Store::useCallerHeaps).
-    std::string error;
-    if (!zheapCreate(&state->ownHeap.heap, &error)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
-  }
   return registerState(env, std::move(state), scratchBytes);
 }
 
@@ -217,15 +210,6 @@ Napi::Value reopen(const Napi::CallbackInfo& info) {
   if (!s->store.reopen(&error)) fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", error);
   s->store.setUsedCell(&s->cells->usedBytes);
   return env.Undefined();
-}
-
-// collectHeap(id): this environment's own heap of a shared store (mimalloc: Store::useCallerHeaps) collected on its
-// thread (zheapCollect); made by every attached thread's timer, without the engine lock, so it touches neither the
-// store nor another environment's heap. Nothing to do elsewhere.
-Napi::Value collectHeap(const Napi::CallbackInfo& info) {
-  StoreState* s = storeArgUnlocked(info.Env(), info[0]);
-  zheapCollect(s->ownHeap.heap);
-  return info.Env().Undefined();
 }
 
 // cells(id) → the store's cells ArrayBuffer (store_state.h Cells), the same one on every call.
@@ -448,7 +432,6 @@ void defineStoreFunctions(Napi::Env env, Napi::Object exports) {
   store.Set("reopen", Napi::Function::New<reopen>(env, "reopen"));
   store.Set("scratch", Napi::Function::New<scratch>(env, "scratch"));
   store.Set("cells", Napi::Function::New<cells>(env, "cells"));
-  store.Set("collectHeap", Napi::Function::New<collectHeap>(env, "collectHeap"));
   store.Set("replace", Napi::Function::New<replace>(env, "replace"));
   store.Set("replaceIfKey", Napi::Function::New<replaceIfKey>(env, "replaceIfKey"));
   store.Set("keyEquals", Napi::Function::New<keyEquals>(env, "keyEquals"));

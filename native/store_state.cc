@@ -21,17 +21,6 @@ bool decodeStoreId(napi_env env, napi_value value, size_t* index, uint32_t* gene
 }
 
 StoreState* storeArg(napi_env env, napi_value id) {
-  StoreState* state = storeArgUnlocked(env, id);
-  // A shared store writes used bytes into the cell of the environment calling it, and on a build whose heaps are
-  // per thread allocates from that environment's heap (ARCHITECTURE.md "Sharing").
-  if (state->shared) {
-    state->store.setUsedCell(&state->cells->usedBytes);
-    if (state->ownHeap.heap.heap != nullptr) state->store.setCallerHeap(state->ownHeap.heap);
-  }
-  return state;
-}
-
-StoreState* storeArgUnlocked(napi_env env, napi_value id) {
   size_t index = 0;
   uint32_t generation = 0;
   if (!decodeStoreId(env, id, &index, &generation)) {
@@ -46,6 +35,8 @@ StoreState* storeArgUnlocked(napi_env env, napi_value id) {
   if (state == nullptr || generation < data->generations[index]) {
     fail(env, ErrorKind::kArenaKV, "ERR_CLOSED", "the store is closed");
   }
+  // A shared store writes used bytes into the cell of the environment calling it (ARCHITECTURE.md "Sharing").
+  if (state->shared) state->store.setUsedCell(&state->cells->usedBytes);
   return state;
 }
 

@@ -30,20 +30,6 @@ struct Cells {
   int32_t volatileKeys;  // [i32 10] keys with an expire time: JS keeps it current (keyspace.ts volatileCount)
 };
 
-// An environment's own heap for a shared store on a build whose heaps are per thread (Store::useCallerHeaps):
-// made on the environment's thread and deleted on it when the state goes (close, or the environment's teardown).
-// mimalloc's mi_heap_delete moves the blocks still live (other threads' keys) to the thread's default heap, never
-// frees them; mi_free takes them from any thread later.
-struct OwnedHeap {
-  ZHeap heap;
-  OwnedHeap() = default;
-  OwnedHeap(const OwnedHeap&) = delete;
-  OwnedHeap& operator=(const OwnedHeap&) = delete;
-  ~OwnedHeap() {
-    if (heap.heap != nullptr) zheapDestroy(&heap);
-  }
-};
-
 class StoreState {
  public:
   explicit StoreState(std::shared_ptr<Store> owned) : storeOwner(std::move(owned)), store(*storeOwner) {}
@@ -53,9 +39,6 @@ class StoreState {
   // environment is torn down (a terminated worker) while it holds the engine lock, marks the engine poisoned and
   // releases the lock, so the next locker rebuilds the keyspace instead of reading tables torn mid-command.
   ~StoreState();
-  // Declared before the store, so destroyed after it: a last state closes the store (its slots freed) before its
-  // heap is deleted, with nothing left to move.
-  OwnedHeap ownHeap;
   // Declared before the store, so destroyed after it: the store writes used bytes into the cells until it closes.
   SharedBlockPtr cellsBlock;
   Napi::Reference<Napi::ArrayBuffer> cellsRef;
@@ -125,11 +108,8 @@ constexpr double kIdIndexSpan = 1 << 20;  // store id = index + generation × 2^
 // is a TypeError.
 bool decodeStoreId(napi_env env, napi_value value, size_t* index, uint32_t* generation);
 
-// The store an id names; ERR_CLOSED for a closed store, RangeError for anything never issued. For a shared store
-// it also makes this environment the caller (its used-bytes cell, its heap): only under the engine lock.
+// The store an id names; ERR_CLOSED for a closed store, RangeError for anything never issued.
 StoreState* storeArg(napi_env env, napi_value id);
-// The same without making this environment the caller: for calls made without the engine lock.
-StoreState* storeArgUnlocked(napi_env env, napi_value id);
 
 // Reads a JS string key as UTF-16 into s->units (s->unitCount units) and encodes it to WTF-8 in s->keyBytes;
 // TypeError for a non-string, ERR_VALUE_TOO_LARGE past 512 MB encoded. Returns the number of units.

@@ -20,12 +20,6 @@
 
 #include <algorithm>
 #include <vector>
-
-// deps/mimalloc/mimalloc_private.c: built with mimalloc, against its internal headers.
-extern "C" {
-void arenakv_mi_heap_reclaim_abandoned(mi_heap_t* heap);
-void arenakv_mi_heap_abandon(mi_heap_t* heap);
-}
 #else
 #include <gnu/libc-version.h>
 #include <malloc.h>
@@ -141,8 +135,6 @@ void zheapFlush(const ZHeap& heap) {
 bool zheapResident(const ZHeap& heap, size_t, size_t* out) {
   return heap.arena >= 0 && jectl::arenaResident(static_cast<unsigned>(heap.arena), out);
 }
-bool zheapPerThread() { return false; }
-void zheapCollect(const ZHeap&) {}
 bool zmallocHasHeapResident() { return true; }
 bool zmallocResidentAccounting() { return true; }
 
@@ -332,24 +324,11 @@ bool zheapCreate(ZHeap* heap, std::string* error) {
 }
 
 void zheapFlush(const ZHeap&) {}
-// A mi_heap_t is used only on the thread that made it; mi_free takes a block of any heap from any thread.
-bool zheapPerThread() { return true; }
-void zheapCollect(const ZHeap& heap) {
-  // The abandoned segments first, into this heap; then, not forced, remote frees are collected and empty pages
-  // freed (decommitted at once, decommit_delay 0); no segment cache is flushed (mi_heap_collect's MI_NORMAL).
-  if (mi_heap_t* h = miHeap(heap)) {
-    arenakv_mi_heap_reclaim_abandoned(h);
-    mi_heap_collect(h, false);
-  }
-}
 
 void zheapDestroy(ZHeap* heap) {
   if (mi_heap_t* h = miHeap(*heap)) {
     threadHeaps.erase(std::remove(threadHeaps.begin(), threadHeaps.end(), h), threadHeaps.end());
-    // Blocks still live (none after Store::close; other threads' keys when a shared store's environment detaches)
-    // are abandoned, never freed: any thread's zheapCollect reclaims them (mimalloc_private.c).
-    arenakv_mi_heap_abandon(h);
-    mi_heap_delete(h);
+    mi_heap_delete(h);  // blocks still live (none after Store::close) move to the default heap, never freed
   }
   *heap = ZHeap{};
 }
@@ -475,8 +454,6 @@ bool zheapCreate(ZHeap* heap, std::string*) {
 }
 void zheapFlush(const ZHeap&) {}
 void zheapDestroy(ZHeap* heap) { *heap = ZHeap{}; }
-bool zheapPerThread() { return false; }
-void zheapCollect(const ZHeap&) {}
 bool zmallocDefragHint(const void*) { return false; }
 void* zmallocMove(const ZHeap&, void*, size_t, size_t) { return nullptr; }
 

@@ -76,16 +76,5 @@ bool zheapCreate(ZHeap* heap, std::string* error);
 // Flushes the heap's thread cache back to its arena (stats agree exactly afterwards).
 void zheapFlush(const ZHeap& heap);
 void zheapDestroy(ZHeap* heap);
-// Whether a heap may be used only on the thread that made it (mimalloc's mi_heap_t; blocks may be freed from any
-// thread): a store shared between threads then allocates from a heap of each attached environment's, made and
-// deleted on its thread (ARCHITECTURE.md "Sharing"). jemalloc's arena and explicit thread cache, tcmalloc and libc
-// may be used from any thread, one at a time.
-bool zheapPerThread();
-// On such a build, what only the heap's own thread can do, from that thread: collect the blocks other threads freed
-// into the heap's pages and hand back the pages left empty, and do the same for the segments of threads that exited
-// (mimalloc abandons a dead thread's segments; nothing else collects them until some thread needs a new segment).
-// Without it a thread that stopped allocating keeps every page others emptied (ARCHITECTURE.md "Sharing").
-// Elsewhere a no-op.
-void zheapCollect(const ZHeap& heap);
 
 }  // namespace arenakv

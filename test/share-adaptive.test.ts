@@ -4,11 +4,14 @@
 import type { Worker } from 'node:worker_threads'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { Engine } from '../lib/index.js'
+import { allocator } from '../lib/allocator.js'
 import { sharedEngineRecoveries } from '../lib/share.js'
 import { ensureDist } from './helpers/dist.js'
 import { runShareWorker } from './helpers/share-run.js'
 import { ZipfSampler } from '../bench/zipf.js'
 import { Rng } from '../bench/rng.js'
+
+const SHARING = allocator.name !== 'mimalloc'
 
 beforeAll(() => ensureDist(), 120_000)
 
@@ -34,7 +37,7 @@ async function rpcWorker(descriptor: unknown): Promise<{ worker: Worker; call: <
   return { worker, call }
 }
 
-describe('a shared engine under an adaptive policy', () => {
+describe.runIf(SHARING)('a shared engine under an adaptive policy', () => {
   test('4 workers under allkeys-adaptive: exact reads, no key lost or evicted twice, the bound held', async () => {
     const maxmemory = 2 * 1024 * 1024
     const db = new Engine({ maxmemory, maxmemoryPolicy: 'allkeys-adaptive' })

@@ -24,8 +24,7 @@
       'target_name': 'mimalloc',
       'type': 'static_library',
       'dependencies': ['mimalloc_source'],
-      # mimalloc_private.c: arenakv's additions that need mimalloc's internal headers (the shared engine's heaps).
-      'sources': ['<@(mimalloc_sources)', 'mimalloc_private.c'],
+      'sources': ['<@(mimalloc_sources)'],
       'include_dirs': ['<!(node -p "\'src/\' + require(\'./version.json\').srcDir + \'/include\'")'],
       # What mimalloc's CMakeLists.txt uses for a release static library; NDEBUG turns off its debug checks.
       'defines': ['NDEBUG', 'MI_STATIC_LIB'],
