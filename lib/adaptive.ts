@@ -210,7 +210,7 @@ export class Adaptive {
   /**
    * Keys each ghost remembers: GHOST_SHARE of the keys held, whatever the window's share. A hit then says what a
    * region that much larger would have gained, the same step for both; ghosts as large as a window of most of the
-   * cache measured hits far from the margin, and a window grown by a moving hot set never came back down.
+   * cache measured hits far from that margin.
    */
   private ghostKeys(): number {
     return Math.ceil(GHOST_SHARE * this.host.ks.count)

@@ -6,7 +6,7 @@ import { allocArray, releaseArray } from './pages.js'
 // by the 32-bit hash the keyspace already computed (Dict.hashKey). The table is cut into blocks of one cache line
 // (16 words): one mix of the hash picks a key's block, a second its four counters there, one per quarter of the
 // block (a row each). A key's counters then cost one cache miss rather than four, which at a million keys is most
-// of what counting every read costs (the fused read prefetches the line, ARCHITECTURE.md "The adaptive policies").
+// of what counting every read costs.
 // Measured on the hit-ratio suite's traces and left out: a doorkeeper (a Bloom filter taking each key's first
 // request) and conservative update (only the counters at the minimum grow) both cost hit ratio on looping traces
 // (gli: 3 to 4 points), where every key has the same frequency and a one-count difference decides admission.
