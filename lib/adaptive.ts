@@ -21,6 +21,12 @@ import { HANDLE_INDEX_MASK } from './store.js'
 // hit is taken net of its filter's false-positive rate (ghostCheck); with both, a bar of half the victims' frequency
 // (the earlier one) held the window back on moving hot sets, and none at all let it grow a little on Zipf.
 //
+// Protection is not forever: a protected key idle for PROBATION_AGE_KEYS × (keys held) accesses longer than a
+// probation key goes first (mainScore). Caffeine caps its protected segment at 80% and demotes its oldest key; a
+// sampled main region cannot see its oldest key, and a cap measured as costly on loops, but without any limit a hot
+// set that moved left the main region full of protected keys nobody reads, and newly admitted keys, still on
+// probation, were evicted before them (the shift trace: 7 points below a fixed-window W-TinyLFU).
+//
 // The per-key `lru` field holds, under these policies: bit 31, the key is in the window; bit 30, a window key was
 // read since it entered the queue (its second chance), or a main-region key is protected; bits 0..29, a logical
 // access clock (one tick per access), so keys read within the same millisecond are still ordered.
@@ -40,7 +46,7 @@ const GHOST_FREQUENCY_SHARE = 0.25
  * only narrows the table a little for small values.
  */
 const SKETCH_BUDGET = 0.02
-/** Each ghost remembers at least this share of the keys (both the same number: see ghostCheck). */
+/** Each ghost remembers this share of the keys (both the same number: see ghostCheck). */
 const GHOST_SHARE = 0.25
 /** Weight of one admission in the running mean of the victims' frequency. */
 const VICTIM_FREQUENCY_EWMA = 0.01
@@ -50,8 +56,12 @@ const SIZE_CHECK_PERIOD = 1024
 const ADMIT_RANDOM_THRESHOLD = 6
 /** The window queue holds at least this many keys before overflowing into the main region without pressure. */
 const MIN_WINDOW_QUEUE = 16
-/** A probation key's score is raised by this: any probation key goes before any protected one. */
-const PROBATION_BONUS = 2 ** 52
+/**
+ * A probation key's score is raised by this many accesses per key held: a protected key goes before it only when
+ * idle that much longer (8: loops up to 8 × the cache keep their protected keys, and a moved hot set's stale keys
+ * go within a few halvings of the sketch; 4 cost loops and phases, 16 gave back half the shift trace's gain).
+ */
+const PROBATION_AGE_KEYS = 8
 
 /** INFO's view of the adaptive state (the memory section, while an adaptive policy is selected). */
 export interface AdaptiveInfo {
@@ -246,13 +256,10 @@ export class Adaptive {
     }
   }
 
-  /**
-   * Keys each ghost is sized for: GHOST_SHARE of the sketch's capacity, or the window's share of it when larger (a
-   * ghost sized for every key would cost as much again as the sketch's half).
-   */
+  /** Keys each ghost is sized for: GHOST_SHARE of the sketch's capacity. */
   private ghostCapacity(): number {
     const keys = this.sketch.capacity
-    return Math.ceil(Math.max(GHOST_SHARE, this.windowShare) * keys)
+    return Math.ceil(GHOST_SHARE * keys)
   }
 
   private resizeGhosts(keys = this.ghostCapacity()): void {
@@ -260,9 +267,13 @@ export class Adaptive {
     this.ghostMain.resize(keys)
   }
 
-  /** Keys each ghost remembers: as many as the window holds, and at least GHOST_SHARE of all keys. */
+  /**
+   * Keys each ghost remembers: GHOST_SHARE of the keys held, whatever the window's share. A hit then says what a
+   * region that much larger would have gained, the same step for both; ghosts as large as a window of most of the
+   * cache measured hits far from that margin.
+   */
   private ghostKeys(): number {
-    return Math.max(this.windowTarget(), Math.ceil(GHOST_SHARE * this.host.ks.count))
+    return Math.ceil(GHOST_SHARE * this.host.ks.count)
   }
 
   /** The sketch's bytes are held to SKETCH_BUDGET of maxmemory (none without maxmemory). */
@@ -420,7 +431,7 @@ export class Adaptive {
   evictedCandidate(hash: number): void {
     if (!this.active) return
     const ghost = this.ghostWindow
-    // The window grew past what the ghosts were sized for: they start over, twice as large (so rarely).
+    // The keys outgrew what the ghosts were sized for: they start over, twice as large (so rarely).
     const most = this.sketch.capacity
     if (this.ghostKeys() > ghost.capacity && ghost.capacity < most) {
       this.resizeGhosts(Math.min(most, Math.max(2 * ghost.capacity, this.ghostCapacity())))
@@ -465,11 +476,11 @@ export class Adaptive {
 
   /**
    * The pool score of a sampled main-region key: minus its access stamp, unwrapped (so a key sampled long ago keeps
-   * its rank against keys sampled now, which an idle time taken at sampling would not), plus PROBATION_BONUS for a
-   * key on probation.
+   * its rank against keys sampled now, which an idle time taken at sampling would not), plus PROBATION_AGE_KEYS
+   * accesses per key held for a key on probation.
    */
   mainScore(field: number): number {
     const score = ((this.tick - (field & CLOCK_MASK)) & CLOCK_MASK) - this.ticks
-    return (field & REF_BIT) === 0 ? score + PROBATION_BONUS : score
+    return (field & REF_BIT) === 0 ? score + PROBATION_AGE_KEYS * this.host.ks.count : score
   }
 }

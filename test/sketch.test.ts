@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { GhostFilter } from '../lib/ghost.js'
 import { HandleRing } from '../lib/ring.js'
-import { COUNTER_MAX, FrequencySketch } from '../lib/sketch.js'
+import { BLOCK_WORDS, COUNTER_MAX, FrequencySketch } from '../lib/sketch.js'
 
 // Distinct, well-spread 32-bit hashes, as Dict.hashKey gives.
 const hash = (i: number): number => {
@@ -52,15 +52,24 @@ describe('FrequencySketch', () => {
   })
 
   it('keeps estimates (never lowering them) across a resize, and counts its bytes', () => {
+    // Whole 64-byte blocks: 1,000 keys take 63 (1,008 words).
     const s = new FrequencySketch(1000)
-    expect(s.byteLength).toBe(1000 * 4)
+    expect(s.byteLength).toBe(1008 * 4)
     for (let k = 0; k < 20; k++) for (let r = 0; r < 5; r++) s.increment(hash(k))
     const before = Array.from({ length: 20 }, (_, k) => s.estimate(hash(k)))
     s.resize(2000)
     expect(s.byteLength).toBe(2000 * 4)
+    expect(s.table.length % BLOCK_WORDS).toBe(0)
     for (let k = 0; k < 20; k++) expect(s.estimate(hash(k))).toBeGreaterThanOrEqual(before[k])
     s.resize(400)
     expect(s.byteLength).toBe(400 * 4)
+    for (let k = 0; k < 20; k++) expect(s.estimate(hash(k))).toBeGreaterThanOrEqual(before[k])
+    // A byte budget rounds down to whole blocks, never below one.
+    s.resize(400, 1000)
+    expect(s.byteLength).toBe(960)
+    for (let k = 0; k < 20; k++) expect(s.estimate(hash(k))).toBeGreaterThanOrEqual(before[k])
+    s.resize(400, 10)
+    expect(s.byteLength).toBe(64)
     for (let k = 0; k < 20; k++) expect(s.estimate(hash(k))).toBeGreaterThanOrEqual(before[k])
     // Growing more than twofold starts over.
     s.resize(1000)
