@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { Engine } from '../lib/index.js'
 import { allocator } from '../lib/allocator.js'
-import { sharedEngineRecoveries } from '../lib/share.js'
+import { resetSharedLockStats, sharedEngineRecoveries, sharedLockStats } from '../lib/share.js'
+import { SHARED_EVICTION_BATCH } from '../lib/evict.js'
 import { ensureDist } from './helpers/dist.js'
 import { SHARE_WORKER, runShareWorker } from './helpers/share-run.js'
 
@@ -209,6 +210,74 @@ describe.runIf(SHARING)('a shared engine', () => {
     expect(midCycle).toBeGreaterThan(0)
     // Nothing lost or left behind: every expiring key is either expired already or still counted.
     expect(db.dbsize()).toBe(1 + count - db.stats.expired_keys)
+    db.close()
+  }, 60_000)
+
+  /** An engine of `keys` 100-byte values (about 20 MB), shared, with eviction unbounded in time (tenacity 100). */
+  function bigSharedEngine(keys: number): Engine {
+    const db = new Engine({ maxmemoryPolicy: 'allkeys-lru', maxmemoryEvictionTenacity: 100 })
+    db.share()
+    const value = 'x'.repeat(100)
+    for (let i = 0; i < keys; i++) db.set(`k:${i}`, value)
+    return db
+  }
+
+  async function evictionDone(db: Engine): Promise<void> {
+    for (let i = 0; i < 10_000 && db.usedMemory() > db.config.maxmemory; i++) await new Promise((r) => setImmediate(r))
+  }
+
+  test('eviction holds the lock for one batch of keys at a time, whatever it has to free', async () => {
+    // Tenacity 100 lifts eviction's time limit: only the batches bound what one stretch under the lock evicts.
+    // A private engine evicts everything inside CONFIG SET; a shared one evicts one batch there and continues on
+    // the next event-loop turn, pausing (a point where a waiting thread gets the lock) after every batch.
+    const keys = 100_000
+    const twin = new Engine({ maxmemoryPolicy: 'allkeys-lru', maxmemoryEvictionTenacity: 100 })
+    for (let i = 0; i < keys; i++) twin.set(`k:${i}`, 'x'.repeat(100))
+    twin.configSet('maxmemory', '8mb')
+    expect(twin.usedMemory()).toBeLessThanOrEqual(8 * 1024 * 1024)
+    twin.close()
+
+    const db = bigSharedEngine(keys)
+    resetSharedLockStats(db, 'off')
+    db.configSet('maxmemory', '8mb')
+    expect(keys - db.dbsize()).toBe(SHARED_EVICTION_BATCH)
+    await evictionDone(db)
+    expect(db.usedMemory()).toBeLessThanOrEqual(8 * 1024 * 1024)
+    expect(db.stats.evicted_keys).toBeGreaterThan(50 * SHARED_EVICTION_BATCH)
+    const stats = sharedLockStats(db)!
+    expect(stats.maxSteps).toBe(SHARED_EVICTION_BATCH)
+    expect(['configSet', 'eviction continuation']).toContain(stats.maxStepsOp)
+    db.close()
+  }, 60_000)
+
+  test("another thread's commands run between the batches of a long eviction", async () => {
+    const keys = 100_000
+    const db = bigSharedEngine(keys)
+    const stop = new SharedArrayBuffer(4)
+    const worker = new Worker(SHARE_WORKER, { workerData: { mode: 'watch', descriptor: db.share(), id: 0, stop } })
+    const messages: unknown[] = []
+    const next = () => new Promise<unknown>((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    messages.push(await next())
+    resetSharedLockStats(db, 'off')
+    db.configSet('maxmemory', '8mb')
+    await evictionDone(db)
+    const final = db.dbsize()
+    const result = next()
+    Atomics.store(new Int32Array(stop), 0, 1)
+    const { sizes } = (await result) as { sizes: number[] }
+    await worker.terminate()
+    // The watcher's DBSIZE ran mid-eviction: a size strictly between the first batch's and the end's. Its wants
+    // made this thread's continuation hand the lock over between batches.
+    const between = sizes.filter((n) => n < keys - SHARED_EVICTION_BATCH && n > final)
+    console.log(`eviction of ${keys - final} keys: the watcher saw ${between.length} sizes mid-eviction; ${sharedLockStats(db)!.handoffs} handoffs`)
+    expect(messages).toEqual(['ready'])
+    expect(between.length).toBeGreaterThan(0)
+    expect(sharedLockStats(db)!.handoffs).toBeGreaterThan(0)
+    // Sizes only fall: nothing was evicted twice or resurrected.
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]).toBeLessThan(sizes[i - 1])
     db.close()
   }, 60_000)
 

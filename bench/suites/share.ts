@@ -89,7 +89,7 @@ export const shareSuite: Suite = {
         for (const mode of MODES) {
           const params: ShareParams = {
             mode, threads, maxmemory: plan.maxmemory, keySpace: plan.keySpace, zipfS: ZIPF_S, warmupOps: plan.warmupOps,
-            ops: plan.ops, valueBytes: VALUE_BYTES, seed: 1000 + round,
+            ops: plan.ops, valueBytes: VALUE_BYTES, seed: 1000 + round, mainGets: false,
           }
           runs.push(await ctx.child<ShareResult>('share', params, build, `${mode} × ${threads}, round ${round}/${plan.rounds}`))
         }

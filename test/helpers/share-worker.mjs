@@ -127,6 +127,17 @@ if (mode === 'mixed') {
     parentPort.postMessage({ expired: db.stats.expired_keys })
     db.close()
   })
+} else if (mode === 'watch') {
+  // DBSIZE back to back until the main thread sets the stop cell: every distinct size seen, in order.
+  const stop = new Int32Array(workerData.stop)
+  const sizes = []
+  parentPort.postMessage('ready')
+  while (Atomics.load(stop, 0) === 0) {
+    const n = db.dbsize()
+    if (sizes.length === 0 || sizes[sizes.length - 1] !== n) sizes.push(n)
+  }
+  parentPort.postMessage({ sizes })
+  db.close()
 } else if (mode === 'events') {
   const seen = []
   db.on('expired', (key) => seen.push(key))
