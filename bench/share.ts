@@ -36,7 +36,7 @@ export interface MainLockWaits {
   /** The most keys one hold evicted or expired, in any thread. */
   maxSteps: number
   maxStepsOp: string
-  heirClaims: number
+  turnsTaken: number
   /** Sched tracing: the writers' slow holds and the main thread's slow waits, with their run-queue time. */
   slowHolds: SlowFigures | null
   slowWaits: SlowFigures | null
@@ -130,7 +130,7 @@ runChild<ShareParams, ShareResult>(async (p) => {
       gets, contended: stats.contended,
       p50Ms: lockWaitPercentile(stats, 50), p99Ms: lockWaitPercentile(stats, 99), p999Ms: lockWaitPercentile(stats, 99.9), maxMs: stats.maxWaitMs,
       maxWaitHolds: stats.maxWaitHolds, maxWaitHolder: stats.maxWaitHolder, holdsByOp: {}, maxSteps: stats.maxSteps, maxStepsOp: stats.maxStepsOp,
-      heirClaims: stats.heirClaims, slowHolds: stats.slowHolds, slowWaits: stats.slowWaits,
+      turnsTaken: stats.turnsTaken, slowHolds: stats.slowHolds, slowWaits: stats.slowWaits,
     }
   }
   const done = await Promise.all(results)

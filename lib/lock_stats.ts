@@ -46,8 +46,8 @@ export interface LockStats {
   maxStepsOp: string
   /** Handoffs made by this thread's timer work (pause let the lock go to a waiting thread). */
   handoffs: number
-  /** Times this thread claimed the lock as its heir after waiting long (share.ts contended). */
-  heirClaims: number
+  /** Turns this thread took after waiting long (share.ts contended: the lock then goes to turns in order). */
+  turnsTaken: number
   /** Tracing: waits by bucket (waitBucket); uncontended acquisitions (`acquisitions - contended`) waited 0. */
   waitHistogram: number[] | null
   /** Tracing: holds by what they did. */
@@ -64,7 +64,7 @@ export function newLockStats(trace: LockTrace = 'off'): LockStats {
   const sched = trace === 'sched' && schedClock() !== null
   return {
     acquisitions: 0, contended: 0, maxWaitMs: 0, maxWaitHolds: 0, maxWaitHolder: '', maxSteps: 0, maxStepsOp: '',
-    handoffs: 0, heirClaims: 0,
+    handoffs: 0, turnsTaken: 0,
     waitHistogram: trace === 'off' ? null : new Array<number>(WAIT_BUCKETS).fill(0),
     holdsByOp: trace === 'off' ? null : {},
     slowHolds: sched ? slow() : null,

@@ -42,7 +42,8 @@ const W_RECOVERIES = 7 // keyspaces rebuilt after a thread died holding the lock
 const W_ARRAYS = 8 // per array field: region index (-1: null), length in elements (14 words)
 const W_ACQUIRES = 22 // times the lock was taken (wraps): a waiter learns how many holds it waited through
 const W_OP = 23 // what the holder is doing (an index into opNames), for waiters' statistics
-const W_HEIR = 24 // the tag of a thread that waited STARVE_MS: the lock is left to it (contended), 0 when none
+const W_TURN_NEXT = 24 // the next turn a thread that waited STARVE_MS takes (contended)
+const W_TURN_SERVING = 25 // the turn the lock goes to next; equal to W_TURN_NEXT when no thread waits for its turn
 const F_USED = 32 // used bytes (the last locker's store cell)
 const F_SLOW_DUE = 33 // when the next slow cycle is due (unix ms): the thread whose timer claims it runs it
 const F_SCALARS = 34
@@ -58,10 +59,10 @@ const WAIT_MS = 1
  * does): a waiter woken by Atomics.notify runs again ~60 µs later on an idle machine, much later on a loaded one.
  */
 const HANDOFF_MS = 2
-/** A thread that has waited this long for the lock claims it as the heir: the others leave it the next release. */
+/** A thread that has waited this long for the lock takes a turn: the lock goes to turns in order, before others. */
 const STARVE_MS = 0.5
-/** How long the others honour an heir's claim (an heir terminated while waiting never takes the lock). */
-const HEIR_MS = 4
+/** How long the lock may lie free for a turn before the others skip it (its thread may have been terminated). */
+const TURN_MS = 4
 
 /**
  * What a lock holder does, by index (W_OP): the timer work's kinds first, then every locked method in the order
@@ -290,8 +291,11 @@ export class Sharing {
     this.db.events.held++
     const words = this.words
     this.stats.acquisitions++
-    if (Atomics.load(words, W_HEIR) !== 0 || Atomics.compareExchange(words, W_LOCK, 0, this.tag) !== 0) this.contended()
-    else if (this.stats.waitHistogram !== null) this.beginHold(performance.now())
+    if (Atomics.load(words, W_TURN_NEXT) !== Atomics.load(words, W_TURN_SERVING) || Atomics.compareExchange(words, W_LOCK, 0, this.tag) !== 0) {
+      this.contended()
+    } else if (this.stats.waitHistogram !== null) {
+      this.beginHold(performance.now())
+    }
     // Plain accesses: the lock orders them; waiters read them atomically, for statistics only.
     words[W_ACQUIRES] = (words[W_ACQUIRES] + 1) | 0
     words[W_OP] = op
@@ -310,8 +314,10 @@ export class Sharing {
     } finally {
       const words = this.words
       Atomics.store(words, W_LOCK, 0)
-      // An heir (see contended) is woken whatever its place among the waiters.
-      if (Atomics.load(words, W_WAITERS) !== 0) Atomics.notify(words, W_LOCK, Atomics.load(words, W_HEIR) === 0 ? 1 : Infinity)
+      // A thread whose turn is due (see contended) is woken whatever its place among the waiters.
+      if (Atomics.load(words, W_WAITERS) !== 0) {
+        Atomics.notify(words, W_LOCK, Atomics.load(words, W_TURN_NEXT) === Atomics.load(words, W_TURN_SERVING) ? 1 : Infinity)
+      }
       this.db.events.held--
     }
   }
@@ -354,49 +360,57 @@ export class Sharing {
     const words = this.words
     const t0 = performance.now()
     const holdsBefore = Atomics.load(words, W_ACQUIRES)
-    const holder = Atomics.load(words, W_OP)
+    // What the holder does, read once the spin is over: a holder writes it just after its compare-exchange.
+    let holder = -1
     const stats = this.stats
     const runqueue0 = stats.slowWaits === null ? 0 : schedClock()!.runqueueMs()
     Atomics.add(words, W_WANT, 1)
     const tag = this.tag
     let taken = false
     for (let i = 0; i < SPINS && !taken; i++) {
-      const heir = Atomics.load(words, W_HEIR)
-      taken = (heir === 0 || heir === tag) && Atomics.load(words, W_LOCK) === 0 && Atomics.compareExchange(words, W_LOCK, 0, tag) === 0
+      taken = Atomics.load(words, W_TURN_NEXT) === Atomics.load(words, W_TURN_SERVING) && Atomics.load(words, W_LOCK) === 0 &&
+        Atomics.compareExchange(words, W_LOCK, 0, tag) === 0
     }
     // Threads that keep taking the lock back between their commands could otherwise starve this one (each release
-    // wakes it, but it runs tens of µs later and finds the lock taken again): once it has waited STARVE_MS it claims
-    // the lock as its heir (W_HEIR), and every other thread leaves the lock to it. A claim is honoured for HEIR_MS
-    // of the lock lying free at most, so an heir terminated while waiting holds nobody up for longer.
-    let seenHeir = 0
+    // wakes it, but it runs tens of µs later and finds the lock taken again): once it has waited STARVE_MS it takes
+    // a turn (W_TURN_NEXT), and while turns are pending the lock goes to the thread whose turn is served
+    // (W_TURN_SERVING), in order; the others leave it alone. A turn is skipped once the lock has lain free for
+    // TURN_MS while it was due, so a thread terminated while waiting for its turn holds nobody up for longer.
+    let turn = -1
     let freeSince = -1
     while (!taken) {
       const now = performance.now()
-      let heir = Atomics.load(words, W_HEIR)
-      if (heir === 0 && now - t0 >= STARVE_MS && Atomics.compareExchange(words, W_HEIR, 0, tag) === 0) {
-        heir = tag
-        stats.heirClaims++
+      let serving = Atomics.load(words, W_TURN_SERVING)
+      if (turn >= 0 && ((serving - turn) | 0) > 0) turn = -1 // skipped meanwhile: take a new one
+      if (turn < 0 && now - t0 >= STARVE_MS) {
+        turn = Atomics.add(words, W_TURN_NEXT, 1)
+        serving = Atomics.load(words, W_TURN_SERVING)
+        stats.turnsTaken++
       }
-      if (heir !== 0 && heir !== tag) {
-        if (heir !== seenHeir || Atomics.load(words, W_LOCK) !== 0) {
-          seenHeir = heir
-          freeSince = -1
-        } else if (freeSince < 0) {
-          freeSince = now
-        } else if (now - freeSince > HEIR_MS) {
-          Atomics.compareExchange(words, W_HEIR, heir, 0)
-          continue
+      const due = turn >= 0 ? serving === turn : Atomics.load(words, W_TURN_NEXT) === serving
+      if (due) {
+        if (Atomics.compareExchange(words, W_LOCK, 0, tag) === 0) {
+          taken = true
+          break
         }
-      } else if (Atomics.compareExchange(words, W_LOCK, 0, tag) === 0) {
-        taken = true
-        break
+        freeSince = -1
+      } else if (Atomics.load(words, W_LOCK) !== 0) {
+        freeSince = -1
+      } else if (freeSince < 0) {
+        freeSince = now
+      } else if (now - freeSince > TURN_MS) {
+        Atomics.compareExchange(words, W_TURN_SERVING, serving, (serving + 1) | 0)
+        freeSince = -1
+        continue
       }
+      if (holder < 0) holder = Atomics.load(words, W_OP)
       Atomics.add(words, W_WAITERS, 1)
-      // While the lock is free for an heir, this waits on 0 until a release wakes it (or the timeout).
+      // While the lock is free for a turn, this waits on 0 until a release wakes it (or the timeout).
       Atomics.wait(words, W_LOCK, Atomics.load(words, W_LOCK), WAIT_MS)
       Atomics.sub(words, W_WAITERS, 1)
     }
-    if (Atomics.load(words, W_HEIR) === tag) Atomics.store(words, W_HEIR, 0)
+    // This turn is served: the next one is due at the next release.
+    if (turn >= 0) Atomics.compareExchange(words, W_TURN_SERVING, turn, (turn + 1) | 0)
     Atomics.sub(words, W_WANT, 1)
     // Timer work that let the lock go for this thread (pause) waits to hear that it was taken.
     if (Atomics.load(words, W_HANDOFF) !== 0) {
@@ -409,7 +423,7 @@ export class Sharing {
     if (waited > stats.maxWaitMs) {
       stats.maxWaitMs = waited
       stats.maxWaitHolds = (words[W_ACQUIRES] - holdsBefore) | 0
-      stats.maxWaitHolder = opNames[holder] ?? '?'
+      stats.maxWaitHolder = holder < 0 ? '(spin)' : (opNames[holder] ?? '?')
     }
     if (stats.waitHistogram !== null) {
       stats.waitHistogram[waitBucket(waited)]++
