@@ -25,7 +25,7 @@ export interface ShareWorkerData extends ShareWorkload {
   /** The shared engine to attach to, or null for an engine of the thread's own with `maxmemory`. */
   descriptor: SharedEngineDescriptor | null
   maxmemory: number
-  /** Int32 cells: [0] threads ready, [1] go, [2] threads done with the timed loop. */
+  /** Int32 cells: [0] threads ready, [1] go, [2] threads done with the timed loop, [3] RSS taken (close and report). */
   start: SharedArrayBuffer
   /** Cache-aside (a GET, a SET after a miss), or a writer: a SET of every key drawn. */
   writer: boolean
@@ -82,8 +82,11 @@ const hits = loop(timed)
 const seconds = (performance.now() - t0) / 1000
 const cpu = process.cpuUsage(cpu0)
 const lock = sharedLockStats(db)
-Atomics.add(start, 2, 1)
 const keys = db.dbsize()
+// The finish line: the main thread reads the process's RSS while every engine and worker is still alive.
+Atomics.add(start, 2, 1)
+Atomics.notify(start, 2)
+while (Atomics.load(start, 3) === 0) Atomics.wait(start, 3, 0, 100)
 db.close()
 const result: ShareWorkerResult = { gets: d.ops, hits, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, keys, lock }
 parentPort?.postMessage(result)

@@ -50,7 +50,7 @@ export interface ShareResult {
   /** Per thread: its own GETs ÷ its own time (the per-operation cost, including the lock's). */
   threadOpsPerSec: number[]
   hitRatio: number
-  /** Process RSS when every thread was ready, and after the timed loops. */
+  /** Process RSS when every thread was ready, and after the timed loops (every engine and worker still alive). */
   rssReady: number
   rssAfter: number
   cpuSeconds: number
@@ -133,6 +133,12 @@ runChild<ShareParams, ShareResult>(async (p) => {
       turnsTaken: stats.turnsTaken, slowHolds: stats.slowHolds, slowWaits: stats.slowWaits,
     }
   }
+  // Every thread at the finish line, its engine still open: the RSS to compare (engines and worker heaps alike).
+  while (Atomics.load(cells, 2) < p.threads) await Promise.race([sleep(5), ...results])
+  collectGarbage()
+  const rssAfter = rssBytes()
+  Atomics.store(cells, 3, 1)
+  Atomics.notify(cells, 3)
   const done = await Promise.all(results)
   if (mainLock !== null) {
     mergeHolds(mainLock.holdsByOp, sharedLockStats(shared as object))
@@ -155,7 +161,6 @@ runChild<ShareParams, ShareResult>(async (p) => {
       }
     }
   }
-  const rssAfter = rssBytes()
   const gets = done.reduce((n, r) => n + r.gets, 0)
   const keys = shared?.dbsize() ?? done.reduce((n, r) => n + r.keys, 0)
   shared?.close()

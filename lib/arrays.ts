@@ -37,6 +37,11 @@ export interface ArraySource {
   resized<T extends KeyspaceArray>(ctor: TypedArrayConstructor<T>, old: T, length: number, role: ArrayRole): T
   /** A replaced array's memory back (after the store has been rebound to its successor). */
   release(array: KeyspaceArray): void
+  /**
+   * A table the keyspace has moved off for good (a rehash done, or an empty table replaced), after the rebind:
+   * released, and for a shared engine its region's pages handed back (no thread uses them any more).
+   */
+  moved(table: Int32Array): void
 }
 
 /** A private engine's arrays: pages.ts, copied on resize. */
@@ -49,4 +54,5 @@ export const LOCAL_ARRAYS: ArraySource = {
     return array
   },
   release: (array) => releaseArray(array),
+  moved: (table) => releaseArray(table),
 }

@@ -8,6 +8,7 @@ import type { Db } from './db.js'
 import type { ActiveExpire, TimerWork } from './expire.js'
 import { MAXMEMORY_ACCOUNTINGS, MAXMEMORY_POLICIES, type EngineConfig } from './config.js'
 import { releaseArray } from './pages.js'
+import { native } from './native.js'
 import { CELL_USED_BYTES, type ShareableStore } from './store.js'
 import type { ArraySource, KeyspaceArray, TypedArrayConstructor } from './arrays.js'
 import { SLOW_MS, addSlow, newLockStats, schedClock, waitBucket, type LockStats, type LockTrace } from './lock_stats.js'
@@ -153,7 +154,12 @@ function scalarCopies(objects: readonly Scalars[], fields: readonly (readonly st
   return { pull: make(pull), push: make(push), enums }
 }
 
-/** A shared engine's arrays: views over the regions (arrays.ts ArraySource). */
+/**
+ * A shared engine's arrays: views over the regions (arrays.ts ArraySource). A region never shrinks (a growable
+ * SharedArrayBuffer cannot), so what an array no longer covers goes back to the kernel instead: the tail past a
+ * shrunk array, and the whole of a table region the rehash has left (native pages.discard, whole pages). Those
+ * bytes read as zeros after, and every array is zeroed past what it keeps before use anyway.
+ */
 class RegionArrays implements ArraySource {
   constructor(private readonly regions: readonly SharedArrayBuffer[]) {}
 
@@ -161,6 +167,7 @@ class RegionArrays implements ArraySource {
     const sab = this.regions[region]
     const bytes = length * ctor.BYTES_PER_ELEMENT
     if (sab.byteLength < bytes) (sab as GrowableSharedArrayBuffer).grow(bytes)
+    else discardFrom(sab, bytes)
     return new ctor(sab, 0, length)
   }
 
@@ -189,6 +196,20 @@ class RegionArrays implements ArraySource {
   release(array: KeyspaceArray): void {
     if (!(array.buffer instanceof SharedArrayBuffer)) releaseArray(array)
   }
+
+  moved(table: Int32Array): void {
+    // The other table region holds the table now (see table()); under the lock, so no thread reads this one.
+    if (table.buffer === this.regions[0] || table.buffer === this.regions[1]) discardFrom(table.buffer as SharedArrayBuffer, 0)
+    else this.release(table)
+  }
+}
+
+/** Regions' tails smaller than this stay: a syscall saves less than it costs. */
+const DISCARD_MIN_BYTES = 64 * 1024
+
+/** The region's bytes from `from` on go back to the kernel (whole pages). */
+function discardFrom(sab: SharedArrayBuffer, from: number): void {
+  if (sab.byteLength - from >= DISCARD_MIN_BYTES) native.pages.discard(new Uint8Array(sab, from, sab.byteLength - from))
 }
 
 export interface SharingHost {

@@ -6,6 +6,7 @@ import { Engine } from '../lib/index.js'
 import { allocator } from '../lib/allocator.js'
 import { resetSharedLockStats, sharedEngineRecoveries, sharedLockStats } from '../lib/share.js'
 import { SHARED_EVICTION_BATCH } from '../lib/evict.js'
+import { native } from '../lib/native.js'
 import { ensureDist } from './helpers/dist.js'
 import { SHARE_WORKER, runShareWorker } from './helpers/share-run.js'
 
@@ -278,6 +279,27 @@ describe.runIf(SHARING)('a shared engine', () => {
     expect(sharedLockStats(db)!.handoffs).toBeGreaterThan(0)
     // Sizes only fall: nothing was evicted twice or resurrected.
     for (let i = 1; i < sizes.length; i++) expect(sizes[i]).toBeLessThan(sizes[i - 1])
+    db.close()
+  }, 60_000)
+
+  test("a shared engine's regions give their pages back: after a FLUSHALL, and the table a rehash left", () => {
+    // Regions never shrink (growable SharedArrayBuffers); the pages past what the arrays use are handed back
+    // (native pages.discard), as a private engine's arrays are unmapped. Counted page by page (mincore).
+    const MB = 1024 * 1024
+    const db = new Engine()
+    const { regions } = db.share()
+    const resident = () => regions.reduce((n, r) => n + native.pages.resident(new Uint8Array(r)), 0)
+    const committed = () => regions.reduce((n, r) => n + r.byteLength, 0)
+    for (let i = 0; i < 1_000_000; i++) db.set(`k${i}`, 'v')
+    // 1M keys: the table (2M slots of 8 bytes) and lru (4 bytes a key); the table a rehash left is gone.
+    expect(resident()).toBeGreaterThan(16 * MB)
+    expect(resident()).toBeLessThan(committed() - 7 * MB)
+    db.flushall()
+    for (let i = 0; i < 1000; i++) db.set(`k${i}`, 'v')
+    expect(db.dbsize()).toBe(1000)
+    // Small arrays again: what stays is each region's head, under 64 KiB past its array (DISCARD_MIN_BYTES).
+    expect(resident()).toBeLessThan(1 * MB)
+    expect(committed()).toBeGreaterThan(24 * MB)
     db.close()
   }, 60_000)
 
