@@ -397,18 +397,21 @@ export class Sharing {
     // a turn (W_TURN_NEXT), and while turns are pending the lock goes to the thread whose turn is served
     // (W_TURN_SERVING), in order; the others leave it alone. A turn is skipped once the lock has lain free for
     // TURN_MS while it was due, so a thread terminated while waiting for its turn holds nobody up for longer.
-    let turn = -1
+    // The counters wrap (int32): a turn is compared by difference.
+    let hasTurn = false
+    let turn = 0
     let freeSince = -1
     while (!taken) {
       const now = performance.now()
       let serving = Atomics.load(words, W_TURN_SERVING)
-      if (turn >= 0 && ((serving - turn) | 0) > 0) turn = -1 // skipped meanwhile: take a new one
-      if (turn < 0 && now - t0 >= STARVE_MS) {
+      if (hasTurn && ((serving - turn) | 0) > 0) hasTurn = false // skipped meanwhile: take a new one
+      if (!hasTurn && now - t0 >= STARVE_MS) {
         turn = Atomics.add(words, W_TURN_NEXT, 1)
+        hasTurn = true
         serving = Atomics.load(words, W_TURN_SERVING)
         stats.turnsTaken++
       }
-      const due = turn >= 0 ? serving === turn : Atomics.load(words, W_TURN_NEXT) === serving
+      const due = hasTurn ? serving === turn : Atomics.load(words, W_TURN_NEXT) === serving
       if (due) {
         if (Atomics.compareExchange(words, W_LOCK, 0, tag) === 0) {
           taken = true
@@ -431,7 +434,7 @@ export class Sharing {
       Atomics.sub(words, W_WAITERS, 1)
     }
     // This turn is served: the next one is due at the next release.
-    if (turn >= 0) Atomics.compareExchange(words, W_TURN_SERVING, turn, (turn + 1) | 0)
+    if (hasTurn) Atomics.compareExchange(words, W_TURN_SERVING, turn, (turn + 1) | 0)
     Atomics.sub(words, W_WANT, 1)
     // Timer work that let the lock go for this thread (pause) waits to hear that it was taken.
     if (Atomics.load(words, W_HANDOFF) !== 0) {

@@ -210,7 +210,7 @@ export const shareSuite: Suite = {
           `${VALUE_BYTES} B values, cache-aside: a GET, and a SET of the key after a miss; ${plan.warmupOps.toLocaleString('en-US')} warm-up then ` +
           `${plan.ops.toLocaleString('en-US')} timed GETs per thread; allkeys-lru, ${plan.maxmemory / MB} MB in total (one engine, or ${plan.maxmemory / MB} MB ÷ threads each).`,
         'ops/s: GETs of all threads ÷ the slowest thread\'s time (the SETs after misses are part of the work, not counted); per thread: each thread\'s GETs ÷ its own time, averaged. ' +
-          'RSS: the whole process (main thread, workers and their traces) after the timed loops; "when ready": once every thread had warmed up.',
+          'RSS: the whole process (main thread, workers and their traces) after the timed loops, every thread at a finish line with its engine open; "when ready": once every thread had warmed up.',
         'Lock wait: the main thread runs GETs (its own Zipf trace) back to back while the writers SET every key they draw, from the start line until the last writer is done; ' +
           'each GET\'s wait for the lock is traced (uncontended ones wait 0; percentiles within 9%, from a log histogram). Waits and holds of 0.2 ms or more are split by the ' +
           'kernel\'s run-queue time of their thread (/proc/thread-self/schedstat): time a thread was runnable but had no CPU, so a wait behind a descheduled holder shows in the ' +
