@@ -659,6 +659,9 @@ export function lockMethods(engine: object, stopAt: object, sharing: Sharing, db
   }
 }
 
+/** Where the lock's turn counters are in the header's Int32 words (for tests that play a thread dying in line). */
+export const TURN_WORDS = { next: W_TURN_NEXT, serving: W_TURN_SERVING } as const
+
 /** Each shared engine's side of its lock in this thread (lockMethods registers it). */
 const sharings = new WeakMap<object, Sharing>()
 
