@@ -94,7 +94,7 @@ Napi::Value release(const Napi::CallbackInfo& info) {
 }
 
 // discard(view: a typed array): the whole pages inside the view's bytes go back to the kernel now and read as
-// zeros after; the partial pages at its ends are left as they are. For a shared engine's regions (growable
+// zeros after (-1 if the kernel refused); the partial pages at its ends are left as they are. For a shared engine's regions (growable
 // SharedArrayBuffers, which never shrink): the tail past an array that shrank or moved (lib/share.ts
 // RegionArrays), which nobody reads before writing it again. Only memory the view covers is touched.
 Napi::Value discard(const Napi::CallbackInfo& info) {
@@ -115,7 +115,8 @@ Napi::Value discard(const Napi::CallbackInfo& info) {
   from = (from + page - 1) / page * page;
   to = to / page * page;
   if (to <= from) return Napi::Number::New(env, 0);
-  pagesRelease(reinterpret_cast<void*>(from), to - from);
+  // -1 when the kernel refused: the pages were not zeroed, and a caller relying on it must write the zeros itself.
+  if (madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED) != 0) return Napi::Number::New(env, -1);
   return Napi::Number::New(env, static_cast<double>(to - from));
 }
 
