@@ -1,3 +1,4 @@
+import { ROLE_GHOST_MAIN, ROLE_GHOST_WINDOW, ROLE_RING_HANDLES, ROLE_RING_HASHES, ROLE_SKETCH, type ArrayRole, type ArraySource, type KeyspaceArray, type TypedArrayConstructor } from './arrays.js'
 import type { EngineConfig, MaxmemoryPolicy } from './config.js'
 import { GhostFilter } from './ghost.js'
 import type { Keyspace } from './keyspace.js'
@@ -71,6 +72,23 @@ export function isAdaptivePolicy(policy: MaxmemoryPolicy): boolean {
   return policy === 'allkeys-adaptive' || policy === 'volatile-adaptive'
 }
 
+/** Keys a store holds at most (its handle's index bits): the sketch is never sized past them. */
+const MAX_KEYS = HANDLE_INDEX_MASK + 1
+
+/**
+ * The adaptive state as a shared engine keeps it (share.ts, ARCHITECTURE.md "Sharing"): each object's scalars, copied
+ * through the header, and its typed arrays, kept in regions by role.
+ */
+export interface AdaptiveSharedState {
+  readonly scalars: readonly (readonly [object: object, fields: readonly string[]])[]
+  readonly arrays: readonly {
+    readonly holder: object
+    readonly field: string
+    readonly ctor: TypedArrayConstructor<KeyspaceArray>
+    readonly role: ArrayRole
+  }[]
+}
+
 /** What the adaptive state reads from the engine. */
 export interface AdaptiveHost {
   readonly ks: Keyspace
@@ -80,10 +98,11 @@ export interface AdaptiveHost {
 
 export class Adaptive {
   active = false
-  sketch: FrequencySketch | null = null
+  /** The sketch, ghosts and window live as long as the engine; their arrays are empty while the policy is not selected. */
+  readonly sketch = new FrequencySketch(0)
   /** Keys the window lost (refused candidates) and keys the main region lost (its victims). */
-  private ghostWindow: GhostFilter | null = null
-  private ghostMain: GhostFilter | null = null
+  private readonly ghostWindow = new GhostFilter(0, ROLE_GHOST_WINDOW)
+  private readonly ghostMain = new GhostFilter(0, ROLE_GHOST_MAIN)
   private readonly window = new HandleRing()
   /** The window's target share of the keys, 0..MAX_SHARE. */
   windowShare = INITIAL_SHARE
@@ -102,22 +121,50 @@ export class Adaptive {
 
   constructor(private readonly host: AdaptiveHost) {}
 
+  /** A shared engine's arrays come from its regions (share.ts): set before any of them is shared. */
+  useArrays(arrays: ArraySource): void {
+    this.sketch.arrays = arrays
+    this.ghostWindow.arrays = arrays
+    this.ghostMain.arrays = arrays
+    this.window.arrays = arrays
+  }
+
+  /** What a shared engine keeps in shared memory: every field below that outlives a command. */
+  sharedState(): AdaptiveSharedState {
+    return {
+      scalars: [
+        [this, ['active', 'windowShare', 'tick', 'ticks', 'sizedFor', 'victimFrequency', 'admitted', 'refused', 'adjustments']],
+        [this.sketch, FrequencySketch.SHARED_SCALARS],
+        [this.ghostWindow, GhostFilter.SHARED_SCALARS],
+        [this.ghostMain, GhostFilter.SHARED_SCALARS],
+        [this.window, HandleRing.SHARED_SCALARS],
+      ],
+      arrays: [
+        { holder: this.sketch, field: 'table', ctor: Uint32Array, role: ROLE_SKETCH },
+        { holder: this.ghostWindow, field: 'bits', ctor: Uint32Array, role: ROLE_GHOST_WINDOW },
+        { holder: this.ghostMain, field: 'bits', ctor: Uint32Array, role: ROLE_GHOST_MAIN },
+        { holder: this.window, field: 'handles', ctor: Uint32Array, role: ROLE_RING_HANDLES },
+        { holder: this.window, field: 'hashes', ctor: Int32Array, role: ROLE_RING_HASHES },
+      ],
+    }
+  }
+
   /** Bytes of every typed array held (counted in used_memory with the evictor's). */
   get arrayBytes(): number {
-    return (this.sketch?.byteLength ?? 0) + this.ghostBytes() + this.window.byteLength
+    return this.sketch.byteLength + this.ghostBytes() + this.window.byteLength
   }
 
   private ghostBytes(): number {
-    return (this.ghostWindow?.byteLength ?? 0) + (this.ghostMain?.byteLength ?? 0)
+    return this.ghostWindow.byteLength + this.ghostMain.byteLength
   }
 
   /** The policy was selected: size the sketch, and start every existing key in the main region, on probation. */
   activate(): void {
     if (this.active) return
     this.active = true
-    this.sketch = new FrequencySketch(this.capacityKeys(), this.sketchBudget())
-    this.ghostWindow = new GhostFilter(this.ghostCapacity())
-    this.ghostMain = new GhostFilter(this.ghostCapacity())
+    this.sketch.resize(this.capacityKeys(), this.sketchBudget())
+    this.ghostWindow.resize(this.ghostCapacity())
+    this.ghostMain.resize(this.ghostCapacity())
     this.sizedFor = this.host.cfg.maxmemory
     this.windowShare = INITIAL_SHARE
     this.victimFrequency = 0
@@ -128,13 +175,26 @@ export class Adaptive {
   deactivate(): void {
     if (!this.active) return
     this.active = false
-    this.sketch?.release()
-    this.ghostWindow?.release()
-    this.ghostMain?.release()
-    this.sketch = null
-    this.ghostWindow = null
-    this.ghostMain = null
+    this.releaseArrays()
+  }
+
+  private releaseArrays(): void {
+    this.sketch.release()
+    this.ghostWindow.release()
+    this.ghostMain.release()
     this.window.release()
+  }
+
+  /**
+   * A shared engine rebuilt empty after a thread died holding its lock (share.ts recover): that thread's command may
+   * have left the arrays and their scalars torn, so the state starts over as the policy's selection does (the
+   * INFO counters stay, as the engine's statistics do).
+   */
+  rebuild(): void {
+    const active = this.active
+    this.active = false
+    this.releaseArrays()
+    if (active) this.activate()
   }
 
   /**
@@ -143,9 +203,9 @@ export class Adaptive {
    */
   shed(): boolean {
     if (this.arrayBytes === 0) return false
-    this.sketch?.resize(0)
-    this.ghostWindow?.resize(0)
-    this.ghostMain?.resize(0)
+    this.sketch.resize(0)
+    this.ghostWindow.resize(0)
+    this.ghostMain.resize(0)
     this.window.release()
     this.sizedFor = this.host.cfg.maxmemory
     return true
@@ -154,8 +214,8 @@ export class Adaptive {
   /** FLUSHALL: no key is left, in the window or in the ghosts. */
   reset(): void {
     this.window.clear()
-    this.ghostWindow?.clear()
-    this.ghostMain?.clear()
+    this.ghostWindow.clear()
+    this.ghostMain.clear()
   }
 
   /**
@@ -166,7 +226,7 @@ export class Adaptive {
   capacityKeys(): number {
     const { cfg, ks } = this.host
     if (cfg.maxmemory === 0 || ks.count === 0) return ks.count
-    return Math.floor(cfg.maxmemory / (this.host.usedMemory() / ks.count))
+    return Math.min(MAX_KEYS, Math.floor(cfg.maxmemory / (this.host.usedMemory() / ks.count)))
   }
 
   /** Cheap test on every eviction check: has maxmemory changed since the sketch was sized? */
@@ -176,8 +236,8 @@ export class Adaptive {
 
   /** Re-sizes the sketch and ghosts when maxmemory changed or the capacity in keys moved by a quarter. */
   checkSize(): void {
+    if (!this.active) return
     const sketch = this.sketch
-    if (sketch === null) return
     const want = this.capacityKeys()
     if (this.host.cfg.maxmemory !== this.sizedFor || Math.abs(want - sketch.capacity) * 4 > sketch.capacity) {
       sketch.resize(want, this.sketchBudget())
@@ -191,13 +251,13 @@ export class Adaptive {
    * ghost sized for every key would cost as much again as the sketch's half).
    */
   private ghostCapacity(): number {
-    const keys = this.sketch?.capacity ?? 0
+    const keys = this.sketch.capacity
     return Math.ceil(Math.max(GHOST_SHARE, this.windowShare) * keys)
   }
 
   private resizeGhosts(keys = this.ghostCapacity()): void {
-    this.ghostWindow?.resize(keys)
-    this.ghostMain?.resize(keys)
+    this.ghostWindow.resize(keys)
+    this.ghostMain.resize(keys)
   }
 
   /** Keys each ghost remembers: as many as the window holds, and at least GHOST_SHARE of all keys. */
@@ -224,8 +284,8 @@ export class Adaptive {
     // While the keys outnumber what the sketch was sized for (from an empty start, as they come), it doubles, up to
     // what maxmemory holds.
     const sketch = this.sketch
-    if (sketch !== null && this.host.ks.count > sketch.capacity) this.grow(sketch)
-    sketch?.increment(hash)
+    if (this.host.ks.count > sketch.capacity) this.grow(sketch)
+    sketch.increment(hash)
     this.ghostCheck(hash)
     const ks = this.host.ks
     this.window.push(handle, hash)
@@ -250,7 +310,7 @@ export class Adaptive {
 
   /** A read or overwrite of an existing key (hash undefined: the clock moves, the sketch does not count it). */
   accessed(handle: number, hash: number | undefined): void {
-    if (hash !== undefined) this.sketch?.increment(hash)
+    if (hash !== undefined) this.sketch.increment(hash)
     const lru = this.host.ks.lru
     const index = handle & HANDLE_INDEX_MASK
     // A window key gets its second chance; a main-region key is protected.
@@ -266,7 +326,7 @@ export class Adaptive {
 
   info(): AdaptiveInfo | null {
     const sketch = this.sketch
-    if (!this.active || sketch === null) return null
+    if (!this.active) return null
     return {
       windowShare: this.windowShare,
       windowTarget: this.windowTarget(),
@@ -284,7 +344,7 @@ export class Adaptive {
 
   /** The estimated recent request count of a key (OBJECT FREQ under these policies). */
   frequency(hash: number): number {
-    return this.sketch?.estimate(hash) ?? 0
+    return this.sketch.estimate(hash)
   }
 
   windowTarget(): number {
@@ -334,8 +394,8 @@ export class Adaptive {
 
   /** TinyLFU's admission: is the candidate estimated more frequent than the victim whose place it would take? */
   admit(candidateHash: number, victimHash: number): boolean {
+    if (!this.active) return false
     const sketch = this.sketch
-    if (sketch === null) return false
     const c = sketch.estimate(candidateHash)
     const v = sketch.estimate(victimHash)
     this.victimFrequency += (v - this.victimFrequency) * VICTIM_FREQUENCY_EWMA
@@ -358,10 +418,10 @@ export class Adaptive {
    * collect hits from loops a little larger than the cache, and the window grew where a larger one only costs.)
    */
   evictedCandidate(hash: number): void {
+    if (!this.active) return
     const ghost = this.ghostWindow
-    if (ghost === null) return
     // The window grew past what the ghosts were sized for: they start over, twice as large (so rarely).
-    const most = this.sketch?.capacity ?? 0
+    const most = this.sketch.capacity
     if (this.ghostKeys() > ghost.capacity && ghost.capacity < most) {
       this.resizeGhosts(Math.min(most, Math.max(2 * ghost.capacity, this.ghostCapacity())))
     }
@@ -371,8 +431,8 @@ export class Adaptive {
 
   /** A main-region victim was evicted. */
   evictedVictim(hash: number): void {
+    if (!this.active) return
     const ghost = this.ghostMain
-    if (ghost === null) return
     ghost.remember(this.ghostKeys())
     ghost.add(hash)
   }
@@ -384,7 +444,7 @@ export class Adaptive {
   private ghostCheck(hash: number): void {
     const gw = this.ghostWindow
     const gm = this.ghostMain
-    if (gw === null || gm === null || this.host.cfg.maxmemory === 0) return
+    if (!this.active || this.host.cfg.maxmemory === 0) return
     const keys = Math.max(1, this.host.ks.count)
     const up = Math.max(1, gm.size / Math.max(1, gw.size)) / keys
     const down = Math.max(1, gw.size / Math.max(1, gm.size)) / keys

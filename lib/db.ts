@@ -429,6 +429,7 @@ export class Db {
       this.overheadSampledAt = -Infinity
       this.ks.reset(this.store)
       this.evictor.resetPool()
+      this.evictor.adaptive.reset()
       this.stats.avg_ttl = 0
       return
     }

@@ -24,7 +24,6 @@ import { EventQueue } from './notify.js'
 import { memoryUsageCommand, objectFreqCommand, objectIdletimeCommand } from './object.js'
 import { Reporter, engineArenaStats, engineHeapResident } from './report.js'
 import { listen, type ListenOptions, type RespListener } from './server/server.js'
-import { isAdaptivePolicy } from './adaptive.js'
 import { Sharing, isSharedEngineDescriptor, lockMethods, newSharedMemory, type SharedEngineDescriptor } from './share.js'
 import { attachStore, createStore, isShareable, type SlotStore } from './store.js'
 import {
@@ -218,8 +217,8 @@ export class Engine extends KeyCommands {
    * to send to a worker (`postMessage`, `workerData`), where {@link Engine.attach} opens an engine over the same
    * keyspace. From then on every call takes the engine's lock, in every thread; events are delivered in the thread
    * whose call (or timer) caused them. Sharing again returns the same descriptor.
-   * @throws `ERR_UNSUPPORTED` under an adaptive policy, on the mimalloc build (its heap is per thread) or for an
-   *   engine made with a test store; `ERR_CLOSED` once closed.
+   * @throws `ERR_UNSUPPORTED` on the mimalloc build (its heap is per thread) or for an engine made with a test
+   *   store; `ERR_CLOSED` once closed.
    */
   share(): SharedEngineDescriptor {
     if (this.#sharing !== null) return this.#sharing.descriptor
@@ -228,7 +227,6 @@ export class Engine extends KeyCommands {
     const store = db.store
     if (!isShareable(store)) throw unsupportedError('sharing an engine made with a test store')
     if (allocator.name === 'mimalloc') throw unsupportedError('sharing an engine (mimalloc heaps are per thread)')
-    if (isAdaptivePolicy(db.cfg.maxmemoryPolicy)) throw unsupportedError(`sharing an engine under ${db.cfg.maxmemoryPolicy}`)
     const { header, regions } = newSharedMemory()
     const descriptor: SharedEngineDescriptor = {
       arenakvSharedEngine: 1,
@@ -535,9 +533,6 @@ export class Engine extends KeyCommands {
     checkConfigSetArgs(name, value)
     const before = db.cfg.maxmemoryPolicy
     if (configField(name) === 'activedefrag' && String(value).toLowerCase() === 'yes') assertDefragSupported()
-    if (this.#sharing !== null && configField(name) === 'maxmemoryPolicy' && isAdaptivePolicy(String(value).toLowerCase() as never)) {
-      throw unsupportedError(`${String(value)} on a shared engine`)
-    }
     const changed = configSet(db.cfg, name, value)
     if (changed === 'maxmemory' || changed === 'maxmemoryPolicy') {
       if (changed === 'maxmemoryPolicy') db.policyChanged(before)

@@ -1,4 +1,4 @@
-import { allocArray, releaseArray } from './pages.js'
+import { LOCAL_ARRAYS, ROLE_RING_HANDLES, ROLE_RING_HASHES, type ArraySource } from './arrays.js'
 
 // A FIFO of (handle, hash) pairs in two typed arrays used as a ring: the adaptive policies' window queue
 // (adaptive.ts). Its arrays grow by a quarter when full and shrink when three quarters empty, since every entry is
@@ -7,6 +7,10 @@ import { allocArray, releaseArray } from './pages.js'
 const MIN_RING = 16
 
 export class HandleRing {
+  /** The scalars a shared engine keeps in its header (share.ts); `handles` and `hashes` are its arrays. */
+  static readonly SHARED_SCALARS = ['head', 'length'] as const
+  /** Where the arrays come from: pages.ts, or a shared engine's regions (arrays.ts). */
+  arrays: ArraySource = LOCAL_ARRAYS
   private handles = new Uint32Array(0)
   private hashes = new Int32Array(0)
   private head = 0
@@ -50,25 +54,30 @@ export class HandleRing {
   }
 
   release(): void {
-    releaseArray(this.handles)
-    releaseArray(this.hashes)
-    this.handles = new Uint32Array(0)
-    this.hashes = new Int32Array(0)
+    const arrays = this.arrays
+    arrays.release(this.handles)
+    arrays.release(this.hashes)
+    this.handles = arrays.fresh(Uint32Array, 0, ROLE_RING_HANDLES)
+    this.hashes = arrays.fresh(Int32Array, 0, ROLE_RING_HASHES)
     this.clear()
   }
 
   /** Re-lays the entries from position 0 in arrays of `capacity` entries. */
   private resize(capacity: number): void {
-    const handles = allocArray(Uint32Array, capacity)
-    const hashes = allocArray(Int32Array, capacity)
-    const size = this.handles.length
+    const arrays = this.arrays
+    // A shared engine's new arrays reuse the old ones' regions: the entries are copied out first.
+    const oldHandles = arrays.keep(this.handles)
+    const oldHashes = arrays.keep(this.hashes)
+    const handles = arrays.fresh(Uint32Array, capacity, ROLE_RING_HANDLES)
+    const hashes = arrays.fresh(Int32Array, capacity, ROLE_RING_HASHES)
+    const size = oldHandles.length
     for (let i = 0, at = this.head; i < this.length; i++) {
-      handles[i] = this.handles[at]
-      hashes[i] = this.hashes[at]
+      handles[i] = oldHandles[at]
+      hashes[i] = oldHashes[at]
       if (++at === size) at = 0
     }
-    releaseArray(this.handles)
-    releaseArray(this.hashes)
+    arrays.release(this.handles)
+    arrays.release(this.hashes)
     this.handles = handles
     this.hashes = hashes
     this.head = 0

@@ -12,6 +12,7 @@ import { native } from './native.js'
 import { CELL_USED_BYTES, type ShareableStore } from './store.js'
 import type { ArraySource, KeyspaceArray, TypedArrayConstructor } from './arrays.js'
 import { SLOW_MS, addSlow, newLockStats, schedClock, waitBucket, type LockStats, type LockTrace } from './lock_stats.js'
+import type { MaxmemoryPolicy } from './config.js'
 
 /**
  * What `Engine.share()` returns and `Engine.attach()` takes: SharedArrayBuffers and numbers only, so it crosses
@@ -40,11 +41,11 @@ const W_WAITERS = 4 // threads waiting in Atomics.wait
 const W_WANT = 5 // threads spinning or waiting for the lock: timer work lets it go between its steps while non-zero
 const W_HANDOFF = 6 // 1 while timer work waits for a wanting thread to take the lock it let go
 const W_RECOVERIES = 7 // keyspaces rebuilt after a thread died holding the lock (sharedEngineRecoveries)
-const W_ARRAYS = 8 // per array field: region index (-1: null), length in elements (14 words)
-const W_ACQUIRES = 22 // times the lock was taken (wraps): a waiter learns how many holds it waited through
-const W_OP = 23 // what the holder is doing (an index into opNames), for waiters' statistics
-const W_TURN_NEXT = 24 // the next turn a thread that waited STARVE_MS takes (contended)
-const W_TURN_SERVING = 25 // the turn the lock goes to next; equal to W_TURN_NEXT when no thread waits for its turn
+const W_ACQUIRES = 8 // times the lock was taken (wraps): a waiter learns how many holds it waited through
+const W_OP = 9 // what the holder is doing (an index into opNames), for waiters' statistics
+const W_TURN_NEXT = 10 // the next turn a thread that waited STARVE_MS takes (contended)
+const W_TURN_SERVING = 11 // the turn the lock goes to next; equal to W_TURN_NEXT when no thread waits for its turn
+const W_ARRAYS = 12 // per shared array: region index (-1: null), length in elements (two words each, to F_USED * 2)
 const F_USED = 32 // used bytes (the last locker's store cell)
 const F_SLOW_DUE = 33 // when the next slow cycle is due (unix ms): the thread whose timer claims it runs it
 const F_SCALARS = 34
@@ -84,20 +85,36 @@ function opId(name: string): number {
 // rehashed away, in turn; each other field has its region. A region is reserved at its field's largest size
 // (2^26 slots: the store's limit) and committed only as it is touched.
 const ARRAY_FIELDS = ['hashes', 'oldHashes', 'lru', 'volatilePos', 'volatileHandles', 'volatileHashes', 'volatileExpires'] as const
-type ArrayField = (typeof ARRAY_FIELDS)[number]
 const ARRAY_CTORS: readonly TypedArrayConstructor<KeyspaceArray>[] = [
   Int32Array, Int32Array, Uint32Array, Uint32Array, Uint32Array, Int32Array, Float64Array,
 ]
 const MAX_KEYS = 2 ** 26
-const REGION_MAX_BYTES = [MAX_KEYS * 4 * 8, MAX_KEYS * 4 * 8, MAX_KEYS * 4, MAX_KEYS * 4, MAX_KEYS * 4, MAX_KEYS * 4, MAX_KEYS * 8]
+// Then the adaptive policies' arrays (adaptive.ts sharedState, regions 7-11 by arrays.ts role): the sketch (a word
+// per key at most), the two ghosts (2 × 8 bits per key at most, and a minimum), the window queue's handles and
+// hashes (up to about twice the keys while queued keys are deleted, and a quarter more as the ring grows).
+const REGION_MAX_BYTES = [
+  MAX_KEYS * 4 * 8, MAX_KEYS * 4 * 8, MAX_KEYS * 4, MAX_KEYS * 4, MAX_KEYS * 4, MAX_KEYS * 4, MAX_KEYS * 8,
+  MAX_KEYS * 4, MAX_KEYS * 2 + 4096, MAX_KEYS * 2 + 4096, MAX_KEYS * 4 * 4, MAX_KEYS * 4 * 4,
+]
 /** The region of each array field other than the tables (field index → region). */
 const FIELD_REGION = [-1, -1, 2, 3, 4, 5, 6]
+
+/**
+ * One shared array: the object holding it, its field, element type and region (-1: the table's, which alternates
+ * between regions 0 and 1), and whether the field may be null (the keyspace's) rather than an empty view.
+ */
+interface ArraySlot {
+  readonly holder: Record<string, KeyspaceArray | null>
+  readonly field: string
+  readonly ctor: TypedArrayConstructor<KeyspaceArray>
+  readonly region: number
+}
 
 /** Node 20 has resizable SharedArrayBuffers (ES2024); the compiler's lib predates them. */
 type GrowableSharedArrayBuffer = SharedArrayBuffer & { grow(bytes: number): void; readonly growable: boolean }
 const GrowableSAB = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => GrowableSharedArrayBuffer
 
-type ArrayHolder = Record<ArrayField, KeyspaceArray | null> & { handles: Uint32Array; oldHandles: Uint32Array | null }
+type KeyspaceViews = { hashes: Int32Array; oldHashes: Int32Array | null; handles: Uint32Array; oldHandles: Uint32Array | null }
 type Scalars = Record<string, unknown>
 type ScalarCopy = (cells: Float64Array, objects: readonly Scalars[], enums: readonly (readonly string[])[]) => void
 
@@ -202,6 +219,11 @@ class RegionArrays implements ArraySource {
     if (table.buffer === this.regions[0] || table.buffer === this.regions[1]) discardFrom(table.buffer as SharedArrayBuffer, 0)
     else this.release(table)
   }
+
+  keep<T extends KeyspaceArray>(array: T): T {
+    // The successor is a view over the same region: what it overwrites must be read from a copy.
+    return array.buffer instanceof SharedArrayBuffer ? (array.slice() as T) : array
+  }
 }
 
 /** Regions' tails smaller than this stay: a syscall saves less than it costs. */
@@ -252,7 +274,10 @@ export class Sharing {
   /** Set while this thread's timer work holds the lock (timerStep): only it may pause. */
   private inTimer = false
   private seenGen = -1
-  private readonly pulled: (KeyspaceArray | null)[] = ARRAY_FIELDS.map(() => null)
+  /** The policy this thread's evictor pool was filled under: another thread's CONFIG SET empties it. */
+  private seenPolicy: MaxmemoryPolicy
+  private readonly slots: readonly ArraySlot[]
+  private readonly pulled: (KeyspaceArray | null)[]
   private pulledLfu = false
   private pulledExact = false
   private readonly objects: Scalars[]
@@ -279,19 +304,33 @@ export class Sharing {
     this.cells = new Float64Array(descriptor.header)
     this.tag = Atomics.add(this.words, W_TAGS, 1) + 1
     this.storeCells = (store as unknown as { cells: Float64Array }).cells
-    this.objects = [db.ks, db, db.stats, db.cfg, expire] as unknown as Scalars[]
+    const adaptive = db.evictor.adaptive.sharedState()
+    this.objects = [db.ks, db, db.stats, db.cfg, expire, ...adaptive.scalars.map(([object]) => object)] as unknown as Scalars[]
     const copies = scalarCopies(this.objects, [
       KS_FIELDS,
       DB_FIELDS,
       Object.keys(db.stats),
       Object.keys(db.cfg),
       EXPIRE_FIELDS,
+      ...adaptive.scalars.map(([, fields]) => fields),
     ])
+    const ks = db.ks as unknown as Record<string, KeyspaceArray | null>
+    this.slots = [
+      ...ARRAY_FIELDS.map((field, i) => ({ holder: ks, field, ctor: ARRAY_CTORS[i], region: FIELD_REGION[i] })),
+      ...adaptive.arrays.map(({ holder, field, ctor, role }) => ({
+        holder: holder as Record<string, KeyspaceArray | null>, field, ctor, region: role,
+      })),
+    ]
+    if (W_ARRAYS + 2 * this.slots.length > F_USED * 2) throw new Error('share: too many arrays for the header')
+    this.pulled = this.slots.map(() => null)
+    this.seenPolicy = db.cfg.maxmemoryPolicy
     this.pullScalars = copies.pull
     this.pushScalars = copies.push
     this.enums = copies.enums
     db.ks.seed = descriptor.seed
-    db.ks.arrays = new RegionArrays(descriptor.regions)
+    const arrays = new RegionArrays(descriptor.regions)
+    db.ks.arrays = arrays
+    db.evictor.adaptive.useArrays(arrays)
     store.setLock(this.words, W_LOCK, W_POISON, this.tag)
     db.flushShared = () => store.reopen()
     db.timerGuard = (slow, work, what) => this.timerStep(slow, work, what)
@@ -302,17 +341,16 @@ export class Sharing {
 
   /** The sharer's first step: its arrays into the regions, its scalars into the header. */
   publish(): void {
-    const ks = this.db.ks as unknown as ArrayHolder
+    const ks = this.db.ks as unknown as KeyspaceViews
     const regions = this.descriptor.regions
-    ARRAY_FIELDS.forEach((field, i) => {
-      const array = ks[field]
+    this.slots.forEach(({ holder, field, ctor, region }, i) => {
+      const array = holder[field]
       if (array === null) return
-      const region = i < 2 ? i : FIELD_REGION[i]
-      const sab = regions[region]
+      const sab = regions[region < 0 ? i : region]
       if (sab.byteLength < array.byteLength) (sab as GrowableSharedArrayBuffer).grow(array.byteLength)
-      const view = new ARRAY_CTORS[i](sab, 0, array.length)
+      const view = new ctor(sab, 0, array.length)
       view.set(array)
-      ks[field] = view
+      holder[field] = view
       releaseArray(array)
     })
     ks.handles = new Uint32Array(ks.hashes!.buffer, 0, ks.hashes!.length)
@@ -514,8 +552,9 @@ export class Sharing {
    * is never given.
    */
   private recover(): void {
-    this.pullScalars(this.cells, this.objects, this.enums)
+    this.pull()
     this.db.flush()
+    this.db.evictor.adaptive.rebuild()
     Atomics.store(this.words, W_POISON, 0)
     Atomics.add(this.words, W_RECOVERIES, 1)
     this.writeArrays()
@@ -526,25 +565,31 @@ export class Sharing {
     this.pullScalars(cells, this.objects, this.enums)
     this.storeCells[CELL_USED_BYTES] = cells[F_USED]
     if (this.words[W_GEN] !== this.seenGen) this.rebuildViews()
+    const policy = this.db.cfg.maxmemoryPolicy
+    if (policy !== this.seenPolicy) {
+      // Another thread's CONFIG SET: this thread's pool holds scores of the old policy's meaning.
+      this.seenPolicy = policy
+      this.db.evictor.resetPool()
+    }
   }
 
   private push(): void {
     const cells = this.cells
     this.pushScalars(cells, this.objects, this.enums)
     cells[F_USED] = this.storeCells[CELL_USED_BYTES]
-    const ks = this.db.ks as unknown as ArrayHolder
+    this.seenPolicy = this.db.cfg.maxmemoryPolicy
+    const slots = this.slots
     let changed = this.db.ks.lfu !== this.pulledLfu || this.db.ks.exactStamps !== this.pulledExact
-    for (let i = 0; i < ARRAY_FIELDS.length && !changed; i++) changed = ks[ARRAY_FIELDS[i]] !== this.pulled[i]
+    for (let i = 0; i < slots.length && !changed; i++) changed = slots[i].holder[slots[i].field] !== this.pulled[i]
     if (changed) this.writeArrays()
   }
 
   /** The arrays' regions and lengths into the header, under a new layout generation. */
   private writeArrays(): void {
-    const ks = this.db.ks as unknown as ArrayHolder
     const regions = this.descriptor.regions
     const words = this.words
-    ARRAY_FIELDS.forEach((field, i) => {
-      const array = ks[field]
+    this.slots.forEach(({ holder, field }, i) => {
+      const array = holder[field]
       const region = array === null ? -1 : regions.indexOf(array.buffer as SharedArrayBuffer)
       if (array !== null && region < 0) throw new Error(`share: ${field} is not in a shared region`)
       words[W_ARRAYS + 2 * i] = region
@@ -559,14 +604,14 @@ export class Sharing {
 
   /** Fixed-length views over the regions as the header describes them, bound for the fused native lookups. */
   private rebuildViews(): void {
-    const ks = this.db.ks as unknown as ArrayHolder
+    const ks = this.db.ks as unknown as KeyspaceViews
     const regions = this.descriptor.regions
     const words = this.words
-    ARRAY_FIELDS.forEach((field, i) => {
+    this.slots.forEach(({ holder, field, ctor }, i) => {
       const region = words[W_ARRAYS + 2 * i]
-      const view = region < 0 ? null : new ARRAY_CTORS[i](regions[region], 0, words[W_ARRAYS + 2 * i + 1])
-      const local = ks[field]
-      ;(ks as Record<string, KeyspaceArray | null>)[field] = view
+      const view = region < 0 ? null : new ctor(regions[region], 0, words[W_ARRAYS + 2 * i + 1])
+      const local = holder[field]
+      holder[field] = view
       this.pulled[i] = view
       // An attaching thread's own first arrays go back now (never a region's).
       if (local !== null && !(local.buffer instanceof SharedArrayBuffer)) releaseArray(local)

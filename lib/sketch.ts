@@ -1,4 +1,4 @@
-import { allocArray, releaseArray } from './pages.js'
+import { LOCAL_ARRAYS, ROLE_SKETCH, type ArraySource } from './arrays.js'
 
 // The frequency sketch behind the adaptive policies (ARCHITECTURE.md, "The adaptive policies"): a count-min sketch
 // of 4-bit counters, eight to a 32-bit word, depth 4, aged by halving every counter once `sampleSize` increments
@@ -25,6 +25,10 @@ function mix(hash: number, seed: number): number {
 }
 
 export class FrequencySketch {
+  /** The scalars a shared engine keeps in its header (share.ts); `table` is its array. */
+  static readonly SHARED_SCALARS = ['capacity', 'additions', 'sampleSize', 'resets'] as const
+  /** Where the table comes from: pages.ts, or a shared engine's region (arrays.ts). */
+  arrays: ArraySource = LOCAL_ARRAYS
   /** The counters: word w holds counters 8w .. 8w + 7, four bits each. */
   table: Uint32Array = new Uint32Array(0)
   /** The capacity (keys) the sketch is sized for. */
@@ -58,19 +62,28 @@ export class FrequencySketch {
     const keys = capacity === 0 ? 0 : Math.max(MIN_KEYS, Math.ceil(capacity))
     // A budget narrows the table (more keys share a counter) but not the sample size: aging follows the keys.
     const words = Math.min(Math.ceil((keys * COUNTERS_PER_KEY) / 8), Math.max(keys === 0 ? 0 : MIN_KEYS, Math.floor(maxBytes / 4)))
-    const table = allocArray(Uint32Array, words)
-    if (this.table.length > 0 && table.length > 0 && table.length <= 2 * this.table.length) migrateMax(this.table, table)
+    const arrays = this.arrays
+    const keep = this.table.length > 0 && words > 0 && words <= 2 * this.table.length
+    // A shared engine's new table reuses the old one's region: the counts to migrate are copied out first.
+    const old = keep ? arrays.keep(this.table) : null
+    const table = arrays.fresh(Uint32Array, words, ROLE_SKETCH)
+    if (old !== null) migrateMax(old, table)
     else this.additions = 0
-    releaseArray(this.table)
+    arrays.release(this.table)
     this.table = table
     this.capacity = keys
     this.sampleSize = keys * SAMPLE_FACTOR
     this.additions = Math.max(0, Math.min(this.additions, this.sampleSize - 1))
   }
 
+  /** The table goes and every count with it (the policy was deselected). */
   release(): void {
-    releaseArray(this.table)
-    this.table = new Uint32Array(0)
+    this.arrays.release(this.table)
+    this.table = this.arrays.fresh(Uint32Array, 0, ROLE_SKETCH)
+    this.capacity = 0
+    this.additions = 0
+    this.sampleSize = 0
+    this.resets = 0
   }
 
   /** The estimated number of recent requests of the key with this hash (0..COUNTER_MAX). */

@@ -73,8 +73,9 @@ function incrDecr(db: Db, key: string, by: bigint | null, byNumber: number | nul
     const hash = db.ks.hashKey(key)
     let handle = lookupWriteRead(db, key, hash, now)
     let old: number | bigint = 0
+    const oldLength = db.ks.readLength
     if (handle !== 0) {
-      const parsed = scratchInteger(db, db.ks.readLength)
+      const parsed = scratchInteger(db, oldLength)
       if (parsed === null) throw notIntegerError()
       old = parsed
     }
@@ -90,7 +91,7 @@ function incrDecr(db: Db, key: string, by: bigint | null, byNumber: number | nul
       if (asNumber) exactNumber(result)
     }
     const text = String(result)
-    handle = reserveValue(db, key, hash, handle, text.length, now)
+    handle = reserveValue(db, key, hash, handle, text.length, now, handle === 0 ? -1 : oldLength)
     storeValue(db, key, hash, handle, text, now)
     return result
   })

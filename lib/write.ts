@@ -34,14 +34,23 @@ export function keyBytes(key: string): number {
 /**
  * Makes room for a value of `length` bytes under `key` before it is written: the new slot, or what replacing the
  * slot of `handle` (a live key) adds. Under noeviction with nothing to evict this is the OOM error, before anything
- * is written. Returns the key's handle again: eviction may have removed the key (0 then).
+ * is written. Returns the key's handle again: eviction may have removed the key (0 then). `oldLength` is the live
+ * value's length when the caller knows it.
  */
-export function reserveValue(db: Db, key: string, hash: number, handle: number, length: number, now: number): number {
+export function reserveValue(
+  db: Db, key: string, hash: number, handle: number, length: number, now: number, oldLength = -1,
+): number {
   if (db.cfg.maxmemory === 0) return handle
-  const need = estimateUsableSize(SLOT_HEADER_BYTES + keyBytes(key) + length)
-  const have = handle === 0 ? 0 : db.store.usableSize(handle)
+  // A value no longer than the live one it replaces fits the slot that holds it (its usable size is at least the
+  // size class of what it holds): nothing to add, and no call to ask the slot's size.
+  const fits = handle !== 0 && length <= oldLength
+  const need = fits ? 0 : estimateUsableSize(SLOT_HEADER_BYTES + keyBytes(key) + length)
+  const have = handle === 0 || fits ? 0 : db.store.usableSize(handle)
+  // Only eviction removes keys here (listeners run after the command), and each key it removes is counted: when
+  // the count has not moved, the key is still where it was and needs no second lookup.
+  const evicted = db.stats.evicted_keys
   db.reserve(Math.max(0, need - have))
-  return handle === 0 ? 0 : db.lookupWrite(key, hash, now)
+  return handle === 0 || db.stats.evicted_keys === evicted ? handle : db.lookupWrite(key, hash, now)
 }
 
 /** Runs `write` (which may insert a key or grow a slot), then evicts again if a typed array grew with it. */

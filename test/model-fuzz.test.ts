@@ -1,5 +1,5 @@
 // The model-based fuzz (test/helpers/model-fuzz.ts) over all eight policies: 200K operations by default,
-// ARENAKV_FUZZ_OPS for a longer run, ARENAKV_FUZZ_SEED to replay one seed.
+// ARENAKV_FUZZ_OPS for a longer run, ARENAKV_FUZZ_SEED to replay one seed, ARENAKV_FUZZ_TRACE for a longer history.
 import { expect, test } from 'vitest'
 import { ModelFuzz } from './helpers/model-fuzz.js'
 

@@ -54,6 +54,8 @@ const POLICIES: MaxmemoryPolicy[] = [
   'allkeys-adaptive',
   'volatile-adaptive',
 ]
+/** Lines of recent history a failure prints (ARENAKV_FUZZ_TRACE for more when a failure needs its whole step). */
+const TRACE_LINES = Number(process.env.ARENAKV_FUZZ_TRACE ?? 64)
 const MAXMEMORY = [0, 24 * 1024, 48 * 1024, 96 * 1024, 256 * 1024]
 
 /** A listener's deliberate failure (so the harness tells it from a real one). */
@@ -165,7 +167,7 @@ export class ModelFuzz {
   /** The last steps, printed with a failure. */
   private readonly trace: string[] = []
   private note(line: string): void {
-    if (this.trace.length === 64) this.trace.shift()
+    if (this.trace.length === TRACE_LINES) this.trace.shift()
     this.trace.push(line)
   }
 
@@ -328,7 +330,9 @@ export class ModelFuzz {
       if (!b.pending) step.pending.delete(b.k)
       if (this.model.version(b.k) === b.version) {
         if (!b.written) step.written.delete(b.k)
-        if (b.entry === undefined) this.model.delete(b.k)
+        // Eviction runs before the write is refused (Redis's performEvictions, then the OOM reply): when it took
+        // the key (reported during the run, after apply() had already changed the model), the old entry is gone.
+        if (b.entry === undefined || gone(b.k)) this.model.delete(b.k)
         else this.model.set(b.k, b.entry)
       } else {
         // Events or listeners changed the key after: the engine holds their version, none, or the old one.

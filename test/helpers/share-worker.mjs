@@ -83,13 +83,17 @@ if (mode === 'mixed') {
   parentPort.postMessage({ done: true })
   db.close()
 } else if (mode === 'victim') {
-  // Runs writes until terminated: the main thread kills it at a random moment, often holding the lock.
+  // Runs writes until terminated: the main thread kills it at a random moment, often holding the lock. With
+  // `keys` and `pad`, over more keys with larger values (an engine under maxmemory evicts as they write).
+  const keys = workerData.keys ?? 200
+  const pad = 'p'.repeat(workerData.pad ?? 0)
   parentPort.postMessage('running')
   for (let i = 0; ; i++) {
-    const key = `t:${i % 200}`
-    db.set(key, `victim${i}`)
+    const key = `t:${i % keys}`
+    db.set(key, `victim${i}${pad}`)
     db.incr('t:count')
-    if (i % 3 === 0) db.del(`t:${(i * 7) % 200}`)
+    if (i % 3 === 0) db.del(`t:${(i * 7) % keys}`)
+    if (i % 2 === 0) db.get(`t:${rand(16)}`)
   }
 } else if (mode === 'survivor') {
   // Keeps writing and reading its own keys while victims die around it: a read is the value last written or,
@@ -112,6 +116,63 @@ if (mode === 'mixed') {
     values.set(key, v)
   }
   parentPort.postMessage({ wrong, lost, ops })
+  db.close()
+} else if (mode === 'adaptive') {
+  // Writers and readers under maxmemory (test/share-adaptive.test.ts): every key is written once, with a value its
+  // name determines, so a read of any worker's key is checked exactly (the value, or absent once evicted). Reads
+  // favour a few hot keys per worker, so the sketch has frequencies to weigh. Every 'evicted' event this thread
+  // receives is reported: the main thread checks that no key is evicted twice nor both evicted and present.
+  const pad = 'v'.repeat(workerData.valueBytes)
+  const valueOf = (w, i) => `${w}:${i}:${pad}`
+  const evicted = []
+  db.on('evicted', (key) => evicted.push(key))
+  let wrong = 0
+  let hits = 0
+  let reads = 0
+  const check = (w, i) => {
+    const got = db.getString(`a${w}:${i}`)
+    reads++
+    if (got === undefined) return
+    hits++
+    if (got !== valueOf(w, i)) {
+      wrong++
+      if (wrong < 5) console.error(`worker ${id}: a${w}:${i} read ${got.slice(0, 20)}`)
+    }
+  }
+  for (let i = 0; i < workerData.count; i++) {
+    db.set(`a${id}:${i}`, valueOf(id, i))
+    check(id, rand(32))
+    const w = rand(workerData.workers)
+    check(w, rand(Math.max(1, i)))
+  }
+  parentPort.postMessage({ wrong, hits, reads, evicted, written: workerData.count })
+  db.close()
+} else if (mode === 'rpc') {
+  // Runs the main thread's calls on this thread's engine, one message each: { method, args } → { result } or
+  // { error: { code, message } }.
+  parentPort.postMessage('ready')
+  parentPort.on('message', ({ method, args }) => {
+    try {
+      const result = db[method](...args)
+      parentPort.postMessage({ result })
+    } catch (error) {
+      parentPort.postMessage({ error: { code: error.code, message: error.message } })
+    }
+    if (method === 'close') parentPort.close()
+  })
+} else if (mode === 'zipf') {
+  // Cache-aside over a Zipf trace (a GET; a SET after a miss), for the hit ratio of a shared adaptive engine.
+  const { ZipfSampler } = await import(new URL('../../dist/bench/zipf.js', import.meta.url).href)
+  const { Rng } = await import(new URL('../../dist/bench/rng.js', import.meta.url).href)
+  const trace = new ZipfSampler(workerData.keySpace, workerData.zipfS, new Rng(workerData.seed)).trace(workerData.ops)
+  const value = 'z'.repeat(workerData.valueBytes)
+  let hits = 0
+  for (let i = 0; i < trace.length; i++) {
+    const key = `z:${trace[i]}`
+    if (db.get(key) !== undefined) hits++
+    else db.set(key, value)
+  }
+  parentPort.postMessage({ hits, gets: trace.length })
   db.close()
 } else if (mode === 'churn') {
   db.set(`churn:${id}`, 'x')
