@@ -208,16 +208,19 @@ describe.runIf(SHARING)('a shared engine', () => {
       if (stats.expired_keys !== prev.expired_keys && !capped && left > 0) midCycle++
       prev = stats
     }
-    const done = new Promise<{ expired: number }>((resolve) => worker.once('message', resolve))
+    const done = new Promise<{ expired: number; handoffs: number }>((resolve) => worker.once('message', resolve))
     worker.postMessage('stop')
-    const { expired } = await done
+    const { expired, handoffs } = await done
     await worker.terminate()
-    // Reported, not asserted (timing): the longest a main-thread command (SET, GET, the stats read, DBSIZE) took.
-    console.log(`main thread: ${commands} commands, longest ${maxWaitMs.toFixed(2)} ms; ${midCycle} ran mid-cycle; ${expired} keys expired`)
+    // Reported, not asserted (timing): the longest a main-thread command (SET, GET, the stats read, DBSIZE) took,
+    // and how many were seen to run mid-cycle (few once waiting threads take turns: the two threads alternate, and
+    // most of the main thread's commands then straddle the end of a 1 ms fast cycle).
+    console.log(`main thread: ${commands} commands, longest ${maxWaitMs.toFixed(2)} ms; ${midCycle} ran mid-cycle; ${expired} keys expired; ${handoffs} handoffs`)
     expect(wrong).toBe(0)
     expect(expired).toBeGreaterThan(0)
     expect(prev.expired_time_cap_reached_count).toBeGreaterThan(0)
-    expect(midCycle).toBeGreaterThan(0)
+    // The worker's timer work let the lock go to this thread between its steps.
+    expect(handoffs).toBeGreaterThan(0)
     // Nothing lost or left behind: every expiring key is either expired already or still counted.
     expect(db.dbsize()).toBe(1 + count - db.stats.expired_keys)
     db.close()
