@@ -4,6 +4,8 @@
 // reports its counts.
 import { parentPort, workerData } from 'node:worker_threads'
 import { Engine, type SharedEngineDescriptor } from '../lib/engine.js'
+import { resetSharedLockStats, sharedLockStats } from '../lib/share.js'
+import type { LockStats, LockTrace } from '../lib/lock_stats.js'
 import { KeyDecoder } from './keys.js'
 import { Rng } from './rng.js'
 import { ZipfSampler } from './zipf.js'
@@ -23,8 +25,12 @@ export interface ShareWorkerData extends ShareWorkload {
   /** The shared engine to attach to, or null for an engine of the thread's own with `maxmemory`. */
   descriptor: SharedEngineDescriptor | null
   maxmemory: number
-  /** Int32 cells: [0] threads ready, [1] go. */
+  /** Int32 cells: [0] threads ready, [1] go, [2] threads done with the timed loop, [3] RSS taken (close and report). */
   start: SharedArrayBuffer
+  /** Cache-aside (a GET, a SET after a miss), or a writer: a SET of every key drawn. */
+  writer: boolean
+  /** Trace the shared lock's waits and holds in the timed loop (sharedLockStats). */
+  traceLock: LockTrace
 }
 
 export interface ShareWorkerResult {
@@ -34,6 +40,8 @@ export interface ShareWorkerResult {
   cpuSeconds: number
   /** Keys the engine held after the loop (the whole shared keyspace when attached). */
   keys: number
+  /** This thread's statistics of the shared lock over the timed loop (traced when asked), or null. */
+  lock: LockStats | null
 }
 
 const d = workerData as ShareWorkerData
@@ -50,6 +58,10 @@ const readBuffer = Buffer.alloc(d.valueBytes)
 
 function loop(trace: Uint32Array): number {
   let hits = 0
+  if (d.writer) {
+    for (let i = 0; i < trace.length; i++) db.set(keyOf(trace[i]), value)
+    return 0
+  }
   for (let i = 0; i < trace.length; i++) {
     const key = keyOf(trace[i])
     if (db.getInto(key, readBuffer) >= 0) hits++
@@ -63,12 +75,18 @@ const start = new Int32Array(d.start)
 Atomics.add(start, 0, 1)
 Atomics.notify(start, 0)
 while (Atomics.load(start, 1) === 0) Atomics.wait(start, 1, 0, 100)
+resetSharedLockStats(db, d.traceLock)
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
 const hits = loop(timed)
 const seconds = (performance.now() - t0) / 1000
 const cpu = process.cpuUsage(cpu0)
+const lock = sharedLockStats(db)
 const keys = db.dbsize()
+// The finish line: the main thread reads the process's RSS while every engine and worker is still alive.
+Atomics.add(start, 2, 1)
+Atomics.notify(start, 2)
+while (Atomics.load(start, 3) === 0) Atomics.wait(start, 3, 0, 100)
 db.close()
-const result: ShareWorkerResult = { gets: d.ops, hits, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, keys }
+const result: ShareWorkerResult = { gets: d.ops, hits, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, keys, lock }
 parentPort?.postMessage(result)

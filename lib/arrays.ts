@@ -44,6 +44,11 @@ export interface ArraySource {
   /** A replaced array's memory back (after the store has been rebound to its successor). */
   release(array: KeyspaceArray): void
   /**
+   * A table the keyspace has moved off for good (a rehash done, or an empty table replaced), after the rebind:
+   * released, and for a shared engine its region's pages handed back (no thread uses them any more).
+   */
+  moved(table: Int32Array): void
+  /**
    * The role's array as it is now, still readable after `fresh` or `resized` for the same role returned its
    * successor: the array itself where a successor is new memory, a copy where it reuses the same region.
    */
@@ -60,5 +65,6 @@ export const LOCAL_ARRAYS: ArraySource = {
     return array
   },
   release: (array) => releaseArray(array),
+  moved: (table) => releaseArray(table),
   keep: (array) => array,
 }

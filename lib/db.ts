@@ -93,6 +93,11 @@ export class Db {
    * another thread wants it, and the thread's objects re-read when it is taken back); null for a private engine.
    */
   timerPause: (() => void) | null = null
+  /**
+   * Keys evicted or expired since a shared engine's lock was last taken or let go (share.ts LockStats.maxSteps: the
+   * work one hold of the lock did). Counted on a private engine too, and never read there.
+   */
+  lockSteps = 0
   /** A shared engine's FLUSHALL of its store, in place (share.ts); null for a private engine. */
   flushShared: (() => void) | null = null
   /** The hash of the key the last lookupRead probed. */
@@ -131,10 +136,12 @@ export class Db {
   }
 
   evictKey(handle: number, hash: number): void {
+    this.lockSteps++
     this.removeWithEvent(handle, hash, 'evicted')
   }
 
   expireKey(handle: number, hash: number): void {
+    this.lockSteps++
     this.removeWithEvent(handle, hash, 'expired')
   }
 

@@ -315,7 +315,7 @@ export abstract class Dict {
     // Arrays are released only after arraysChanged, which rebinds the store's view of them (ARCHITECTURE.md,
     // "Pointers").
     this.arraysChanged()
-    if (replaced !== null) this.arrays.release(replaced)
+    if (replaced !== null) this.arrays.moved(replaced)
   }
 
   /** Moves a bounded number of entries from the old table (called per write and per timer tick). */
@@ -355,7 +355,8 @@ export abstract class Dict {
     while (this.rehashIdx >= 0) this.rehashStep(1 << 20, 1 << 20)
   }
 
-  protected endRehash(): void {
+  /** `done`: the rehash moved every entry (false: the engine is closing, the table may still serve others). */
+  protected endRehash(done = true): void {
     const emptied = this.oldHashes
     this.oldHashes = null
     this.oldHandles = null
@@ -363,7 +364,10 @@ export abstract class Dict {
     this.oldFill = 0
     this.rehashIdx = -1
     this.arraysChanged()
-    if (emptied !== null) this.arrays.release(emptied)
+    if (emptied !== null) {
+      if (done) this.arrays.moved(emptied)
+      else this.arrays.release(emptied)
+    }
   }
 
   // ---- scan ----
@@ -419,7 +423,7 @@ export abstract class Dict {
 
   /** Ends any rehash and hands the table's memory back. */
   protected releaseTable(): void {
-    this.endRehash()
+    this.endRehash(false)
     this.arrays.release(this.hashes)
   }
 }

@@ -12,6 +12,12 @@ import { HANDLE_INDEX_MASK } from './store.js'
 export const EVPOOL_SIZE = 16
 /** Redis checks the eviction clock once per this many keys freed. */
 const EVICTION_CLOCK_CHECK_KEYS = 16
+/**
+ * A shared engine evicts in batches of this many keys (ARCHITECTURE.md "Sharing"): a command evicts one batch at
+ * most and leaves the rest to the continuation, which may let the lock go between batches (Sharing.pause). So no
+ * thread waits behind more than one batch (tens of µs) of another's eviction, at any tenacity.
+ */
+export const SHARED_EVICTION_BATCH = 64
 /** The pool's and sampler's arrays. */
 const FIXED_ARRAY_BYTES = EVPOOL_SIZE * (8 + 4 + 4) + (EVPOOL_SIZE + 1) * 4 + 64 * (4 + 4) + 8
 
@@ -71,6 +77,8 @@ export interface EvictHost {
   afterStep(): void
   /** A shared engine's timer work under the engine lock (expire.ts ExpireHost.timerGuard); null when private. */
   readonly timerGuard: TimerGuard | null
+  /** A shared engine's pause between bounded steps of timer work (share.ts Sharing.pause); null when private. */
+  readonly timerPause: (() => void) | null
 }
 
 export class Evictor {
@@ -113,9 +121,10 @@ export class Evictor {
 
   /**
    * Evicts until used memory plus `incoming` bytes fits maxmemory, within the tenacity time limit. EVICT_FAIL means
-   * the write must be refused with the OOM error.
+   * the write must be refused with the OOM error. `continuation`: called by the eviction timer (a shared engine
+   * then pauses between batches rather than stopping after one).
    */
-  performEvictions(incoming: number): EvictResult {
+  performEvictions(incoming: number, continuation = false): EvictResult {
     const { cfg } = this.host
     if (this.adaptive.active) this.adaptive.checkMaxmemory()
     if (cfg.maxmemory === 0) return EVICT_OK
@@ -141,6 +150,19 @@ export class Evictor {
         this.startEvictionTimer()
         return EVICT_RUNNING
       }
+      const pause = this.host.timerPause
+      if (pause != null && freed % SHARED_EVICTION_BATCH === 0 && used + incoming > cfg.maxmemory) {
+        // A shared engine's batch is done: a command leaves the rest to the continuation (as when its time is up);
+        // the continuation lets a waiting thread in, then re-reads what may have changed meanwhile.
+        if (!continuation) {
+          this.startEvictionTimer()
+          return EVICT_RUNNING
+        }
+        pause()
+        // Another thread may have changed the bound or the policy meanwhile (TypeScript narrowed the policy above).
+        if (cfg.maxmemory === 0 || (cfg.maxmemoryPolicy as MaxmemoryPolicy) === 'noeviction') return EVICT_OK
+        used = this.host.evictionMemory()
+      }
     }
     return EVICT_OK
   }
@@ -159,8 +181,8 @@ export class Evictor {
       const guard = this.host.timerGuard
       if (guard !== null) {
         guard(false, () => {
-          if (this.performEvictions(0) === EVICT_RUNNING) this.startEvictionTimer()
-        })
+          if (this.performEvictions(0, true) === EVICT_RUNNING) this.startEvictionTimer()
+        }, 'eviction continuation')
         return
       }
       if (this.performEvictions(0) === EVICT_RUNNING) this.startEvictionTimer()

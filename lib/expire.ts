@@ -165,8 +165,14 @@ export interface ExpireHost {
   readonly timerPause?: (() => void) | null
 }
 
-/** See ExpireHost.timerGuard; `slow` says the step is a slow cycle (one per period, whichever thread claims it). */
-export type TimerGuard = (slow: boolean, work: () => void) => void
+/**
+ * See ExpireHost.timerGuard; `slow` says the step is a slow cycle (one per period, whichever thread claims it);
+ * `what` names the step in the shared lock's statistics (share.ts LockStats).
+ */
+export type TimerGuard = (slow: boolean, work: () => void, what: TimerWork) => void
+
+/** The kinds of timer work a shared engine runs under its lock. */
+export type TimerWork = 'slow cycle' | 'fast cycle' | 'eviction continuation'
 
 /**
  * Redis's activeExpireCycle over the dense volatile list: slow cycles at hz with a CPU budget, fast cycles
@@ -226,7 +232,7 @@ export class ActiveExpire {
       guard(true, () => {
         this.cron()
         this.cycle(CYCLE_SLOW)
-      })
+      }, 'slow cycle')
       this.scheduleFast()
       return
     }
@@ -263,7 +269,7 @@ export class ActiveExpire {
       self.fastTimer = null
       const guard = self.host.timerGuard
       if (guard !== null) {
-        guard(false, () => self.cycle(CYCLE_FAST))
+        guard(false, () => self.cycle(CYCLE_FAST), 'fast cycle')
         self.scheduleFast()
         return
       }

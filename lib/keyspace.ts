@@ -348,9 +348,12 @@ export class Keyspace extends Dict {
   /** Forgets every key (the caller frees or replaces the store) and returns every array to its initial size. */
   reset(store: SlotStore): void {
     this.store = store
+    const tables = [this.hashes, this.oldHashes]
     this.release()
     this.released = false
     this.resetTable()
+    // The emptied tables are moved off for good (a shared engine's regions hand their pages back).
+    for (const table of tables) if (table !== null && table.buffer !== this.hashes.buffer) this.arrays.moved(table)
     this.lru = this.arrays.fresh(Uint32Array, MIN_META_CAPACITY, ROLE_LRU)
     this.volatilePos = this.arrays.fresh(Uint32Array, MIN_META_CAPACITY, ROLE_VOLATILE_POS)
     this.volatileHandles = this.arrays.fresh(Uint32Array, MIN_VOLATILE_CAPACITY, ROLE_VOLATILE_HANDLES)

@@ -128,6 +128,10 @@ export interface NativePagesFunctions {
   release(buffer: ArrayBuffer): void
   /** Bytes allocated and not yet released, over the whole process. */
   liveBytes(): number
+  /** The whole pages inside the view go back to the kernel (reading as zeros after); their bytes, -1 if refused. */
+  discard(view: Uint8Array): number
+  /** Bytes of the pages the view touches that are resident now (mincore; for tests). */
+  resident(view: Uint8Array): number
 }
 
 /** The store's layout constants (native/store.h Store::layout()); lib/store.ts exports them under JS names. */

@@ -5,11 +5,13 @@
 // copies the header's scalars into its objects (and rebuilds its views when the layout generation moved), runs as
 // on a private engine, copies them back and releases the lock, then delivers its events.
 import type { Db } from './db.js'
-import type { ActiveExpire } from './expire.js'
+import type { ActiveExpire, TimerWork } from './expire.js'
 import { MAXMEMORY_ACCOUNTINGS, MAXMEMORY_POLICIES, type EngineConfig } from './config.js'
 import { releaseArray } from './pages.js'
+import { native } from './native.js'
 import { CELL_USED_BYTES, type ShareableStore } from './store.js'
 import type { ArraySource, KeyspaceArray, TypedArrayConstructor } from './arrays.js'
+import { SLOW_MS, addSlow, newLockStats, schedClock, waitBucket, type LockStats, type LockTrace } from './lock_stats.js'
 import type { MaxmemoryPolicy } from './config.js'
 
 /**
@@ -39,7 +41,11 @@ const W_WAITERS = 4 // threads waiting in Atomics.wait
 const W_WANT = 5 // threads spinning or waiting for the lock: timer work lets it go between its steps while non-zero
 const W_HANDOFF = 6 // 1 while timer work waits for a wanting thread to take the lock it let go
 const W_RECOVERIES = 7 // keyspaces rebuilt after a thread died holding the lock (sharedEngineRecoveries)
-const W_ARRAYS = 8 // per array field: region index (-1: null), length in elements
+const W_ACQUIRES = 8 // times the lock was taken (wraps): a waiter learns how many holds it waited through
+const W_OP = 9 // what the holder is doing (an index into opNames), for waiters' statistics
+const W_TURN_NEXT = 10 // the next turn a thread that waited STARVE_MS takes (contended)
+const W_TURN_SERVING = 11 // the turn the lock goes to next; equal to W_TURN_NEXT when no thread waits for its turn
+const W_ARRAYS = 12 // per shared array: region index (-1: null), length in elements (two words each, to F_USED * 2)
 const F_USED = 32 // used bytes (the last locker's store cell)
 const F_SLOW_DUE = 33 // when the next slow cycle is due (unix ms): the thread whose timer claims it runs it
 const F_SCALARS = 34
@@ -55,6 +61,25 @@ const WAIT_MS = 1
  * does): a waiter woken by Atomics.notify runs again ~60 µs later on an idle machine, much later on a loaded one.
  */
 const HANDOFF_MS = 2
+/** A thread that has waited this long for the lock takes a turn: the lock goes to turns in order, before others. */
+const STARVE_MS = 0.5
+/** How long the lock may lie free for a turn before the others skip it (its thread may have been terminated). */
+const TURN_MS = 4
+
+/**
+ * What a lock holder does, by index (W_OP): the timer work's kinds first, then every locked method in the order
+ * lockMethods meets them, the same in every thread (one Engine class). Statistics only.
+ */
+const opNames: string[] = ['(attach)', 'slow cycle', 'fast cycle', 'eviction continuation']
+const opIds = new Map(opNames.map((name, i) => [name, i]))
+function opId(name: string): number {
+  let id = opIds.get(name)
+  if (id === undefined) {
+    id = opNames.push(name) - 1
+    opIds.set(name, id)
+  }
+  return id
+}
 
 // The arrays: keyspace field, element type, and region. Regions 0 and 1 take the table and the table being
 // rehashed away, in turn; each other field has its region. A region is reserved at its field's largest size
@@ -146,7 +171,12 @@ function scalarCopies(objects: readonly Scalars[], fields: readonly (readonly st
   return { pull: make(pull), push: make(push), enums }
 }
 
-/** A shared engine's arrays: views over the regions (arrays.ts ArraySource). */
+/**
+ * A shared engine's arrays: views over the regions (arrays.ts ArraySource). A region never shrinks (a growable
+ * SharedArrayBuffer cannot), so what an array no longer covers goes back to the kernel instead: the tail past a
+ * shrunk array, and the whole of a table region the rehash has left (native pages.discard, whole pages). Those
+ * bytes read as zeros after, and every array is zeroed past what it keeps before use anyway.
+ */
 class RegionArrays implements ArraySource {
   constructor(private readonly regions: readonly SharedArrayBuffer[]) {}
 
@@ -154,19 +184,20 @@ class RegionArrays implements ArraySource {
     const sab = this.regions[region]
     const bytes = length * ctor.BYTES_PER_ELEMENT
     if (sab.byteLength < bytes) (sab as GrowableSharedArrayBuffer).grow(bytes)
+    else discardFrom(sab, bytes)
     return new ctor(sab, 0, length)
   }
 
   table(length: number, current: Int32Array | null, old: Int32Array | null): Int32Array {
     const region = current?.buffer === this.regions[0] || old?.buffer === this.regions[0] ? 1 : 0
     const table = this.view(Int32Array, region, length)
-    table.fill(0)
+    zero(table)
     return table
   }
 
   fresh<T extends KeyspaceArray>(ctor: TypedArrayConstructor<T>, length: number, role: number): T {
     const array = this.view(ctor, role, length)
-    array.fill(0)
+    zero(array)
     return array
   }
 
@@ -175,7 +206,7 @@ class RegionArrays implements ArraySource {
     const kept = Math.min(length, old.length)
     // The region past the old length may hold what a larger array left there: zero it.
     if (old.buffer !== array.buffer) array.set(old.subarray(0, kept))
-    if (length > kept) array.fill(0, kept)
+    if (length > kept) zero(array.subarray(kept))
     return array
   }
 
@@ -183,10 +214,49 @@ class RegionArrays implements ArraySource {
     if (!(array.buffer instanceof SharedArrayBuffer)) releaseArray(array)
   }
 
+  moved(table: Int32Array): void {
+    // The other table region holds the table now (see table()); under the lock, so no thread reads this one.
+    if (table.buffer === this.regions[0] || table.buffer === this.regions[1]) discardFrom(table.buffer as SharedArrayBuffer, 0)
+    else this.release(table)
+  }
+
   keep<T extends KeyspaceArray>(array: T): T {
     // The successor is a view over the same region: what it overwrites must be read from a copy.
     return array.buffer instanceof SharedArrayBuffer ? (array.slice() as T) : array
   }
+}
+
+/** Regions' tails smaller than this stay: a syscall saves less than it costs. */
+const DISCARD_MIN_BYTES = 64 * 1024
+
+/** Arrays at least this large are zeroed by handing their pages back (zero), not by writing every byte. */
+const ZERO_BY_DISCARD_MIN_BYTES = 1024 * 1024
+/** What discard leaves at each end of a view: its partial pages, one page at most (4 KiB; 64 KiB on some arm64). */
+const DISCARD_EDGE_BYTES = 64 * 1024
+
+/**
+ * Zeroes a region's array. A large one (a new table at millions of keys: tens of MB) by handing its whole pages
+ * back, which read as zeros after, and writing only its ends: a few µs under the lock instead of milliseconds, the
+ * pages faulting in as they are used, as a private engine's fresh kernel pages do.
+ */
+function zero(array: KeyspaceArray): void {
+  const bytes = array.byteLength
+  if (bytes < ZERO_BY_DISCARD_MIN_BYTES) {
+    array.fill(0)
+    return
+  }
+  const view = new Uint8Array(array.buffer, array.byteOffset, bytes)
+  if (native.pages.discard(view) < 0) {
+    array.fill(0)
+    return
+  }
+  view.fill(0, 0, DISCARD_EDGE_BYTES)
+  view.fill(0, bytes - DISCARD_EDGE_BYTES)
+}
+
+/** The region's bytes from `from` on go back to the kernel (whole pages). */
+function discardFrom(sab: SharedArrayBuffer, from: number): void {
+  if (sab.byteLength - from >= DISCARD_MIN_BYTES) native.pages.discard(new Uint8Array(sab, from, sab.byteLength - from))
 }
 
 export interface SharingHost {
@@ -216,6 +286,13 @@ export class Sharing {
   private readonly enums: (readonly string[])[]
   private readonly storeCells: Float64Array
   private readonly db: Db
+  /** This thread's lock statistics (sharedLockStats). */
+  stats: LockStats = newLockStats()
+  /** What the current hold does (opNames), and when it began (tracing only). */
+  private op = 0
+  private holdStart = 0
+  /** Sched tracing: this thread's run-queue time when the hold began. */
+  private holdRunqueue = 0
 
   constructor(
     host: SharingHost,
@@ -256,7 +333,7 @@ export class Sharing {
     db.evictor.adaptive.useArrays(arrays)
     store.setLock(this.words, W_LOCK, W_POISON, this.tag)
     db.flushShared = () => store.reopen()
-    db.timerGuard = (slow, work) => this.timerStep(slow, work)
+    db.timerGuard = (slow, work, what) => this.timerStep(slow, work, what)
     const pause = () => this.pause()
     db.timerPause = pause
     db.ks.timerPause = pause
@@ -289,12 +366,25 @@ export class Sharing {
 
   // ---- the lock ----
 
-  /** Takes the lock (re-entrant within a thread), then brings this thread's objects up to date. */
-  enter(): void {
+  /**
+   * Takes the lock (re-entrant within a thread), then brings this thread's objects up to date. `op` says what the
+   * hold is for (opNames; statistics only).
+   */
+  enter(op = 0): void {
     if (this.depth++ !== 0) return
     this.db.events.held++
     const words = this.words
-    if (Atomics.compareExchange(words, W_LOCK, 0, this.tag) !== 0) this.contended()
+    this.stats.acquisitions++
+    if (Atomics.load(words, W_TURN_NEXT) !== Atomics.load(words, W_TURN_SERVING) || Atomics.compareExchange(words, W_LOCK, 0, this.tag) !== 0) {
+      this.contended()
+    } else if (this.stats.waitHistogram !== null) {
+      this.beginHold(performance.now())
+    }
+    // Plain accesses: the lock orders them; waiters read them atomically, for statistics only.
+    words[W_ACQUIRES] = (words[W_ACQUIRES] + 1) | 0
+    words[W_OP] = op
+    this.op = op
+    this.db.lockSteps = 0
     if (Atomics.load(words, W_POISON) !== 0) this.recover()
     else this.pull()
   }
@@ -302,11 +392,16 @@ export class Sharing {
   /** Copies this thread's objects back to the header and releases the lock (the outermost exit only). */
   exit(): void {
     if (--this.depth !== 0) return
+    this.recordHold()
     try {
       this.push()
     } finally {
-      Atomics.store(this.words, W_LOCK, 0)
-      if (Atomics.load(this.words, W_WAITERS) !== 0) Atomics.notify(this.words, W_LOCK, 1)
+      const words = this.words
+      Atomics.store(words, W_LOCK, 0)
+      // A thread whose turn is due (see contended) is woken whatever its place among the waiters.
+      if (Atomics.load(words, W_WAITERS) !== 0) {
+        Atomics.notify(words, W_LOCK, Atomics.load(words, W_TURN_NEXT) === Atomics.load(words, W_TURN_SERVING) ? 1 : Infinity)
+      }
       this.db.events.held--
     }
   }
@@ -315,25 +410,112 @@ export class Sharing {
     return this.depth !== 0
   }
 
+  /** The hold ending now into this thread's statistics: its keys evicted or expired, and its duration when tracing. */
+  private recordHold(): void {
+    this.recordSteps()
+    const stats = this.stats
+    const byOp = stats.holdsByOp
+    if (byOp === null) return
+    const ms = performance.now() - this.holdStart
+    const figures = (byOp[opNames[this.op]] ??= { holds: 0, totalMs: 0, maxMs: 0 })
+    figures.holds++
+    figures.totalMs += ms
+    if (ms > figures.maxMs) figures.maxMs = ms
+    if (stats.slowHolds !== null && ms >= SLOW_MS) addSlow(stats.slowHolds, ms, schedClock()!.runqueueMs() - this.holdRunqueue)
+  }
+
+  /** The keys evicted or expired since the hold began or the last pause point (LockStats.maxSteps). */
+  private recordSteps(): void {
+    const stats = this.stats
+    const steps = this.db.lockSteps
+    if (steps > stats.maxSteps) {
+      stats.maxSteps = steps
+      stats.maxStepsOp = opNames[this.op]
+    }
+  }
+
+    /** Tracing: a hold begins. */
+  private beginHold(now: number): void {
+    this.holdStart = now
+    if (this.stats.slowHolds !== null) this.holdRunqueue = schedClock()!.runqueueMs()
+  }
+
   private contended(): void {
     const words = this.words
+    const t0 = performance.now()
+    const holdsBefore = Atomics.load(words, W_ACQUIRES)
+    // What the holder does, read once the spin is over: a holder writes it just after its compare-exchange.
+    let holder = -1
+    const stats = this.stats
+    const runqueue0 = stats.slowWaits === null ? 0 : schedClock()!.runqueueMs()
     Atomics.add(words, W_WANT, 1)
+    const tag = this.tag
     let taken = false
     for (let i = 0; i < SPINS && !taken; i++) {
-      taken = Atomics.load(words, W_LOCK) === 0 && Atomics.compareExchange(words, W_LOCK, 0, this.tag) === 0
+      taken = Atomics.load(words, W_TURN_NEXT) === Atomics.load(words, W_TURN_SERVING) && Atomics.load(words, W_LOCK) === 0 &&
+        Atomics.compareExchange(words, W_LOCK, 0, tag) === 0
     }
+    // Threads that keep taking the lock back between their commands could otherwise starve this one (each release
+    // wakes it, but it runs tens of µs later and finds the lock taken again): once it has waited STARVE_MS it takes
+    // a turn (W_TURN_NEXT), and while turns are pending the lock goes to the thread whose turn is served
+    // (W_TURN_SERVING), in order; the others leave it alone. A turn is skipped once the lock has lain free for
+    // TURN_MS while it was due, so a thread terminated while waiting for its turn holds nobody up for longer.
+    // The counters wrap (int32): a turn is compared by difference.
+    let hasTurn = false
+    let turn = 0
+    let freeSince = -1
     while (!taken) {
+      const now = performance.now()
+      let serving = Atomics.load(words, W_TURN_SERVING)
+      if (hasTurn && ((serving - turn) | 0) > 0) hasTurn = false // skipped meanwhile: take a new one
+      if (!hasTurn && now - t0 >= STARVE_MS) {
+        turn = Atomics.add(words, W_TURN_NEXT, 1)
+        hasTurn = true
+        serving = Atomics.load(words, W_TURN_SERVING)
+        stats.turnsTaken++
+      }
+      const due = hasTurn ? serving === turn : Atomics.load(words, W_TURN_NEXT) === serving
+      if (due) {
+        if (Atomics.compareExchange(words, W_LOCK, 0, tag) === 0) {
+          taken = true
+          break
+        }
+        freeSince = -1
+      } else if (Atomics.load(words, W_LOCK) !== 0) {
+        freeSince = -1
+      } else if (freeSince < 0) {
+        freeSince = now
+      } else if (now - freeSince > TURN_MS) {
+        Atomics.compareExchange(words, W_TURN_SERVING, serving, (serving + 1) | 0)
+        freeSince = -1
+        continue
+      }
+      if (holder < 0) holder = Atomics.load(words, W_OP)
       Atomics.add(words, W_WAITERS, 1)
-      const owner = Atomics.load(words, W_LOCK)
-      if (owner !== 0) Atomics.wait(words, W_LOCK, owner, WAIT_MS)
+      // While the lock is free for a turn, this waits on 0 until a release wakes it (or the timeout).
+      Atomics.wait(words, W_LOCK, Atomics.load(words, W_LOCK), WAIT_MS)
       Atomics.sub(words, W_WAITERS, 1)
-      taken = Atomics.compareExchange(words, W_LOCK, 0, this.tag) === 0
     }
+    // This turn is served: the next one is due at the next release.
+    if (hasTurn) Atomics.compareExchange(words, W_TURN_SERVING, turn, (turn + 1) | 0)
     Atomics.sub(words, W_WANT, 1)
     // Timer work that let the lock go for this thread (pause) waits to hear that it was taken.
     if (Atomics.load(words, W_HANDOFF) !== 0) {
       Atomics.store(words, W_HANDOFF, 0)
       Atomics.notify(words, W_HANDOFF)
+    }
+    const now = performance.now()
+    const waited = now - t0
+    stats.contended++
+    if (waited > stats.maxWaitMs) {
+      stats.maxWaitMs = waited
+      stats.maxWaitHolds = (words[W_ACQUIRES] - holdsBefore) | 0
+      stats.maxWaitHolder = holder < 0 ? '(spin)' : (opNames[holder] ?? '?')
+    }
+    if (stats.waitHistogram !== null) {
+      stats.waitHistogram[waitBucket(waited)]++
+      if (stats.slowWaits !== null && waited >= SLOW_MS) addSlow(stats.slowWaits, waited, schedClock()!.runqueueMs() - runqueue0)
+      this.beginHold(now)
     }
   }
 
@@ -346,16 +528,21 @@ export class Sharing {
    */
   pause(): void {
     if (!this.inTimer || this.depth !== 1) return
+    // Every pause point ends a stretch of work, handed off or not: LockStats.maxSteps is the most one stretch did.
+    this.recordSteps()
+    this.db.lockSteps = 0
     const words = this.words
     if (Atomics.load(words, W_WANT) === 0) return
     this.inTimer = false
+    this.stats.handoffs++
+    const op = this.op
     Atomics.store(words, W_HANDOFF, 1)
     this.exit()
     // Sleeping rather than spinning gives the wanting thread the CPU on a loaded machine; it wakes this one once it
     // holds the lock (contended), and HANDOFF_MS bounds the wait should it never come (terminated meanwhile).
     Atomics.wait(words, W_HANDOFF, 1, HANDOFF_MS)
     Atomics.store(words, W_HANDOFF, 0)
-    this.enter()
+    this.enter(op)
     this.inTimer = true
   }
 
@@ -444,10 +631,10 @@ export class Sharing {
    * timer claims it first (the due time is in the header); fast cycles and eviction continuations run where armed.
    * Events are delivered after the lock is released.
    */
-  private timerStep(slow: boolean, work: () => void): void {
+  private timerStep(slow: boolean, work: () => void, what: TimerWork): void {
     if (this.db.closed) return
     if (slow && Date.now() < this.cells[F_SLOW_DUE]) return
-    this.enter()
+    this.enter(opId(what))
     try {
       if (slow) {
         const now = Date.now()
@@ -496,11 +683,13 @@ export function isSharedEngineDescriptor(value: unknown): value is SharedEngineD
  * ERR_CLOSED without locking. Getters return a snapshot (the live objects are this thread's copies).
  */
 export function lockMethods(engine: object, stopAt: object, sharing: Sharing, db: Db, skip: readonly string[]): void {
+  sharings.set(engine, sharing)
   const seen = new Set(['constructor', ...skip])
-  const wrap = (fn: (...args: unknown[]) => unknown) =>
-    function (this: unknown, ...args: unknown[]): unknown {
+  const wrap = (fn: (...args: unknown[]) => unknown, name: string) => {
+    const op = opId(name)
+    return function (this: unknown, ...args: unknown[]): unknown {
       if (db.closed || sharing.locked) return fn.apply(this, args)
-      sharing.enter()
+      sharing.enter(op)
       let result: unknown
       try {
         result = fn.apply(this, args)
@@ -517,6 +706,7 @@ export function lockMethods(engine: object, stopAt: object, sharing: Sharing, db
       db.events.flush()
       return result
     }
+  }
   for (let proto = Object.getPrototypeOf(engine) as object | null; proto !== null && proto !== stopAt; proto = Object.getPrototypeOf(proto) as object | null) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (seen.has(name)) continue
@@ -524,9 +714,9 @@ export function lockMethods(engine: object, stopAt: object, sharing: Sharing, db
       const d = Object.getOwnPropertyDescriptor(proto, name)
       if (d === undefined) continue
       if (typeof d.value === 'function') {
-        Object.defineProperty(engine, name, { value: wrap(d.value as (...args: unknown[]) => unknown), configurable: true, writable: true })
+        Object.defineProperty(engine, name, { value: wrap(d.value as (...args: unknown[]) => unknown, name), configurable: true, writable: true })
       } else if (d.get !== undefined) {
-        const get = wrap(d.get as () => unknown)
+        const get = wrap(d.get as () => unknown, name)
         Object.defineProperty(engine, name, {
           configurable: true,
           get(this: unknown) {
@@ -537,4 +727,39 @@ export function lockMethods(engine: object, stopAt: object, sharing: Sharing, db
       }
     }
   }
+}
+
+/** Where the lock's turn counters are in the header's Int32 words (for tests that play a thread dying in line). */
+export const TURN_WORDS = { next: W_TURN_NEXT, serving: W_TURN_SERVING } as const
+
+/** Each shared engine's side of its lock in this thread (lockMethods registers it). */
+const sharings = new WeakMap<object, Sharing>()
+
+/**
+ * A copy of this thread's statistics of a shared engine's lock (LockStats), or null for a private engine. For
+ * tests, the bench and diagnostics (not exported by the package).
+ */
+export function sharedLockStats(engine: object): LockStats | null {
+  const sharing = sharings.get(engine)
+  if (sharing === undefined) return null
+  const s = sharing.stats
+  return {
+    ...s,
+    waitHistogram: s.waitHistogram === null ? null : [...s.waitHistogram],
+    holdsByOp: s.holdsByOp === null ? null : Object.fromEntries(Object.entries(s.holdsByOp).map(([k, v]) => [k, { ...v }])),
+    slowHolds: s.slowHolds === null ? null : { ...s.slowHolds },
+    slowWaits: s.slowWaits === null ? null : { ...s.slowWaits },
+  }
+}
+
+/**
+ * Starts this thread's statistics of a shared engine's lock afresh: `'waits'` traces every wait and hold (two clock
+ * reads per command), `'sched'` adds the run-queue time of slow ones (a read of /proc per command: a diagnostic,
+ * never for production). Returns false for a private engine.
+ */
+export function resetSharedLockStats(engine: object, trace: LockTrace): boolean {
+  const sharing = sharings.get(engine)
+  if (sharing === undefined) return false
+  sharing.stats = newLockStats(trace)
+  return true
 }

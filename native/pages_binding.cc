@@ -1,8 +1,12 @@
 #include "pages_binding.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "args.h"
 #include "errors.h"
@@ -89,6 +93,58 @@ Napi::Value release(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// discard(view: a typed array): the whole pages inside the view's bytes go back to the kernel now and read as
+// zeros after (-1 if the kernel refused); the partial pages at its ends are left as they are. For a shared engine's regions (growable
+// SharedArrayBuffers, which never shrink): the tail past an array that shrank or moved (lib/share.ts
+// RegionArrays), which nobody reads before writing it again. Only memory the view covers is touched.
+Napi::Value discard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  bool typed = false;
+  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a typed array");
+  }
+  if (type != napi_uint8_array) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a Uint8Array");
+  if (data == nullptr || length == 0) return Napi::Number::New(env, 0);
+  static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto from = reinterpret_cast<uintptr_t>(data);
+  auto to = from + length;
+  from = (from + page - 1) / page * page;
+  to = to / page * page;
+  if (to <= from) return Napi::Number::New(env, 0);
+  // -1 when the kernel refused: the pages were not zeroed, and a caller relying on it must write the zeros itself.
+  if (madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED) != 0) return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, static_cast<double>(to - from));
+}
+
+// resident(view: Uint8Array): bytes of the pages the view touches that are resident now (mincore), for tests
+// of what discard hands back.
+Napi::Value resident(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void* data = nullptr;
+  bool typed = false;
+  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a Uint8Array");
+  }
+  if (data == nullptr || length == 0) return Napi::Number::New(env, 0);
+  static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto from = reinterpret_cast<uintptr_t>(data) / page * page;
+  auto to = (reinterpret_cast<uintptr_t>(data) + length + page - 1) / page * page;
+  std::vector<unsigned char> pagesIn((to - from) / page);
+  if (mincore(reinterpret_cast<void*>(from), to - from, pagesIn.data()) != 0) {
+    fail(env, ErrorKind::kArenaKV, "ERR_NATIVE", "mincore failed");
+  }
+  size_t count = 0;
+  for (unsigned char p : pagesIn) count += p & 1;
+  return Napi::Number::New(env, static_cast<double>(count * page));
+}
+
 Napi::Value liveBytes(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(registryMutex);
   return Napi::Number::New(info.Env(), static_cast<double>(unreleasedBytes));
@@ -101,6 +157,8 @@ void definePagesFunctions(Napi::Env env, Napi::Object exports) {
   pages.Set("allocate", Napi::Function::New<allocate>(env, "allocate"));
   pages.Set("release", Napi::Function::New<release>(env, "release"));
   pages.Set("liveBytes", Napi::Function::New<liveBytes>(env, "liveBytes"));
+  pages.Set("discard", Napi::Function::New<discard>(env, "discard"));
+  pages.Set("resident", Napi::Function::New<resident>(env, "resident"));
   exports.Set("pages", pages);
 }
 

@@ -43,6 +43,7 @@ describe('arenakv bench share --scale tiny', () => {
       plan: { maxmemory: number }
       medians: Median[]
       runs: unknown[]
+      lockWaits: { writers: number; gets: number; p50Us: number; p99Us: number; maxMs: number; maxStepsPerHold: number }[]
     }
     expect(json.suite).toBe('share')
     expect(json.medians.map((m) => `${m.threads} ${m.mode}`)).toEqual(['1 private', '1 shared', '2 private', '2 shared', '4 private', '4 shared'])
@@ -55,6 +56,18 @@ describe('arenakv bench share --scale tiny', () => {
       expect(m.rssAfter).toBeGreaterThan(json.plan.maxmemory)
       expect(m.keys).toBeGreaterThan(0)
     }
+    // The main thread's lock waits beside 1, 2 and 4 writers: percentiles in order, every figure finite.
+    expect(json.lockWaits.map((w) => w.writers)).toEqual([1, 2, 4])
+    for (const w of json.lockWaits) {
+      expect(w.gets).toBeGreaterThan(0)
+      expect(w.p50Us).toBeGreaterThanOrEqual(0)
+      expect(w.p99Us).toBeGreaterThanOrEqual(w.p50Us)
+      expect(w.maxMs * 1000).toBeGreaterThanOrEqual(w.p99Us)
+      expect(Number.isFinite(w.maxMs)).toBe(true)
+      // One write evicts a handful of keys here (100 B values): never more than a shared eviction batch.
+      expect(w.maxStepsPerHold).toBeLessThanOrEqual(64)
+    }
+    expect(stdout).toMatch(/lock wait/i)
     const at = (mode: string, threads: number) => json.medians.find((m) => m.mode === mode && m.threads === threads) as Median
     // One thread: the same workload and bound, so the same hit ratio within sampling noise.
     expect(Math.abs(at('shared', 1).hitRatio - at('private', 1).hitRatio)).toBeLessThan(0.02)

@@ -23,6 +23,31 @@ describe('kernel pages for the keyspace tables', () => {
     }
   })
 
+  test('discard zeroes the whole pages inside a view, leaves its partial end pages and everything outside alone', () => {
+    // A growable SharedArrayBuffer, as a shared engine's regions are.
+    const GrowableSAB = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => SharedArrayBuffer
+    const sab = new GrowableSAB(16 * 4096, { maxByteLength: 64 * 4096 })
+    const all = new Uint8Array(sab)
+    all.fill(5)
+    // From the middle of page 2 to the middle of page 9: pages 3..8 go.
+    const from = 2 * 4096 + 100
+    const to = 9 * 4096 + 100
+    expect(pages.resident(new Uint8Array(sab))).toBe(16 * 4096)
+    expect(pages.discard(new Uint8Array(sab, from, to - from))).toBe(6 * 4096)
+    expect(pages.resident(new Uint8Array(sab))).toBe(10 * 4096)
+    for (let i = 0; i < all.length; i += 512) expect(all[i]).toBe(i >= 3 * 4096 && i < 9 * 4096 ? 0 : 5)
+    expect(all[from]).toBe(5)
+    expect(all[to - 1]).toBe(5)
+    // Still usable after: written pages read back.
+    all[5 * 4096] = 3
+    expect(all[5 * 4096]).toBe(3)
+    expect(pages.discard(new Uint8Array(sab, 10, 100))).toBe(0)
+    for (const bad of [new Int32Array(sab), sab, new ArrayBuffer(8), 'x', 1, null, undefined]) {
+      expect(() => pages.discard(bad as unknown as Uint8Array)).toThrow(TypeError)
+      expect(() => pages.resident(bad as unknown as Uint8Array)).toThrow(TypeError)
+    }
+  })
+
   test('release refuses anything it did not allocate, and never zeroes V8-owned memory', () => {
     const own = new ArrayBuffer(PAGED_MIN_BYTES)
     new Uint8Array(own).fill(9)

@@ -182,12 +182,26 @@ if (mode === 'mixed') {
 } else if (mode === 'expiring') {
   // Many keys that expire at once, then an idle event loop: this thread's hz timer runs the slow cycles (each up to
   // its 25 ms budget) and the fast ones over them, while the main thread runs commands.
+  const { resetSharedLockStats, sharedLockStats } = await import(new URL('../../dist/lib/share.js', import.meta.url).href)
   for (let i = 0; i < workerData.count; i++) db.set(`e:${i}`, 'v', { px: 1 })
+  resetSharedLockStats(db, 'off')
   parentPort.postMessage('ready')
   parentPort.once('message', () => {
-    parentPort.postMessage({ expired: db.stats.expired_keys })
+    // handoffs: the times this thread's timer work let the lock go to a waiting thread between two of its steps.
+    parentPort.postMessage({ expired: db.stats.expired_keys, handoffs: sharedLockStats(db).handoffs })
     db.close()
   })
+} else if (mode === 'watch') {
+  // DBSIZE back to back until the main thread sets the stop cell: every distinct size seen, in order.
+  const stop = new Int32Array(workerData.stop)
+  const sizes = []
+  parentPort.postMessage('ready')
+  while (Atomics.load(stop, 0) === 0) {
+    const n = db.dbsize()
+    if (sizes.length === 0 || sizes[sizes.length - 1] !== n) sizes.push(n)
+  }
+  parentPort.postMessage({ sizes })
+  db.close()
 } else if (mode === 'events') {
   const seen = []
   db.on('expired', (key) => seen.push(key))
