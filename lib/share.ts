@@ -45,7 +45,8 @@ const W_ACQUIRES = 8 // times the lock was taken (wraps): a waiter learns how ma
 const W_OP = 9 // what the holder is doing (an index into opNames), for waiters' statistics
 const W_TURN_NEXT = 10 // the next turn a thread that waited STARVE_MS takes (contended)
 const W_TURN_SERVING = 11 // the turn the lock goes to next; equal to W_TURN_NEXT when no thread waits for its turn
-const W_ARRAYS = 12 // per shared array: region index (-1: null), length in elements (two words each, to F_USED * 2)
+const W_LAST = 12 // the tag of the thread that last copied its objects into the header (push)
+const W_ARRAYS = 13 // per shared array: region index (-1: null), length in elements (two words each, to F_USED * 2)
 const F_USED = 32 // used bytes (the last locker's store cell)
 const F_SLOW_DUE = 33 // when the next slow cycle is due (unix ms): the thread whose timer claims it runs it
 const F_SCALARS = 34
@@ -108,6 +109,15 @@ interface ArraySlot {
   readonly field: string
   readonly ctor: TypedArrayConstructor<KeyspaceArray>
   readonly region: number
+}
+
+/**
+ * A function comparing every slot's array with the one last published, generated once per engine with each field
+ * named in its code: a loop reading `holder[field]` by a variable name is a keyed lookup per slot on every push.
+ */
+function slotsMovedCheck(slots: readonly ArraySlot[]): (holders: readonly object[], pulled: readonly (KeyspaceArray | null)[]) => boolean {
+  const terms = slots.map(({ field }, i) => `h[${i}][${JSON.stringify(field)}] !== p[${i}]`)
+  return new Function('h', 'p', `'use strict';\nreturn ${terms.join(' ||\n  ')}`) as (h: readonly object[], p: readonly (KeyspaceArray | null)[]) => boolean
 }
 
 /** Node 20 has resizable SharedArrayBuffers (ES2024); the compiler's lib predates them. */
@@ -277,6 +287,9 @@ export class Sharing {
   /** The policy this thread's evictor pool was filled under: another thread's CONFIG SET empties it. */
   private seenPolicy: MaxmemoryPolicy
   private readonly slots: readonly ArraySlot[]
+  private readonly slotHolders: readonly Record<string, KeyspaceArray | null>[]
+  /** Whether any slot's array differs from the one `pulled` lists (slotsMovedCheck). */
+  private readonly slotsMoved: (holders: readonly object[], pulled: readonly (KeyspaceArray | null)[]) => boolean
   private readonly pulled: (KeyspaceArray | null)[]
   private pulledLfu = false
   private pulledExact = false
@@ -323,6 +336,8 @@ export class Sharing {
     ]
     if (W_ARRAYS + 2 * this.slots.length > F_USED * 2) throw new Error('share: too many arrays for the header')
     this.pulled = this.slots.map(() => null)
+    this.slotHolders = this.slots.map(({ holder }) => holder)
+    this.slotsMoved = slotsMovedCheck(this.slots)
     this.seenPolicy = db.cfg.maxmemoryPolicy
     this.pullScalars = copies.pull
     this.pushScalars = copies.push
@@ -562,8 +577,12 @@ export class Sharing {
 
   private pull(): void {
     const cells = this.cells
-    this.pullScalars(cells, this.objects, this.enums)
-    this.storeCells[CELL_USED_BYTES] = cells[F_USED]
+    // The header's scalars change only through push: while the last push was this thread's own, its objects hold
+    // them already (the common case of a thread taking the lock again uncontended), and the copy is skipped.
+    if (this.words[W_LAST] !== this.tag) {
+      this.pullScalars(cells, this.objects, this.enums)
+      this.storeCells[CELL_USED_BYTES] = cells[F_USED]
+    }
     if (this.words[W_GEN] !== this.seenGen) this.rebuildViews()
     const policy = this.db.cfg.maxmemoryPolicy
     if (policy !== this.seenPolicy) {
@@ -577,10 +596,10 @@ export class Sharing {
     const cells = this.cells
     this.pushScalars(cells, this.objects, this.enums)
     cells[F_USED] = this.storeCells[CELL_USED_BYTES]
+    this.words[W_LAST] = this.tag
     this.seenPolicy = this.db.cfg.maxmemoryPolicy
-    const slots = this.slots
-    let changed = this.db.ks.lfu !== this.pulledLfu || this.db.ks.exactStamps !== this.pulledExact
-    for (let i = 0; i < slots.length && !changed; i++) changed = slots[i].holder[slots[i].field] !== this.pulled[i]
+    const changed = this.db.ks.lfu !== this.pulledLfu || this.db.ks.exactStamps !== this.pulledExact ||
+      this.slotsMoved(this.slotHolders, this.pulled)
     if (changed) this.writeArrays()
   }
 
