@@ -97,17 +97,22 @@ Napi::Value release(const Napi::CallbackInfo& info) {
 // zeros after (-1 if the kernel refused); the partial pages at its ends are left as they are. For a shared engine's regions (growable
 // SharedArrayBuffers, which never shrink): the tail past an array that shrank or moved (lib/share.ts
 // RegionArrays), which nobody reads before writing it again. Only memory the view covers is touched.
-Napi::Value discard(const Napi::CallbackInfo& info) {
+// The bytes of the Uint8Array argument 0 of discard and resident, or a TypeError.
+void uint8View(const Napi::CallbackInfo& info, void** data, size_t* length) {
   Napi::Env env = info.Env();
   napi_typedarray_type type = napi_int8_array;
-  size_t length = 0;
-  void* data = nullptr;
   bool typed = false;
   if (info.Length() < 1 || napi_is_typedarray(env, info[0], &typed) != napi_ok || !typed ||
-      napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok) {
-    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a typed array");
+      napi_get_typedarray_info(env, info[0], &type, length, data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
+    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a Uint8Array");
   }
-  if (type != napi_uint8_array) fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a Uint8Array");
+}
+
+Napi::Value discard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t length = 0;
+  void* data = nullptr;
+  uint8View(info, &data, &length);
   if (data == nullptr || length == 0) return Napi::Number::New(env, 0);
   static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   auto from = reinterpret_cast<uintptr_t>(data);
@@ -124,14 +129,9 @@ Napi::Value discard(const Napi::CallbackInfo& info) {
 // of what discard hands back.
 Napi::Value resident(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  napi_typedarray_type type = napi_int8_array;
   size_t length = 0;
   void* data = nullptr;
-  bool typed = false;
-  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &typed) != napi_ok || !typed ||
-      napi_get_typedarray_info(env, info[0], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_uint8_array) {
-    fail(env, ErrorKind::kType, "ERR_INVALID_ARG_TYPE", "view must be a Uint8Array");
-  }
+  uint8View(info, &data, &length);
   if (data == nullptr || length == 0) return Napi::Number::New(env, 0);
   static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   auto from = reinterpret_cast<uintptr_t>(data) / page * page;
