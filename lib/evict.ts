@@ -239,7 +239,16 @@ export class Evictor {
     const k = this.mainVictim(policy, allkeys)
     if (k < 0) {
       const h = candidate !== 0 ? candidate : ad.popAny(!allkeys)
-      if (h === 0) return false
+      if (h === 0) {
+        // The window holds no live key, so every key left is the main region's, and sampling missed them (a few
+        // keys in a large table: each round probes some 50 slots). Any key will do, as Redis's performEvictions
+        // samples on until it finds one rather than refuse a write while keys remain.
+        if (!allkeys) return false
+        const any = ks.randomKey()
+        if (any === 0) return false
+        this.host.evictKey(any, ks.sampledHash)
+        return true
+      }
       ad.evictedCandidate(ad.candidateHash)
       this.host.evictKey(h, ad.candidateHash)
       return true
